@@ -1,0 +1,9 @@
+#ifndef SWEEP_COMMANDS_H
+#define SWEEP_COMMANDS_H
+
+/* Each subcommand of `sweep` lives in sweeps/cmd_<name>.c. argv[0] is the
+ * subcommand name. Returns the process exit status. */
+int cmd_train(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+
+#endif
