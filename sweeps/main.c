@@ -1,0 +1,36 @@
+/* sweep: train runs, sweeps of runs, and post-training quantization.
+ * Each subcommand lives in cmd_<name>.c. */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"tokenize", cmd_tokenize, "train the BPE tokenizer on a corpus and write token files"},
+    {"train", cmd_train, "train one run from KEY=VALUE knobs"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: sweep COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'sweep COMMAND --help' describes one command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "sweep: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
