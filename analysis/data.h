@@ -1,0 +1,53 @@
+/* Points (one measured loss each), the run set they come from, and notes. */
+#ifndef PSL_ANALYSIS_DATA_H
+#define PSL_ANALYSIS_DATA_H
+
+#include <stddef.h>
+
+/* One measurement a law can be fitted on: the end-of-training loss of a run, or the
+ * loss of that run after post-training quantization to P_post bits. */
+typedef struct {
+    double N, D;           /* non-embedding parameters, training tokens */
+    double P_w, P_a, P_kv; /* training precision in bits; >= 16 means unquantized */
+    double P_post;         /* PTQ bits; 0 when the point is not post-training quantized */
+    double G;              /* training quantization group size; 0 when unknown */
+    double loss;           /* validation loss of this point (after PTQ when P_post > 0) */
+    double base_loss;      /* loss of the same weights before PTQ; NAN when unknown */
+    double delta;          /* loss - base_loss; NAN when unknown */
+    int run;               /* index of the run (bootstrap unit) in psl_data */
+    char format[24];       /* training format of the weights (int, fp32, quest, ...) */
+    char method[16];       /* PTQ method (gptq, rtn) or "" */
+    char run_id[40];       /* run identity (file's run_id, CSV run_id column), or "" */
+    char source[192];      /* where it was read: file, or file:line for CSV */
+} psl_point;
+
+typedef struct {
+    psl_point *pt;
+    size_t n, cap;
+    int nruns;
+} psl_data;
+
+/* Messages for the user (skipped inputs, excluded runs); kept in reading order. */
+typedef struct {
+    char **msg;
+    size_t n, cap;
+} psl_notes;
+
+void psl_data_init(psl_data *d);
+void psl_data_free(psl_data *d);
+/* Appends a copy of p; returns 0, or -1 when out of memory. */
+int psl_data_push(psl_data *d, const psl_point *p);
+/* A point with every field "unknown" (NAN, zero, empty strings). */
+void psl_point_clear(psl_point *p);
+/* 1 when every training part is unquantized (>= 16 bits). */
+int psl_point_high_precision(const psl_point *p);
+
+void psl_notes_init(psl_notes *n);
+void psl_notes_free(psl_notes *n);
+void psl_note(psl_notes *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fills base_loss/delta of PTQ points that lack them from the unquantized point of the
+ * same run, so CSVs may give only losses. */
+void psl_data_fill_deltas(psl_data *d);
+
+#endif
