@@ -79,8 +79,7 @@ int bpe_save(const bpe *b, const char *path, char *err, size_t errlen);
 /* Reads and validates a tokenizer file; errors name path:line and what was expected. */
 int bpe_load(const char *path, bpe **out, char *err, size_t errlen);
 /* As bpe_load, from a buffer; name is used in messages. */
-int bpe_parse(const char *text, size_t n, const char *name, bpe **out, char *err,
-              size_t errlen);
+int bpe_parse(const char *text, size_t n, const char *name, bpe **out, char *err, size_t errlen);
 void bpe_free(bpe *b);
 
 int bpe_vocab(const bpe *b);
@@ -99,8 +98,8 @@ int bpe_trained_on(const bpe *b, uint64_t *bytes, uint64_t *fnv);
 int bpe_encode(const bpe *b, const uint8_t *text, size_t n, int threads, uint16_t **out,
                size_t *nout, char *err, size_t errlen);
 /* Decodes ids into *out (malloc'd, *nout bytes); fails on an id >= vocab. */
-int bpe_decode(const bpe *b, const uint16_t *ids, size_t n, uint8_t **out, size_t *nout,
-               char *err, size_t errlen);
+int bpe_decode(const bpe *b, const uint16_t *ids, size_t n, uint8_t **out, size_t *nout, char *err,
+               size_t errlen);
 
 /* End (exclusive) of the pre-tokenisation piece that starts at i < n. */
 size_t bpe_piece_end(const uint8_t *text, size_t n, size_t i);

@@ -108,9 +108,8 @@ int tokfile_open(const char *path, tokfile *tf, char *err, size_t errlen) {
     }
     uint64_t size = (uint64_t)st.st_size;
     if (size < TOKFILE_HEADER_SIZE) {
-        snprintf(err, errlen,
-                 "%s: truncated token file: %llu bytes, the header alone needs %d", path,
-                 (unsigned long long)size, TOKFILE_HEADER_SIZE);
+        snprintf(err, errlen, "%s: truncated token file: %llu bytes, the header alone needs %d",
+                 path, (unsigned long long)size, TOKFILE_HEADER_SIZE);
         return fail_open(tf, fd);
     }
     void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
@@ -136,15 +135,14 @@ int tokfile_open(const char *path, tokfile *tf, char *err, size_t errlen) {
     }
     uint32_t vocab = get_u32(h + 12);
     if (vocab < BPE_MIN_VOCAB || vocab > BPE_MAX_VOCAB) {
-        snprintf(err, errlen, "%s: vocab field is %u, expected %d..%d", path, vocab,
-                 BPE_MIN_VOCAB, BPE_MAX_VOCAB);
+        snprintf(err, errlen, "%s: vocab field is %u, expected %d..%d", path, vocab, BPE_MIN_VOCAB,
+                 BPE_MAX_VOCAB);
         return fail_open(tf, fd);
     }
     uint64_t n = get_u64(h + 16);
     for (int i = 32; i < TOKFILE_HEADER_SIZE; i++) {
         if (h[i] != 0) {
-            snprintf(err, errlen, "%s: header byte %d is %u, expected 0 (reserved)", path, i,
-                     h[i]);
+            snprintf(err, errlen, "%s: header byte %d is %u, expected 0 (reserved)", path, i, h[i]);
             return fail_open(tf, fd);
         }
     }
