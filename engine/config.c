@@ -1,0 +1,332 @@
+#include "config.h"
+#include "model.h"
+#include "tokfile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OFF(f) offsetof(train_config, f)
+#define SZ(f) sizeof(((train_config *)0)->f)
+#define INT(f, def, lo, hi, id, help) {#f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, id, help}
+#define REALK(f, def, lo, hi, id, help) {#f, KNOB_REAL, OFF(f), 0, def, lo, hi, NULL, id, help}
+#define STR(f, def, choices, id, help) {#f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help}
+
+/* Sorted by name: the canonical JSON and the help list follow this order. */
+static const knob_def knobs[] = {
+    INT(batch, "32", 1, 1 << 20, 1, "sequences per optimizer step"),
+    REALK(beta1, "0.9", 0, 0.999999, 1, "AdamW first-moment decay"),
+    REALK(beta2, "0.95", 0, 0.999999999, 1, "AdamW second-moment decay"),
+    INT(ckpt_every, "0", 0, 1e12, 0, "steps between checkpoints (0: at every evaluation)"),
+    REALK(clip, "1.0", 0, 1e12, 1, "clip the global gradient norm to this (0: no clipping)"),
+    INT(ctx, "256", 2, 65536, 1, "sequence length in tokens"),
+    INT(d_model, "128", 2, 16384, 1, "model width"),
+    STR(data, "data/corpus/prose", NULL, 1,
+        "corpus directory holding train.tok and val.tok (see docs/data.md)"),
+    REALK(decay_frac, "0.2", 0, 1, 1, "warmup-stable-decay: fraction of steps in the final decay"),
+    REALK(eps, "1e-8", 0, 1, 1, "AdamW epsilon"),
+    INT(eval_every, "0", 0, 1e12, 1, "steps between evaluations (0: ten per run)"),
+    INT(eval_tokens, "65536", 1, 1e12, 1, "validation tokens per evaluation (first ones of val.tok)"),
+    INT(ffn_hidden, "0", 0, 1 << 20, 1, "SwiGLU hidden width (0: 8/3 d_model rounded up to 32)"),
+    REALK(init_std, "0.02", 0, 10, 1,
+          "std of initial weights (output projections scaled by 1/sqrt(2 n_layer))"),
+    INT(log_every, "1", 1, 1e12, 0, "steps between rows of /train in the run file"),
+    REALK(lr, "0.002", 0, 10, 1, "peak learning rate"),
+    REALK(lr_min_frac, "0.1", 0, 1, 1, "final learning rate as a fraction of lr (cosine, wsd)"),
+    INT(micro_batch, "0", 0, 1 << 20, 1,
+        "sequences per forward/backward (0: largest divisor of batch with at most 4096 tokens)"),
+    INT(n_head, "4", 1, 16384, 1, "attention heads (must divide d_model)"),
+    INT(n_layer, "4", 1, 1024, 1, "transformer blocks"),
+    STR(name, "", NULL, 0, "run name (empty: derived from the knobs, e.g. d128-l4-h4_D20N_fp32_s0)"),
+    STR(out, "", NULL, 0, "run file path (empty: results/train/<name>.h5); checkpoint beside it"),
+    STR(schedule, "cosine", "cosine|wsd|constant", 1,
+        "learning-rate schedule after linear warmup"),
+    INT(seed, "0", 0, 1e15, 1, "seed of the initialisation"),
+    INT(threads, "0", 0, 4096, 0, "threads (0: all cores); results are bit-identical for equal threads"),
+    INT(tokens, "0", 0, 1e15, 1, "training tokens D (0: tokens_per_param * N)"),
+    REALK(tokens_per_param, "20", 0, 1e9, 1, "D / N when tokens = 0"),
+    INT(vocab, "0", 0, 65536, 1, "vocabulary size (0: from the token files)"),
+    REALK(warmup_frac, "0.1", 0, 1, 1, "fraction of steps with linear warmup"),
+    REALK(weight_decay, "0.1", 0, 10, 1, "AdamW decoupled weight decay (matrices only)"),
+};
+
+const knob_def *knob_table(size_t *count) {
+    *count = sizeof knobs / sizeof *knobs;
+    return knobs;
+}
+
+const knob_def *knob_find(const char *name) {
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++)
+        if (!strcmp(knobs[i].name, name)) return &knobs[i];
+    return NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (lb >= 64) return 99;
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (row[j] + 1 < best) best = row[j] + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const char *closest_knob(const char *name) {
+    const char *best = NULL;
+    size_t best_d = 4;
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        size_t d = edit_distance(name, knobs[i].name);
+        if (d < best_d) best_d = d, best = knobs[i].name;
+    }
+    return best;
+}
+
+static int set_value(train_config *c, const knob_def *k, const char *value, char *err,
+                     size_t errlen) {
+    char *p = (char *)c + k->offset;
+    char *end;
+    switch (k->type) {
+    case KNOB_INT: {
+        errno = 0;
+        double v = strtod(value, &end); /* accepts 1e6 and 16000000 alike */
+        if (end == value || *end || errno || v != floor(v)) {
+            snprintf(err, errlen, "knob %s: '%s' is not an integer", k->name, value);
+            return -1;
+        }
+        if (v < k->min || v > k->max) {
+            snprintf(err, errlen, "knob %s: %s is out of range, expected %.15g..%.15g", k->name,
+                     value, k->min, k->max);
+            return -1;
+        }
+        *(int64_t *)p = (int64_t)v;
+        return 0;
+    }
+    case KNOB_REAL: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (end == value || *end || errno || !isfinite(v)) {
+            snprintf(err, errlen, "knob %s: '%s' is not a finite number", k->name, value);
+            return -1;
+        }
+        if (v < k->min || v > k->max) {
+            snprintf(err, errlen, "knob %s: %s is out of range, expected %.15g..%.15g", k->name,
+                     value, k->min, k->max);
+            return -1;
+        }
+        *(double *)p = v;
+        return 0;
+    }
+    case KNOB_STR:
+        if (strlen(value) >= k->size) {
+            snprintf(err, errlen, "knob %s: value longer than %zu characters", k->name,
+                     k->size - 1);
+            return -1;
+        }
+        if (k->choices) {
+            const char *s = k->choices;
+            size_t n = strlen(value);
+            int ok = 0;
+            while (*s) {
+                size_t len = strcspn(s, "|");
+                if (len == n && !strncmp(s, value, n)) ok = 1;
+                s += len + (s[len] == '|');
+            }
+            if (!ok) {
+                snprintf(err, errlen, "knob %s: '%s' is not one of %s", k->name, value,
+                         k->choices);
+                return -1;
+            }
+        }
+        strcpy(p, value);
+        return 0;
+    }
+    return -1;
+}
+
+void config_defaults(train_config *c) {
+    memset(c, 0, sizeof *c);
+    char err[256];
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++)
+        set_value(c, &knobs[i], knobs[i].default_value, err, sizeof err);
+}
+
+int config_set(train_config *c, const char *name, const char *value, char *err, size_t errlen) {
+    const knob_def *k = knob_find(name);
+    if (!k) {
+        const char *near = closest_knob(name);
+        if (near)
+            snprintf(err, errlen, "unknown knob '%s' (did you mean '%s'?)", name, near);
+        else
+            snprintf(err, errlen, "unknown knob '%s' ('sweep train --help' lists them)", name);
+        return -1;
+    }
+    return set_value(c, k, value, err, errlen);
+}
+
+int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen) {
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg) {
+        snprintf(err, errlen, "argument '%s': expected KEY=VALUE", arg);
+        return -1;
+    }
+    char name[64];
+    size_t n = (size_t)(eq - arg);
+    if (n >= sizeof name) {
+        snprintf(err, errlen, "argument '%s': knob name too long", arg);
+        return -1;
+    }
+    memcpy(name, arg, n);
+    name[n] = 0;
+    return config_set(c, name, eq + 1, err, errlen);
+}
+
+static void human_count(char *buf, size_t len, double v) {
+    if (v >= 1e9) snprintf(buf, len, "%.3gB", v / 1e9);
+    else if (v >= 1e6) snprintf(buf, len, "%.3gM", v / 1e6);
+    else if (v >= 1e3) snprintf(buf, len, "%.3gk", v / 1e3);
+    else snprintf(buf, len, "%.0f", v);
+}
+
+int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen) {
+    if (c->vocab == 0) c->vocab = data_vocab;
+    if (data_vocab > 0 && c->vocab != data_vocab) {
+        snprintf(err, errlen, "knob vocab=%lld does not match the token files' vocabulary %lld",
+                 (long long)c->vocab, (long long)data_vocab);
+        return -1;
+    }
+    if (c->ffn_hidden == 0) c->ffn_hidden = model_default_ffn_hidden((int)c->d_model);
+    model_shape s = {(int)c->vocab, (int)c->d_model, (int)c->n_layer,
+                     (int)c->n_head, (int)c->ctx,   (int)c->ffn_hidden};
+    char why[200];
+    if (model_shape_check(&s, why, sizeof why)) {
+        snprintf(err, errlen, "bad model shape: %s", why);
+        return -1;
+    }
+    char dpart[32];
+    if (c->tokens == 0) {
+        if (c->tokens_per_param <= 0) {
+            snprintf(err, errlen, "knobs tokens and tokens_per_param are both 0: set one");
+            return -1;
+        }
+        c->tokens = (int64_t)llround(c->tokens_per_param * (double)model_params_nonembedding(&s));
+        snprintf(dpart, sizeof dpart, "D%gN", c->tokens_per_param);
+    } else {
+        char h[16];
+        human_count(h, sizeof h, (double)c->tokens);
+        snprintf(dpart, sizeof dpart, "D%s", h);
+    }
+    if (c->micro_batch == 0) {
+        c->micro_batch = 1;
+        for (int64_t b = 1; b <= c->batch; b++)
+            if (c->batch % b == 0 && b * c->ctx <= 4096) c->micro_batch = b;
+    }
+    if (c->batch % c->micro_batch != 0) {
+        snprintf(err, errlen, "knob micro_batch=%lld: expected a divisor of batch=%lld",
+                 (long long)c->micro_batch, (long long)c->batch);
+        return -1;
+    }
+    int64_t per_step = c->batch * c->ctx;
+    int64_t steps = (c->tokens + per_step - 1) / per_step;
+    if (steps < 1) steps = 1;
+    if (c->eval_every == 0) c->eval_every = steps / 10 > 0 ? steps / 10 : 1;
+    if (c->ckpt_every == 0) c->ckpt_every = c->eval_every;
+    if (c->name[0] == 0)
+        snprintf(c->name, sizeof c->name, "d%lld-l%lld-h%lld_%s_fp32_s%lld", (long long)c->d_model,
+                 (long long)c->n_layer, (long long)c->n_head, dpart, (long long)c->seed);
+    if (c->out[0] == 0) {
+        int n = snprintf(c->out, sizeof c->out, "results/train/%s.h5", c->name);
+        if (n < 0 || (size_t)n >= sizeof c->out) {
+            snprintf(err, errlen, "run name too long for the output path");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void config_format_value(const train_config *c, const knob_def *k, char *buf, size_t len) {
+    const char *p = (const char *)c + k->offset;
+    switch (k->type) {
+    case KNOB_INT: snprintf(buf, len, "%lld", (long long)*(const int64_t *)p); break;
+    case KNOB_REAL: snprintf(buf, len, "%.17g", *(const double *)p); break;
+    case KNOB_STR: snprintf(buf, len, "%s", p); break;
+    }
+}
+
+/* Appends s as a JSON string. */
+static size_t json_string(char *buf, size_t len, size_t at, const char *s) {
+    at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char tmp[8];
+        if (ch == '"' || ch == '\\') snprintf(tmp, sizeof tmp, "\\%c", ch);
+        else if (ch < 0x20) snprintf(tmp, sizeof tmp, "\\u%04x", ch);
+        else snprintf(tmp, sizeof tmp, "%c", ch);
+        at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s", tmp);
+    }
+    return at + (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "\"");
+}
+
+int config_canonical_json(const train_config *c, char *buf, size_t len) {
+    size_t at = 0;
+    int first = 1;
+    at += (size_t)snprintf(buf, len, "{");
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        const knob_def *k = &knobs[i];
+        if (!k->identity) continue;
+        at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s",
+                               first ? "" : ",");
+        first = 0;
+        at = json_string(buf, len, at, k->name);
+        at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, ":");
+        char val[600];
+        config_format_value(c, k, val, sizeof val);
+        if (k->type == KNOB_STR) at = json_string(buf, len, at, val);
+        else at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s", val);
+    }
+    at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "}");
+    return at < len ? (int)at : -1;
+}
+
+uint64_t config_run_id(const train_config *c) {
+    char buf[8192];
+    int n = config_canonical_json(c, buf, sizeof buf);
+    return tok_fnv1a64(buf, n > 0 ? (size_t)n : 0);
+}
+
+void config_print_help(FILE *f, int markdown) {
+    if (markdown) {
+        fprintf(f, "| knob | type | default | range / choices | meaning |\n|---|---|---|---|---|\n");
+    }
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        const knob_def *k = &knobs[i];
+        const char *type = k->type == KNOB_INT ? "int" : k->type == KNOB_REAL ? "real" : "text";
+        char range[64] = "";
+        if (k->type != KNOB_STR) snprintf(range, sizeof range, "%g..%g", k->min, k->max);
+        else if (k->choices) snprintf(range, sizeof range, "%s", k->choices);
+        if (markdown) {
+            char esc[64];
+            size_t j = 0;
+            for (const char *s = range; *s && j + 2 < sizeof esc; s++) {
+                if (*s == '|') esc[j++] = '\\';
+                esc[j++] = *s;
+            }
+            esc[j] = 0;
+            fprintf(f, "| `%s` | %s | `%s` | %s | %s |\n", k->name, type, k->default_value, esc,
+                    k->help);
+        } else {
+            fprintf(f, "  %-17s %-5s default %-18s %s\n", k->name, type,
+                    k->default_value[0] ? k->default_value : "\"\"", k->help);
+        }
+    }
+}

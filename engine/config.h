@@ -1,0 +1,76 @@
+#ifndef ENGINE_CONFIG_H
+#define ENGINE_CONFIG_H
+
+/* The knobs of one training run. Every knob has one name used everywhere: on the
+ * `sweep train KEY=VALUE` command line, in Lua sweep configs, as an attribute of
+ * /config in the run file, and in docs/knobs.md (generated from the table in
+ * config.c by `sweep train --help-markdown`). */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct train_config {
+    /* model */
+    int64_t d_model, n_layer, n_head, ctx, ffn_hidden, vocab;
+    /* data */
+    char data[512];
+    int64_t eval_tokens;
+    /* budget and batch */
+    int64_t tokens;
+    double tokens_per_param;
+    int64_t batch, micro_batch;
+    /* optimizer and schedule */
+    double lr, lr_min_frac, warmup_frac, decay_frac;
+    char schedule[16];
+    double beta1, beta2, eps, weight_decay, clip, init_std;
+    /* run control */
+    int64_t seed, threads, eval_every, log_every, ckpt_every;
+    char out[512];
+    char name[128];
+} train_config;
+
+typedef enum { KNOB_INT, KNOB_REAL, KNOB_STR } knob_type;
+
+typedef struct knob_def {
+    const char *name;
+    knob_type type;
+    size_t offset; /* into train_config */
+    size_t size;   /* for strings: buffer size */
+    const char *default_value;
+    double min, max;       /* inclusive range for numbers */
+    const char *choices;   /* for strings: "a|b|c" or NULL for free text */
+    int identity;          /* part of the run's identity (its hash and name) */
+    const char *help;
+} knob_def;
+
+const knob_def *knob_table(size_t *count);
+const knob_def *knob_find(const char *name);
+
+void config_defaults(train_config *c);
+
+/* Sets one knob from text. Errors name the knob and the expected form, and suggest
+ * the closest knob name for an unknown one. */
+int config_set(train_config *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* Parses "KEY=VALUE" (argument form). */
+int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen);
+
+/* Fills the knobs that depend on others or on the data: vocab (from the token
+ * file, passed in), ffn_hidden, tokens (from tokens_per_param * N), micro_batch,
+ * eval/checkpoint intervals, name and output path. Checks consistency. */
+int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen);
+
+/* Canonical JSON of the identity knobs (sorted keys, %.17g reals), the run's
+ * identity; the run id is FNV-1a 64 of it. Returns the length, or -1 if buf is
+ * too small. */
+int config_canonical_json(const train_config *c, char *buf, size_t len);
+uint64_t config_run_id(const train_config *c);
+
+/* Writes the --help text (or Markdown table) listing every knob. */
+void config_print_help(FILE *f, int markdown);
+
+/* Value of a knob as text, for printing. */
+void config_format_value(const train_config *c, const knob_def *k, char *buf, size_t len);
+
+#endif

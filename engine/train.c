@@ -1,0 +1,382 @@
+#include "train.h"
+#include "bigalloc.h"
+#include "checkpoint.h"
+#include "model_f32.h"
+#include "optimizer.h"
+#include "rng.h"
+#include "runlog.h"
+#include "tokfile.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int train_set_threads(int64_t threads) {
+    int n = threads > 0 ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+    return n;
+}
+
+void train_checkpoint_path(const char *run_file, char *out, size_t len) {
+    size_t n = strlen(run_file);
+    if (n > 3 && !strcmp(run_file + n - 3, ".h5")) n -= 3;
+    snprintf(out, len, "%.*s.ckpt", (int)n, run_file);
+}
+
+/* Everything one run holds while training. */
+typedef struct trainer {
+    train_config cfg;
+    tokfile train_tok, val_tok;
+    model m;
+    float *adam_m, *adam_v;
+    size_t opt_bytes;
+    uint16_t *inputs, *targets;
+    int64_t total_steps, windows;
+    runlog log;
+    ckpt_state st;
+    rng gen;
+} trainer;
+
+/* Sequence g of the training stream: window g mod W of ctx+1 tokens (see docs/data.md). */
+static void fill_batch(trainer *t, int64_t first_seq, int n) {
+    int T = (int)t->cfg.ctx;
+    for (int b = 0; b < n; b++) {
+        int64_t w = (first_seq + b) % t->windows;
+        const uint16_t *src = t->train_tok.tokens + w * T;
+        memcpy(t->inputs + (size_t)b * T, src, (size_t)T * sizeof(uint16_t));
+        memcpy(t->targets + (size_t)b * T, src + 1, (size_t)T * sizeof(uint16_t));
+    }
+}
+
+/* Mean validation loss over the first eval_tokens tokens of val.tok. */
+static double evaluate(trainer *t) {
+    int T = (int)t->cfg.ctx, mb = (int)t->cfg.micro_batch;
+    int64_t avail = (int64_t)(t->val_tok.n - 1) / T;
+    int64_t nseq = t->cfg.eval_tokens / T;
+    if (nseq < 1) nseq = 1;
+    if (nseq > avail) nseq = avail;
+    double sum = 0;
+    for (int64_t s = 0; s < nseq; s += mb) {
+        int n = (int)(nseq - s < mb ? nseq - s : mb);
+        for (int b = 0; b < n; b++) {
+            const uint16_t *src = t->val_tok.tokens + (s + b) * T;
+            memcpy(t->inputs + (size_t)b * T, src, (size_t)T * sizeof(uint16_t));
+            memcpy(t->targets + (size_t)b * T, src + 1, (size_t)T * sizeof(uint16_t));
+        }
+        sum += model_forward_f32(&t->m, t->inputs, t->targets, n);
+    }
+    return sum / (double)(nseq * T);
+}
+
+static void trainer_free(trainer *t) {
+    model_destroy_f32(&t->m);
+    big_free(t->adam_m, t->opt_bytes);
+    big_free(t->adam_v, t->opt_bytes);
+    free(t->inputs);
+    free(t->targets);
+    tokfile_close(&t->train_tok);
+    tokfile_close(&t->val_tok);
+    runlog_free(&t->log);
+}
+
+static void host_name(char *buf, size_t len) {
+    if (gethostname(buf, len)) snprintf(buf, len, "unknown");
+    buf[len - 1] = 0;
+}
+
+/* Root and /config attributes of a new run file. */
+static void describe_run(trainer *t, const model_shape *s, int threads) {
+    runlog *rl = &t->log;
+    char json[8192], id[24], created[32], host[256];
+    config_canonical_json(&t->cfg, json, sizeof json);
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)config_run_id(&t->cfg));
+    time_t now = time(NULL);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    host_name(host, sizeof host);
+    attr_set_int(&rl->root, "schema_version", RUNLOG_SCHEMA_VERSION);
+    attr_set_str(&rl->root, "run_id", id);
+    attr_set_str(&rl->root, "name", t->cfg.name);
+    attr_set_str(&rl->root, "config", json);
+    attr_set_str(&rl->root, "engine_version", PSL_VERSION);
+    attr_set_str(&rl->root, "git_commit", PSL_GIT_COMMIT);
+    attr_set_str(&rl->root, "host", host);
+    attr_set_str(&rl->root, "created", created);
+
+    size_t nk;
+    const knob_def *k = knob_table(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        const char *p = (const char *)&t->cfg + k[i].offset;
+        if (k[i].type == KNOB_INT) attr_set_int(&rl->config, k[i].name, *(const int64_t *)p);
+        else if (k[i].type == KNOB_REAL) attr_set_real(&rl->config, k[i].name, *(const double *)p);
+        else attr_set_str(&rl->config, k[i].name, p);
+    }
+    attr_set_int(&rl->config, "threads", threads);
+    attr_set_int(&rl->config, "N", model_params_nonembedding(s));
+    attr_set_int(&rl->config, "N_total", model_params_total(s));
+    attr_set_int(&rl->config, "D", t->total_steps * t->cfg.batch * t->cfg.ctx);
+    attr_set_real(&rl->config, "P_w", 32);
+    attr_set_real(&rl->config, "P_a", 32);
+    attr_set_real(&rl->config, "P_kv", 32);
+    attr_set_str(&rl->config, "format_w", "fp32");
+    attr_set_str(&rl->config, "format_a", "fp32");
+    attr_set_str(&rl->config, "format_kv", "fp32");
+    attr_set_int(&rl->config, "train_tokens_unique", (int64_t)t->train_tok.n);
+    attr_set_real(&rl->config, "flops_per_token", model_flops_per_token(s));
+    runlog_table(rl, "/train", "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r");
+    runlog_table(rl, "/eval", "step:i,tokens:i,loss:r");
+}
+
+static void set_final(trainer *t, const model_shape *s, const char *status, const char *reason,
+                      double val_loss, double train_loss, int64_t diverged_step) {
+    runlog *rl = &t->log;
+    rl->has_final = 1;
+    attr_set_str(&rl->final, "status", status);
+    attr_set_real(&rl->final, "val_loss", val_loss);
+    attr_set_real(&rl->final, "train_loss", train_loss);
+    attr_set_int(&rl->final, "steps", t->st.step);
+    attr_set_int(&rl->final, "tokens", t->st.tokens);
+    attr_set_real(&rl->final, "epochs", (double)t->st.tokens / (double)t->train_tok.n);
+    attr_set_real(&rl->final, "flops", (double)t->st.tokens * model_flops_per_token(s));
+    attr_set_real(&rl->final, "wall_s", t->st.wall);
+    if (diverged_step >= 0) attr_set_int(&rl->final, "diverged_step", diverged_step);
+    if (reason && reason[0]) attr_set_str(&rl->final, "reason", reason);
+}
+
+static int open_data(trainer *t, char *err, size_t errlen) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/train.tok", t->cfg.data);
+    if (tokfile_open(path, &t->train_tok, err, errlen)) return -1;
+    snprintf(path, sizeof path, "%s/val.tok", t->cfg.data);
+    if (tokfile_open(path, &t->val_tok, err, errlen)) return -1;
+    if (t->train_tok.vocab != t->val_tok.vocab ||
+        t->train_tok.tokenizer_hash != t->val_tok.tokenizer_hash) {
+        snprintf(err, errlen, "%s: train.tok and val.tok come from different tokenizers",
+                 t->cfg.data);
+        return -1;
+    }
+    if (t->val_tok.n < (uint64_t)t->cfg.ctx + 1 || t->train_tok.n < (uint64_t)t->cfg.ctx + 1) {
+        snprintf(err, errlen, "%s: fewer tokens than one sequence of ctx=%lld + 1", t->cfg.data,
+                 (long long)t->cfg.ctx);
+        return -1;
+    }
+    return 0;
+}
+
+static int file_exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result *res, char *err,
+              size_t errlen) {
+    trainer t;
+    memset(&t, 0, sizeof t);
+    memset(res, 0, sizeof *res);
+    runlog_init(&t.log);
+    t.cfg = *cfg_in;
+    int rc = -1;
+    double diverge_limit;
+    model_shape s;
+    char ckpt_path[600];
+    int threads = train_set_threads(t.cfg.threads);
+
+    if (open_data(&t, err, errlen)) goto out;
+    if (config_resolve(&t.cfg, t.train_tok.vocab, err, errlen)) goto out;
+    s = (model_shape){(int)t.cfg.vocab, (int)t.cfg.d_model, (int)t.cfg.n_layer,
+                      (int)t.cfg.n_head, (int)t.cfg.ctx,   (int)t.cfg.ffn_hidden};
+    t.total_steps = (t.cfg.tokens + t.cfg.batch * t.cfg.ctx - 1) / (t.cfg.batch * t.cfg.ctx);
+    if (t.total_steps < 1) t.total_steps = 1;
+    t.windows = (int64_t)(t.train_tok.n - 1) / t.cfg.ctx;
+    snprintf(res->run_file, sizeof res->run_file, "%s", t.cfg.out);
+    train_checkpoint_path(t.cfg.out, ckpt_path, sizeof ckpt_path);
+    snprintf(res->checkpoint, sizeof res->checkpoint, "%s", ckpt_path);
+
+    uint64_t run_id = config_run_id(&t.cfg);
+    char id_hex[24];
+    snprintf(id_hex, sizeof id_hex, "%016llx", (unsigned long long)run_id);
+
+    /* An existing run file must belong to this run; a finished one is not redone. */
+    if (file_exists(t.cfg.out)) {
+        runlog old;
+        if (runlog_load(&old, t.cfg.out, err, errlen)) goto out;
+        const attr *id = attr_get(&old.root, "run_id");
+        int same = id && id->type == ATTR_STR && !strcmp(id->s, id_hex);
+        const attr *status = old.has_final ? attr_get(&old.final, "status") : NULL;
+        if (!same) {
+            snprintf(err, errlen,
+                     "%s exists and belongs to a different configuration (run_id %s, this run "
+                     "%s); remove it or choose another out=",
+                     t.cfg.out, id && id->type == ATTR_STR ? id->s : "?", id_hex);
+            runlog_free(&old);
+            goto out;
+        }
+        if (status && status->type == ATTR_STR &&
+            (!strcmp(status->s, "done") || !strcmp(status->s, "diverged"))) {
+            snprintf(res->status, sizeof res->status, "skipped");
+            snprintf(res->reason, sizeof res->reason, "already %s", status->s);
+            const attr *vl = attr_get(&old.final, "val_loss");
+            res->val_loss = vl && vl->type == ATTR_REAL ? vl->r : NAN;
+            runlog_free(&old);
+            rc = 0;
+            goto out;
+        }
+        runlog_free(&old);
+    }
+
+    if (model_create_f32(&t.m, &s, (int)t.cfg.micro_batch, err, errlen)) goto out;
+    t.opt_bytes = t.m.layout.total * sizeof(float);
+    t.adam_m = big_alloc(t.opt_bytes);
+    t.adam_v = big_alloc(t.opt_bytes);
+    t.inputs = malloc((size_t)t.cfg.micro_batch * t.cfg.ctx * sizeof(uint16_t));
+    t.targets = malloc((size_t)t.cfg.micro_batch * t.cfg.ctx * sizeof(uint16_t));
+    if (!t.adam_m || !t.adam_v || !t.inputs || !t.targets) {
+        snprintf(err, errlen, "out of memory for the optimizer state");
+        goto out;
+    }
+    res->buffer_bytes = t.m.block_bytes + 2 * t.opt_bytes;
+
+    if (file_exists(ckpt_path)) {
+        if (checkpoint_load(ckpt_path, &t.st, t.m.layout.total, t.m.params, t.adam_m, t.adam_v,
+                            err, errlen))
+            goto out;
+        if (t.st.run_id != run_id) {
+            snprintf(err, errlen, "%s belongs to another run (run_id %016llx, expected %s)",
+                     ckpt_path, (unsigned long long)t.st.run_id, id_hex);
+            goto out;
+        }
+        if (runlog_load(&t.log, t.cfg.out, err, errlen)) goto out;
+        for (size_t i = 0; i < t.log.ntables; i++)
+            table_truncate_after(&t.log.tables[i], t.st.step);
+        t.gen.state = t.st.rng_state;
+        res->resumed_from = t.st.step;
+    } else {
+        init_params(t.m.params, &s, &t.m.layout, t.cfg.init_std, (uint64_t)t.cfg.seed);
+        t.st = (ckpt_state){.run_id = run_id, .n_params = t.m.layout.total};
+        rng_seed(&t.gen, (uint64_t)t.cfg.seed * 0x9E3779B97F4A7C15ULL + 1);
+        describe_run(&t, &s, threads);
+        if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
+    }
+
+    table *trn = runlog_table(&t.log, "/train", "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r");
+    table *evl = runlog_table(&t.log, "/eval", "step:i,tokens:i,loss:r");
+    /* Divergence: a non-finite loss or gradient, or a training loss 50% above that
+     * of a uniform guess (ln vocab), which a healthy run never returns to. */
+    diverge_limit = 1.5 * log((double)t.cfg.vocab);
+    int mb = (int)t.cfg.micro_batch, accum = (int)(t.cfg.batch / t.cfg.micro_batch);
+    float loss_scale = (float)(1.0 / ((double)t.cfg.batch * t.cfg.ctx));
+    adamw_hparams hp = {0, t.cfg.beta1, t.cfg.beta2, t.cfg.eps, t.cfg.weight_decay};
+    double t0 = now_s(), wall0 = t.st.wall, interval_loss = 0, last_loss = NAN;
+    int64_t interval_steps = 0, steps_here = 0;
+    const char *status = "done";
+    char reason[256] = "";
+    int64_t diverged_step = -1;
+
+    while (t.st.step < t.total_steps) {
+        int64_t step = t.st.step + 1;
+        double lr = lr_at_step(&t.cfg, step, t.total_steps);
+        memset(t.m.grads, 0, t.opt_bytes);
+        double loss_sum = 0;
+        for (int a = 0; a < accum; a++) {
+            fill_batch(&t, t.st.next_seq, mb);
+            t.st.next_seq += mb;
+            loss_sum += model_forward_f32(&t.m, t.inputs, t.targets, mb);
+            model_backward_f32(&t.m, t.inputs, t.targets, mb, loss_scale);
+        }
+        double loss = loss_sum / ((double)t.cfg.batch * t.cfg.ctx);
+        double gnorm = global_norm(t.m.grads, t.m.layout.total);
+        t.st.step = step;
+        t.st.tokens += t.cfg.batch * t.cfg.ctx;
+        t.st.wall = wall0 + (now_s() - t0);
+        steps_here++;
+        if (!isfinite(loss) || !isfinite(gnorm) || (step > 10 && loss > diverge_limit)) {
+            status = "diverged";
+            diverged_step = step;
+            snprintf(reason, sizeof reason,
+                     "step %lld: loss %g, gradient norm %g (limit: finite, loss <= %.3f)",
+                     (long long)step, loss, gnorm, diverge_limit);
+            table_append(trn, (double[]){step, t.st.tokens, loss, lr, gnorm, t.st.wall});
+            break;
+        }
+        float clip = t.cfg.clip > 0 && gnorm > t.cfg.clip ? (float)(t.cfg.clip / gnorm) : 1.0f;
+        hp.lr = lr;
+        adamw_step(t.m.params, t.m.grads, t.adam_m, t.adam_v, &t.m.layout, &hp, step, clip);
+        interval_loss += loss, interval_steps++, last_loss = loss;
+        if (step % t.cfg.log_every == 0 || step == t.total_steps)
+            table_append(trn, (double[]){step, t.st.tokens, loss, lr, gnorm, t.st.wall});
+
+        train_progress p = {step, t.total_steps, t.st.tokens, t.total_steps * t.cfg.batch * t.cfg.ctx,
+                            loss, lr, gnorm, (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0),
+                            t.st.wall, NAN};
+        int last = step == t.total_steps;
+        int stop = hooks && hooks->stop && *hooks->stop;
+        if (step % t.cfg.eval_every == 0 && !last) {
+            p.val_loss = evaluate(&t);
+            table_append(evl, (double[]){step, t.st.tokens, p.val_loss});
+        }
+        if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
+        if (hooks && hooks->abort_after_steps && steps_here >= hooks->abort_after_steps) {
+            snprintf(res->status, sizeof res->status, "aborted");
+            rc = 0;
+            goto out;
+        }
+        /* The run file is saved before the checkpoint: after a crash between the two,
+         * the resumed run truncates the log back to the checkpoint's step. */
+        if ((step % t.cfg.ckpt_every == 0 && !last) || stop) {
+            t.st.rng_state = t.gen.state;
+            if (runlog_save(&t.log, t.cfg.out, err, errlen) ||
+                checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
+                goto out;
+        }
+        if (stop) {
+            snprintf(res->status, sizeof res->status, "stopped");
+            res->steps = t.st.step, res->tokens = t.st.tokens, res->wall = t.st.wall;
+            rc = 0;
+            goto out;
+        }
+    }
+
+    double val_loss = NAN;
+    if (!strcmp(status, "done")) {
+        val_loss = evaluate(&t);
+        table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});
+        train_progress p = {t.st.step, t.total_steps, t.st.tokens, t.st.tokens, last_loss, 0, 0,
+                            0, t.st.wall, val_loss};
+        if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
+        /* The final checkpoint holds the trained weights for post-training quantization. */
+        t.st.rng_state = t.gen.state;
+        if (checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
+            goto out;
+    }
+    double train_loss = interval_steps ? interval_loss / (double)interval_steps : NAN;
+    set_final(&t, &s, status, reason, val_loss, train_loss, diverged_step);
+    if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
+    snprintf(res->status, sizeof res->status, "%s", status);
+    snprintf(res->reason, sizeof res->reason, "%s", reason);
+    res->val_loss = val_loss, res->train_loss = train_loss;
+    res->steps = t.st.step, res->tokens = t.st.tokens, res->wall = t.st.wall;
+    rc = 0;
+out:
+    if (rc && t.log.root.n) {
+        /* Record the failure in the run file when there is one to record it in. */
+        char e2[256];
+        set_final(&t, &s, "failed", err, NAN, NAN, -1);
+        runlog_save(&t.log, t.cfg.out, e2, sizeof e2);
+    }
+    if (rc) snprintf(res->status, sizeof res->status, "failed");
+    trainer_free(&t);
+    return rc;
+}

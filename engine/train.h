@@ -1,0 +1,51 @@
+#ifndef ENGINE_TRAIN_H
+#define ENGINE_TRAIN_H
+/* One training run, from resolved knobs to a finished run file: data, model,
+ * AdamW, schedule, evaluation, checkpoints, divergence detection, resume. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef struct train_progress {
+    int64_t step, total_steps, tokens, total_tokens;
+    double loss, lr, grad_norm;
+    double tokens_per_s; /* over the steps of this process */
+    double elapsed;      /* training seconds, summed over resumes */
+    double val_loss;     /* NaN unless this step evaluated */
+} train_progress;
+
+typedef void (*train_progress_fn)(const train_progress *p, void *ctx);
+
+typedef struct train_result {
+    char status[16]; /* done | diverged | failed | stopped | skipped */
+    char reason[256];
+    double val_loss, train_loss, wall;
+    int64_t steps, tokens, resumed_from;
+    size_t buffer_bytes; /* model, gradients, optimizer state and activations */
+    char run_file[512], checkpoint[600];
+} train_result;
+
+typedef struct train_hooks {
+    train_progress_fn progress; /* may be NULL */
+    void *ctx;
+    volatile sig_atomic_t *stop; /* when set, the run checkpoints and returns "stopped" */
+    /* Test hook: stop (as if killed, without a final checkpoint) after this many
+     * steps of this process; 0 = never. */
+    int64_t abort_after_steps;
+} train_hooks;
+
+/* Trains the run described by cfg (resolved here against the data). Resumes from
+ * the checkpoint beside the run file when there is one. Returns 0 when the run
+ * ended (done, diverged), was stopped or was already done (res->status says
+ * which), -1 on an error (message in err; the run file says "failed" when it
+ * could be written). */
+int train_run(const train_config *cfg, const train_hooks *hooks, train_result *res, char *err,
+              size_t errlen);
+
+/* The checkpoint path of a run file: its name with ".h5" replaced by ".ckpt". */
+void train_checkpoint_path(const char *run_file, char *out, size_t len);
+
+/* Sets the OpenMP and OpenBLAS thread counts (0: all cores); returns the count. */
+int train_set_threads(int64_t threads);
+#endif

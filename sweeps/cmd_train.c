@@ -1,0 +1,96 @@
+/* sweep train KEY=VALUE ...: one training run. */
+#include "commands.h"
+#include "progress.h"
+#include "train.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static volatile sig_atomic_t stop_requested;
+
+/* First Ctrl-C / SIGTERM: finish the step, checkpoint, exit. Second: exit now. */
+static void on_signal(int sig) {
+    if (stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    stop_requested = 1;
+}
+
+static void show(const train_progress *p, void *ctx) {
+    progress_line *line = ctx;
+    char eta[16], text[200];
+    double rate = p->tokens_per_s;
+    format_duration(eta, sizeof eta,
+                    rate > 0 ? (double)(p->total_tokens - p->tokens) / rate : -1);
+    int n = snprintf(text, sizeof text, "step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s",
+                     (long long)p->step, (long long)p->total_steps, p->loss, rate, eta);
+    if (!isnan(p->val_loss) && n > 0 && (size_t)n < sizeof text)
+        snprintf(text + n, sizeof text - (size_t)n, "  val %.4f", p->val_loss);
+    progress_show(line, (double)p->step / (double)p->total_steps, text, !isnan(p->val_loss));
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: sweep train [KEY=VALUE ...]\n\n"
+               "Trains one run and writes its run file (HDF5) and checkpoint. Started again\n"
+               "with the same knobs, it resumes from the checkpoint; a finished run is skipped.\n"
+               "Ctrl-C (or SIGTERM) checkpoints and stops; a second one stops at once.\n\n"
+               "knobs:\n");
+    config_print_help(f, 0);
+}
+
+int cmd_train(int argc, char **argv) {
+    train_config cfg;
+    config_defaults(&cfg);
+    char err[1024];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--help-markdown")) {
+            config_print_help(stdout, 1);
+            return 0;
+        }
+        if (config_set_arg(&cfg, argv[i], err, sizeof err)) {
+            fprintf(stderr, "sweep train: %s\n", err);
+            return 2;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    progress_line line;
+    progress_init(&line, stderr);
+    train_hooks hooks = {show, &line, &stop_requested, 0};
+    train_result res;
+    int rc = train_run(&cfg, &hooks, &res, err, sizeof err);
+    progress_done(&line);
+    if (rc) {
+        fprintf(stderr, "sweep train: %s\n", err);
+        return 1;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (!strcmp(res.status, "skipped")) {
+        printf("%s: %s (val loss %.4f); nothing to do\n", res.run_file, res.reason, res.val_loss);
+        return 0;
+    }
+    printf("status:     %s%s%s\n", res.status, res.reason[0] ? ": " : "", res.reason);
+    printf("steps:      %lld (%lld tokens)%s\n", (long long)res.steps, (long long)res.tokens,
+           res.resumed_from ? "  [resumed]" : "");
+    if (!strcmp(res.status, "done"))
+        printf("val loss:   %.4f   train loss: %.4f\n", res.val_loss, res.train_loss);
+    printf("wall:       %.1f s\n", res.wall);
+    printf("memory:     buffers %.1f MiB, peak resident %.1f MiB\n",
+           res.buffer_bytes / 1048576.0, ru.ru_maxrss / 1024.0);
+    printf("run file:   %s\ncheckpoint: %s\n", res.run_file, res.checkpoint);
+    if (!strcmp(res.status, "stopped")) return 130;
+    return 0;
+}
