@@ -395,9 +395,11 @@ static void skip_spaces(const char **s) {
     while (**s == ' ' || **s == '\t') (*s)++;
 }
 
+/* got is where parsing stopped inside the current line, or NULL at end of input; the
+ * message quotes the whole line. */
 static int parse_fail(lines *L, const char *got, char *err, size_t errlen, const char *what) {
     if (got)
-        snprintf(err, errlen, "%s:%d: expected %s, got \"%.60s\"", L->name, L->line, what, got);
+        snprintf(err, errlen, "%s:%d: expected %s, got \"%.60s\"", L->name, L->line, what, L->buf);
     else
         snprintf(err, errlen, "%s:%d: expected %s, got end of file", L->name, L->line + 1, what);
     return -1;
@@ -426,7 +428,7 @@ int bpe_parse(const char *text, size_t n, const char *name, bpe **out, char *err
         has_src = 1;
         s = next_line(&L);
     }
-    char what[96];
+    char what[192];
     snprintf(what, sizeof what, "\"merges %llu\" (vocab - 256)", (unsigned long long)vocab - 256);
     if (!s || expect_word(&s, "merges") != 0 || parse_u64(&s, BPE_MAX_VOCAB, &nm) != 0 || *s ||
         nm != vocab - 256)

@@ -430,13 +430,15 @@ static void test_loader_errors(void **state) {
     expect_parse_error("psl-bpe 2\n", "t.bpe:1: expected \"psl-bpe 1\"");
     expect_parse_error("psl-bpe 1\nvocab 256\n", "t.bpe:2: expected \"vocab V\"");
     expect_parse_error("psl-bpe 1\nvocab 70000\n", "t.bpe:2: expected \"vocab V\"");
-    expect_parse_error("psl-bpe 1\nvocab 258\nmerges 3\n", "t.bpe:3: expected \"merges 2\"");
+    expect_parse_error("psl-bpe 1\nvocab 258\nmerges 3\n",
+                       "t.bpe:3: expected \"merges 2\" (vocab - 256), got \"merges 3\"");
     expect_parse_error("psl-bpe 1\nvocab 258\ntrained-on bytes 5 fnv1a64 12\n",
                        "t.bpe:3: expected \"trained-on");
     expect_parse_error("psl-bpe 1\nvocab 258\nmerges 2\n1 2\n", "t.bpe:5: expected merge 2 of 2");
     expect_parse_error("psl-bpe 1\nvocab 258\nmerges 2\n1 2\n256\n", "t.bpe:5: expected merge 2");
     expect_parse_error("psl-bpe 1\nvocab 258\nmerges 2\n1 256\n", "t.bpe:4: expected merge 1");
-    expect_parse_error("psl-bpe 1\nvocab 258\nmerges 2\n1 2\n3 257\n", "each below 257");
+    expect_parse_error("psl-bpe 1\nvocab 258\nmerges 2\n1 2\n3 257 # c\n",
+                       "each below 257 (ids defined so far), got \"3 257\"");
     expect_parse_error("psl-bpe 1\nvocab 258\nmerges 2\n1 2\n\n1 2\n",
                        "t.bpe:6: merge 2 names a pair already merged");
     expect_parse_error("psl-bpe 1\nvocab 258\nmerges 2\n1 2\n3 4\n5 6\n",
