@@ -1,0 +1,61 @@
+/* Block-diagonal Walsh-Hadamard transform (QuEST's rotation). Sylvester ordering,
+ * normalised by 1/sqrt(n) so the transform is orthogonal and symmetric, hence its own
+ * inverse. Each output is a fixed sequence of additions, so results do not depend on
+ * vectorisation. */
+#include "quant/quant.h"
+
+#include <math.h>
+
+size_t qhadamard_block(size_t cols) {
+    size_t b = 1;
+    while (b < 128 && cols % (2 * b) == 0) b *= 2;
+    return b;
+}
+
+static void butterfly(float *restrict lo, float *restrict hi, size_t h) {
+#pragma omp simd
+    for (size_t j = 0; j < h; j++) {
+        float a = lo[j], b = hi[j];
+        lo[j] = a + b;
+        hi[j] = a - b;
+    }
+}
+
+/* Stages h = 1, 2, 4 on 8 consecutive values, written out so the compiler keeps them in
+ * registers; same additions as the generic loop. */
+static void fwht8(float *x) {
+    float a0 = x[0] + x[1], a1 = x[0] - x[1], a2 = x[2] + x[3], a3 = x[2] - x[3];
+    float a4 = x[4] + x[5], a5 = x[4] - x[5], a6 = x[6] + x[7], a7 = x[6] - x[7];
+    float b0 = a0 + a2, b2 = a0 - a2, b1 = a1 + a3, b3 = a1 - a3;
+    float b4 = a4 + a6, b6 = a4 - a6, b5 = a5 + a7, b7 = a5 - a7;
+    x[0] = b0 + b4;
+    x[4] = b0 - b4;
+    x[1] = b1 + b5;
+    x[5] = b1 - b5;
+    x[2] = b2 + b6;
+    x[6] = b2 - b6;
+    x[3] = b3 + b7;
+    x[7] = b3 - b7;
+}
+
+void qhadamard_fwht(float *x, size_t n) {
+    if (n < 2) return;
+    size_t h = 1;
+    if (n >= 8) {
+        for (size_t i = 0; i < n; i += 8) fwht8(x + i);
+        h = 8;
+    }
+    for (; h < n; h *= 2)
+        for (size_t i = 0; i < n; i += 2 * h) butterfly(x + i, x + i + h, h);
+    const float s = (float)(1.0 / sqrt((double)n));
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) x[i] *= s;
+}
+
+void qhadamard_rows(float *x, size_t rows, size_t cols) {
+    size_t b = qhadamard_block(cols);
+    if (b < 2) return;
+#pragma omp parallel for schedule(static) if (rows * cols >= 65536)
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c += b) qhadamard_fwht(x + r * cols + c, b);
+}
