@@ -65,8 +65,7 @@ static void pod_link(const char *s, size_t n, struct cbuf *out) {
 static void pod_inline(const char *s, size_t n, struct cbuf *out) {
     size_t i = 0;
     while (i < n) {
-        if (i + 1 < n && s[i + 1] == '<' && strchr("BICLEFSXZ", s[i]) &&
-            (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
+        if (i + 1 < n && s[i + 1] == '<' && strchr("BICLEFSXZ", s[i])) {
             char code = s[i];
             size_t j = i + 1, k = 0;
             while (j < n && s[j] == '<') {

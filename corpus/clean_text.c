@@ -182,6 +182,8 @@ void clean_vimhelp(const char *in, size_t n, struct cbuf *out) {
         if (starts(p, len, " vim:") || starts(p, len, "vim:")) continue;
         size_t l = len;
         if (l == 1 && p[0] == '<') continue;
+        size_t line_start = out->n;
+        int tag_at_start = 0; /* a dropped leading *tag* takes its spacing with it */
         if (l >= 2 && p[l - 1] == '>' && p[l - 2] == ' ')
             l -= 2;
         else if (l == 1 && p[0] == '>')
@@ -193,11 +195,16 @@ void clean_vimhelp(const char *in, size_t n, struct cbuf *out) {
                 while (j < l && p[j] != c && !isspace((unsigned char)p[j])) j++;
                 if (j < l && p[j] == c && j > i + 1 &&
                     (j + 1 == l || isspace((unsigned char)p[j + 1]) || strchr(".,;:)", p[j + 1]))) {
-                    if (c == '|') cbuf_add(out, p + i + 1, j - i - 1);
+                    if (c == '|')
+                        cbuf_add(out, p + i + 1, j - i - 1);
+                    else if (out->n == line_start)
+                        tag_at_start = 1;
                     i = j;
                     continue;
                 }
             }
+            if (tag_at_start && (c == ' ' || c == '\t')) continue;
+            tag_at_start = 0;
             cbuf_addc(out, c);
         }
         cbuf_addc(out, '\n');

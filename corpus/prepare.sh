@@ -144,11 +144,11 @@ fetch_npm() { # package version
 fetch_debian_index() { # name suite
   local name=$1 suite=$2 f tmp
   local mirror=${CORPUS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-  f=$cache/dl/debian-index_${suite}_${name}.bz2
+  f=$cache/dl/debian-index_${suite}_${name}.xz
   if [ -f "$f.sha256" ]; then echo "$f"; return 0; fi
   tmp=$(mktemp "$cache/dl/.tmp.XXXXXX")
-  if ! curl -fsSL -o "$tmp" "$mirror/dists/$suite/main/i18n/$name.bz2"; then
-    echo "downloading $mirror/dists/$suite/main/i18n/$name.bz2 failed" >&2
+  if ! curl -fsSL -o "$tmp" "$mirror/dists/$suite/main/i18n/$name.xz"; then
+    echo "downloading $mirror/dists/$suite/main/i18n/$name.xz failed" >&2
     rm -f "$tmp"
     return 1
   fi
@@ -165,7 +165,7 @@ unpack() { # registry file dir
   case "$reg" in
     debian) dpkg-deb -x "$f" "$d" ;;
     npm) tar -xzf "$f" -C "$d" --no-same-owner ;;
-    debian-index) bzip2 -dc "$f" >"$d/$(basename "${f%.bz2}" | sed 's/^debian-index_[^_]*_//')" ;;
+    debian-index) xz -dc "$f" >"$d/$(basename "${f%.xz}" | sed 's/^debian-index_[^_]*_//')" ;;
   esac || { echo "unpacking $(basename "$f") failed" >&2; return 1; }
   touch "$d/.unpacked"
 }
@@ -229,7 +229,7 @@ x_manpages() {
       zcat "$p" | groff -t -Tutf8 -man -P-cbou -rcR=1 -rHY=0 2>/dev/null >"$o" || : >"$o"
     done' sh || return 1
   while IFS= read -r p; do
-    [ -s ".derived/$p.txt" ] && emit man "$p" ".derived/$p.txt"
+    if [ -s ".derived/$p.txt" ]; then emit man "$p" ".derived/$p.txt"; fi
   done <.derived/man.list
 }
 
