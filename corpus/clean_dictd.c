@@ -34,6 +34,25 @@ static int parse_b64(const char *s, size_t n, unsigned long *v) {
     return 0;
 }
 
+/* Copies one entry without its source-tag lines (gcide's "[1913 Webster]", "[PJC]"):
+ * repeated on every sense, they are boilerplate. */
+static void put_entry(const char *p, size_t n, struct cbuf *out) {
+    const char *end = p + n;
+    while (p < end) {
+        size_t len = corpus_line_len(p, end);
+        size_t a = 0, b = len;
+        while (a < b && (p[a] == ' ' || p[a] == '\t')) a++;
+        while (b > a && (p[b - 1] == ' ' || p[b - 1] == '\t')) b--;
+        int tag = b - a >= 3 && b - a <= 40 && p[a] == '[' && p[b - 1] == ']' &&
+                  !memchr(p + a + 1, '[', b - a - 2);
+        if (!tag) {
+            cbuf_add(out, p, len);
+            cbuf_addc(out, '\n');
+        }
+        p += len + 1;
+    }
+}
+
 static int cmp_entry(const void *a, const void *b) {
     const struct entry *x = a, *y = b;
     return x->off < y->off ? -1 : x->off > y->off;
@@ -115,7 +134,7 @@ int clean_dictd(const char *in, size_t n, const char *path, struct cbuf *out, ch
     qsort(ent, count, sizeof *ent, cmp_entry);
     for (size_t i = 0; i < count; i++) {
         if (i && ent[i].off == ent[i - 1].off) continue;
-        cbuf_add(out, in + ent[i].off, ent[i].len);
+        put_entry(in + ent[i].off, ent[i].len, out);
         cbuf_adds(out, "\n\n");
     }
     free(ent);

@@ -8,19 +8,36 @@
 #include <string.h>
 
 struct tag_rules {
-    const char *const *skip;       /* elements whose content is dropped */
-    const char *const *skip_class; /* class attribute words whose element is dropped */
-    const char *const *para;       /* elements that start/end a paragraph */
-    const char *const *line;       /* elements that start a new line */
-    int collapse_space;            /* HTML: whitespace runs are one space outside <pre> */
-    const char *ignore_attr;       /* tags whose attributes contain this do nothing */
+    const char *const *skip;      /* elements whose content is dropped */
+    const char *const *skip_attr; /* "name=word" attributes whose element is dropped */
+    const char *const *para;      /* elements that start/end a paragraph */
+    const char *const *line;      /* elements that start a new line */
+    int collapse_space;           /* HTML: whitespace runs are one space outside <pre> */
+    const char *ignore_attr;      /* tags whose attributes contain this do nothing */
 };
 
 static const char *const html_skip[] = {"script", "style",  "head", "nav", "noscript",
                                         "svg",    "button", "form", NULL};
-static const char *const html_skip_class[] = {
-    "navheader",  "navfooter",  "related", "sphinxsidebar", "footer", "breadcrumb",
-    "headerlink", "navigation", "sidebar", "toc",           NULL};
+static const char *const html_skip_attr[] = {"class=navheader",
+                                             "class=navfooter",
+                                             "class=related",
+                                             "class=sphinxsidebar",
+                                             "class=footer",
+                                             "class=breadcrumb",
+                                             "class=headerlink",
+                                             "class=navigation",
+                                             "class=sidebar",
+                                             "class=toc",
+                                             "class=nav",
+                                             "role=navigation",
+                                             "role=search",
+                                             "id=hd",
+                                             "id=ft",
+                                             "id=global-nav",
+                                             "id=sidebar",
+                                             "id=footer",
+                                             "id=header",
+                                             NULL};
 static const char *const html_para[] = {
     "p",      "div",    "h1",    "h2",         "h3",      "h4",      "h5",   "h6",    "ul",
     "ol",     "dl",     "table", "blockquote", "section", "article", "hr",   "title", "pre",
@@ -37,18 +54,26 @@ static int in_list(const char *const *list, const char *name) {
     return 0;
 }
 
-/* Does the attribute text contain class="... word ..." with a word from the list? */
-static int class_matches(const char *a, size_t n, const char *const *words) {
-    for (size_t i = 0; i + 6 < n; i++) {
-        if (memcmp(a + i, "class=", 6) != 0 || (i && !isspace((unsigned char)a[i - 1]))) continue;
-        size_t j = i + 6;
+/* Does the attribute text hold name="... word ..." for a "name=word" of the list? */
+static int attr_matches(const char *a, size_t n, const char *const *words) {
+    for (size_t i = 0; i + 3 < n; i++) {
+        if (i && !isspace((unsigned char)a[i - 1])) continue;
+        size_t k = i;
+        while (k < n && isalpha((unsigned char)a[k])) k++;
+        if (k == i || k >= n || a[k] != '=') continue;
+        size_t name_len = k - i;
+        size_t j = k + 1;
         char q = (j < n && (a[j] == '"' || a[j] == '\'')) ? a[j++] : ' ';
         while (j < n && a[j] != q && a[j] != '>') {
             while (j < n && a[j] == ' ') j++;
             size_t s = j;
             while (j < n && a[j] != ' ' && a[j] != q && a[j] != '>') j++;
-            for (const char *const *w = words; *w; w++)
-                if (strlen(*w) == j - s && memcmp(*w, a + s, j - s) == 0) return 1;
+            for (const char *const *w = words; *w; w++) {
+                const char *eq = strchr(*w, '=');
+                if ((size_t)(eq - *w) == name_len && memcmp(*w, a + i, name_len) == 0 &&
+                    strlen(eq + 1) == j - s && memcmp(eq + 1, a + s, j - s) == 0)
+                    return 1;
+            }
         }
     }
     return 0;
@@ -165,7 +190,7 @@ static void clean_tags(const char *in, size_t n, struct cbuf *out, const struct 
             }
             if (!closing && !selfclose &&
                 (in_list(r->skip, name) ||
-                 (r->skip_class && class_matches(in + attr, attrlen, r->skip_class)))) {
+                 (r->skip_attr && attr_matches(in + attr, attrlen, r->skip_attr)))) {
                 if (strcmp(name, "br") != 0 && strcmp(name, "hr") != 0 &&
                     strcmp(name, "img") != 0 && strcmp(name, "input") != 0 &&
                     strcmp(name, "meta") != 0 && strcmp(name, "link") != 0) {
@@ -214,7 +239,7 @@ static void clean_tags(const char *in, size_t n, struct cbuf *out, const struct 
 }
 
 void clean_html(const char *in, size_t n, struct cbuf *out) {
-    static const struct tag_rules rules = {html_skip, html_skip_class, html_para, html_line, 1,
+    static const struct tag_rules rules = {html_skip, html_skip_attr, html_para, html_line, 1,
                                            NULL};
     clean_tags(in, n, out, &rules);
 }

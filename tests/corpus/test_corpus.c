@@ -84,7 +84,8 @@ static void test_clean_formats(void **state) {
     expect_clean("html",
                  "<head><title>t</title></head><p>a &amp; b&#65;&#x42;</p><script>x</script>"
                  "<div class=\"navfooter\"><div>nav</div>more nav</div><p>c  \n d<br>e</p>"
-                 "<pre>  x\n  y</pre>",
+                 "<pre>  x\n  y</pre><div id=\"hd\"><p>header</p></div><nav>n</nav><div "
+                 "role=\"search\">s</div>",
                  "a & bAB\n\nc d\ne\n\n  x\n  y");
     expect_clean("rst",
                  ".. comment\n   more comment\n\nTitle\n=====\n\n:class:`~a.B` and ``x`` and "
@@ -131,14 +132,15 @@ static void test_dictd(void **state) {
     char dict[512], idx[512];
     snprintf(dict, sizeof dict, "%s/d.dict", dir);
     snprintf(idx, sizeof idx, "%s/d.index", dir);
-    const char *body = "00-database-info\nlicence\nalpha\n  first\nbeta\n  second\n";
+    const char *body = "00-database-info\nlicence\nalpha\n  first\nbeta\n  second\n"
+                       "  [PJC]\n";
     FILE *f = fopen(dict, "w");
     fputs(body, f);
     fclose(f);
     /* offsets/lengths in dictd base64: info 0+25, alpha 25+14 ("Z" = 25, "O" = 14),
-     * beta 39+14 ("n" = 39), and a second headword for alpha */
+     * beta 39+21 ("n" = 39, "V" = 21), and a second headword for alpha */
     f = fopen(idx, "w");
-    fputs("00-database-info\tA\tZ\nalpha\tZ\tO\nbeta\tn\tO\nalias\tZ\tO\n", f);
+    fputs("00-database-info\tA\tZ\nalpha\tZ\tO\nbeta\tn\tV\nalias\tZ\tO\n", f);
     fclose(f);
     struct cbuf out = {0}, nrm = {0};
     char err[256];
