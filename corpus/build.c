@@ -30,6 +30,29 @@ void corpus_opts_default(struct corpus_opts *o) {
     o->val_per_mille = 8;
 }
 
+/* The deduplication key of a paragraph: FNV-1a 64 of its words, so the same paragraph
+ * wrapped at other line lengths or indented otherwise counts as a duplicate. */
+static uint64_t paragraph_key(const char *p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    int space = 0, started = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == ' ' || c == '\n' || c == '\t') {
+            space = started;
+            continue;
+        }
+        if (space) {
+            h ^= ' ';
+            h *= 0x100000001b3ULL;
+            space = 0;
+        }
+        h ^= c;
+        h *= 0x100000001b3ULL;
+        started = 1;
+    }
+    return h;
+}
+
 /* Open-addressing set of 64-bit paragraph hashes (0 marks an empty slot). */
 struct hashset {
     uint64_t *slot;
@@ -250,7 +273,7 @@ static int process_doc(struct doc_ctx *c, struct source_stats *src, enum corpus_
         int keep = 1;
         if (len >= c->o->dedup_min) {
             int was_new;
-            if (hashset_insert(&c->seen, corpus_fnv1a64(p, len), &was_new)) {
+            if (hashset_insert(&c->seen, paragraph_key(p, len), &was_new)) {
                 snprintf(err, errlen, "out of memory in the paragraph set");
                 return -1;
             }

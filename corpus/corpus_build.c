@@ -2,6 +2,7 @@
 #include "build.h"
 #include "cbuf.h"
 #include "clean.h"
+#include "rdata.h"
 #include "sword.h"
 
 #include <errno.h>
@@ -17,6 +18,8 @@ static void usage(FILE *f) {
           "                    [--dedup-min BYTES] [--val-per-mille N]\n"
           "       corpus-build --clean FORMAT FILE   (cleaned text of one file to stdout)\n"
           "       corpus-build --sword-dump MODULE_DIR (zText verses to stdout)\n"
+          "       corpus-build --rdata-dump FILE.rdb DIR (R character vectors of 100+\n"
+          "                    strings to DIR/vector-NNN.txt; prints how many)\n"
           "\n"
           "DOCS.tsv: source<TAB>format<TAB>id<TAB>path, one document per line.\n"
           "Formats: text gutenberg fortune brown man html rst pod asciidoc vimhelp dictd\n"
@@ -89,6 +92,20 @@ int main(int argc, char **argv) {
                 return 2;
             }
             return clean_one(argv[i + 1], argv[i + 2]);
+        }
+        if (!strcmp(a, "--rdata-dump")) {
+            if (i + 2 >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            char err[1024];
+            int nvec = rdata_dump(argv[i + 1], argv[i + 2], 100, err, sizeof err);
+            if (nvec < 0) {
+                fprintf(stderr, "corpus-build: %s\n", err);
+                return 1;
+            }
+            printf("%d\n", nvec);
+            return 0;
         }
         if (!strcmp(a, "--sword-dump")) {
             if (i + 1 >= argc) {

@@ -60,7 +60,8 @@ int manifest_write(const char *dir, const char *name, const struct manifest *m, 
             m->seed);
     fprintf(f, "  \"max_piece_bytes\": %zu,\n", m->max_piece);
     fprintf(f,
-            "  \"dedup\": {\"unit\": \"paragraph\", \"hash\": \"fnv1a64\", \"min_bytes\": "
+            "  \"dedup\": {\"unit\": \"paragraph\", \"key\": \"fnv1a64 of its words (whitespace "
+            "runs as one space)\", \"min_bytes\": "
             "%zu},\n",
             m->dedup_min);
     fprintf(f,

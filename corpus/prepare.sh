@@ -200,6 +200,19 @@ x_sword() {
   "$tool" --sword-dump "$m" >.derived/engWEB2015eb.osis || return 1
   emit osis "$m" .derived/engWEB2015eb.osis
 }
+# R lazy-load data: every character vector of 100+ strings (a book, one line a string).
+x_rdata() {
+  local rdb
+  mkdir -p .derived
+  files usr/lib/R -name '*.rdb' -path '*/data/*' >.derived/rdb.list
+  while IFS= read -r rdb; do
+    mkdir -p ".derived/$rdb"
+    "$tool" --rdata-dump "$rdb" ".derived/$rdb" >/dev/null || return 1
+    files ".derived/$rdb" -name 'vector-*.txt' | while IFS= read -r v; do
+      emit text "$rdb#$(basename "$v" .txt)" "$v"
+    done
+  done <.derived/rdb.list
+}
 # Sphinx copies each page's reStructuredText source to _sources/<page>.rst.txt.
 x_sphinx_sources() { files . -path '*/_sources/*' -name '*.txt' | emit_all rst; }
 x_linux_doc() {

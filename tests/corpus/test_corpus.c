@@ -332,6 +332,10 @@ static void test_build_fixture(void **state) {
     const char *dup =
         "This paragraph is repeated word for word later in the same document and in the HTML one.";
     assert_int_equal(count_occurrences(train, nt, dup) + count_occurrences(val, nv, dup), 1);
+    /* ... also when wrapped and indented differently (alpha.txt, epsilon.gutenberg) */
+    assert_int_equal(count_occurrences(train, nt, "words as another one here.") +
+                         count_occurrences(val, nv, "words as another one here."),
+                     1);
     /* paragraphs shorter than dedup_min (32 bytes) are never removed */
     assert_int_equal(
         count_occurrences(train, nt, "Short one.") + count_occurrences(val, nv, "Short one."), 2);
