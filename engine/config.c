@@ -258,7 +258,15 @@ void config_format_value(const train_config *c, const knob_def *k, char *buf, si
     const char *p = (const char *)c + k->offset;
     switch (k->type) {
     case KNOB_INT: snprintf(buf, len, "%lld", (long long)*(const int64_t *)p); break;
-    case KNOB_REAL: snprintf(buf, len, "%.17g", *(const double *)p); break;
+    case KNOB_REAL: {
+        /* Shortest form that reads back to the same double. */
+        double v = *(const double *)p;
+        for (int digits = 6; digits <= 17; digits++) {
+            snprintf(buf, len, "%.*g", digits, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        break;
+    }
     case KNOB_STR: snprintf(buf, len, "%s", p); break;
     }
 }

@@ -61,7 +61,7 @@ int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen);
  * eval/checkpoint intervals, name and output path. Checks consistency. */
 int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen);
 
-/* Canonical JSON of the identity knobs (sorted keys, %.17g reals), the run's
+/* Canonical JSON of the identity knobs (sorted keys, shortest round-trip reals), the run's
  * identity; the run id is FNV-1a 64 of it. Returns the length, or -1 if buf is
  * too small. */
 int config_canonical_json(const train_config *c, char *buf, size_t len);

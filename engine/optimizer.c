@@ -6,7 +6,9 @@
 
 void adamw_step(float *params, const float *grads, float *m, float *v, const param_layout *l,
                 const adamw_hparams *h, int64_t t, float grad_scale) {
+    /* 1 - beta in double: in float, 1 - 0.999f is off by 1.3e-5 relative. */
     float b1 = (float)h->beta1, b2 = (float)h->beta2, eps = (float)h->eps;
+    float one_b1 = (float)(1.0 - h->beta1), one_b2 = (float)(1.0 - h->beta2);
     float lr = (float)h->lr;
     float c1 = (float)(1.0 / (1.0 - pow(h->beta1, (double)t)));
     float c2 = (float)(1.0 / (1.0 - pow(h->beta2, (double)t)));
@@ -18,8 +20,8 @@ void adamw_step(float *params, const float *grads, float *m, float *v, const par
 #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < n; i++) {
             float gi = g[i] * grad_scale;
-            mk[i] = b1 * mk[i] + (1.0f - b1) * gi;
-            vk[i] = b2 * vk[i] + (1.0f - b2) * gi * gi;
+            mk[i] = b1 * mk[i] + one_b1 * gi;
+            vk[i] = b2 * vk[i] + one_b2 * gi * gi;
             float mhat = mk[i] * c1, vhat = vk[i] * c2;
             p[i] = p[i] * decay - lr * mhat / (sqrtf(vhat) + eps);
         }

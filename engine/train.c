@@ -279,8 +279,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     int mb = (int)t.cfg.micro_batch, accum = (int)(t.cfg.batch / t.cfg.micro_batch);
     float loss_scale = (float)(1.0 / ((double)t.cfg.batch * t.cfg.ctx));
     adamw_hparams hp = {0, t.cfg.beta1, t.cfg.beta2, t.cfg.eps, t.cfg.weight_decay};
-    double t0 = now_s(), wall0 = t.st.wall, interval_loss = 0, last_loss = NAN;
-    int64_t interval_steps = 0, steps_here = 0;
+    double t0 = now_s(), wall0 = t.st.wall, last_loss = NAN;
+    int64_t steps_here = 0;
     const char *status = "done";
     char reason[256] = "";
     int64_t diverged_step = -1;
@@ -314,7 +314,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         float clip = t.cfg.clip > 0 && gnorm > t.cfg.clip ? (float)(t.cfg.clip / gnorm) : 1.0f;
         hp.lr = lr;
         adamw_step(t.m.params, t.m.grads, t.adam_m, t.adam_v, &t.m.layout, &hp, step, clip);
-        interval_loss += loss, interval_steps++, last_loss = loss;
+        last_loss = loss;
         if (step % t.cfg.log_every == 0 || step == t.total_steps)
             table_append(trn, (double[]){step, t.st.tokens, loss, lr, gnorm, t.st.wall});
 
@@ -354,14 +354,20 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         val_loss = evaluate(&t);
         table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});
         train_progress p = {t.st.step, t.total_steps, t.st.tokens, t.st.tokens, last_loss, 0, 0,
-                            0, t.st.wall, val_loss};
+                            steps_here ? (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0) : 0,
+                            t.st.wall, val_loss};
         if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
         /* The final checkpoint holds the trained weights for post-training quantization. */
         t.st.rng_state = t.gen.state;
         if (checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
             goto out;
     }
-    double train_loss = interval_steps ? interval_loss / (double)interval_steps : NAN;
+    /* Mean training loss over the last evaluation interval, from the log itself so
+     * that a resumed run reports the same value. */
+    double train_loss = 0;
+    size_t from = trn->rows > (size_t)t.cfg.eval_every ? trn->rows - (size_t)t.cfg.eval_every : 0;
+    for (size_t i = from; i < trn->rows; i++) train_loss += table_get(trn, 2, i);
+    train_loss = trn->rows > from ? train_loss / (double)(trn->rows - from) : NAN;
     set_final(&t, &s, status, reason, val_loss, train_loss, diverged_step);
     if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
     snprintf(res->status, sizeof res->status, "%s", status);
