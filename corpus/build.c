@@ -465,6 +465,8 @@ int corpus_build(const struct corpus_opts *o, char *err, size_t errlen) {
     m.max_piece = o->max_piece;
     m.dedup_min = o->dedup_min;
     m.val_per_mille = o->val_per_mille;
+    m.missing = o->missing;
+    m.nmissing = o->nmissing;
     m.train_pieces = c.train.count;
     m.val_pieces = c.val.count;
     m.train_bytes = c.train.text.n;

@@ -8,17 +8,18 @@
 #include <stdint.h>
 
 struct corpus_opts {
-    const char *list_path;    /* documents: source<TAB>format<TAB>id<TAB>path per line;
-                                 relative paths are relative to the list's directory */
-    const char *sources_path; /* optional: name registry package version licence file
-                                 bytes sha256 (TAB separated) per source */
-    const char *out_dir;      /* must exist */
-    const char *tier;         /* recorded in the manifest */
-    uint64_t seed;            /* train-piece shuffle */
-    size_t max_piece;         /* bytes per piece, without the NUL (16384) */
-    size_t dedup_min;         /* paragraphs shorter than this are never deduplicated */
-    unsigned val_per_mille;   /* fnv1a64(id) % 1000 < this -> validation (8) */
-    int verbose;              /* per-source progress on stderr */
+    const char *list_path;      /* documents: source<TAB>format<TAB>id<TAB>path per line;
+                                   relative paths are relative to the list's directory */
+    const char *sources_path;   /* optional: name registry package version licence file
+                                   bytes sha256 (TAB separated) per source */
+    const char *out_dir;        /* must exist */
+    const char *tier;           /* recorded in the manifest */
+    uint64_t seed;              /* train-piece shuffle */
+    size_t max_piece;           /* bytes per piece, without the NUL (16384) */
+    size_t dedup_min;           /* paragraphs shorter than this are never deduplicated */
+    unsigned val_per_mille;     /* fnv1a64(id) % 1000 < this -> validation (8) */
+    const char *const *missing; /* recorded in the manifest as missing_sources */
+    size_t nmissing;
 };
 
 void corpus_opts_default(struct corpus_opts *o);

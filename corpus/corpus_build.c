@@ -15,7 +15,7 @@
 static void usage(FILE *f) {
     fputs("usage: corpus-build --list DOCS.tsv --out DIR [--sources SOURCES.tsv]\n"
           "                    [--tier NAME] [--seed N] [--max-piece BYTES]\n"
-          "                    [--dedup-min BYTES] [--val-per-mille N]\n"
+          "                    [--dedup-min BYTES] [--val-per-mille N] [--missing NAME]...\n"
           "       corpus-build --clean FORMAT FILE   (cleaned text of one file to stdout)\n"
           "       corpus-build --sword-dump MODULE_DIR (zText verses to stdout)\n"
           "       corpus-build --rdata-dump FILE.rdb DIR (R character vectors of 100+\n"
@@ -80,6 +80,9 @@ static int clean_one(const char *format, const char *path) {
 int main(int argc, char **argv) {
     struct corpus_opts o;
     corpus_opts_default(&o);
+    /* --missing NAME: sources prepare.sh could not fetch, recorded in the manifest */
+    const char *missing[argc];
+    size_t nmissing = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -144,6 +147,8 @@ int main(int argc, char **argv) {
         } else if (!strcmp(a, "--val-per-mille")) {
             if (parse_u64(a, v, &x)) return 2;
             o.val_per_mille = x > 1000 ? 1001 : (unsigned)x;
+        } else if (!strcmp(a, "--missing")) {
+            missing[nmissing++] = v;
         } else {
             fprintf(stderr, "corpus-build: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -153,8 +158,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "corpus-build: --list and --out are required (see --help)\n");
         return 2;
     }
+    o.missing = missing;
+    o.nmissing = nmissing;
     char err[2048];
-    if (corpus_build(&o, err, sizeof err)) {
+    int rc = corpus_build(&o, err, sizeof err);
+    if (rc) {
         fprintf(stderr, "corpus-build: %s\n", err);
         return 1;
     }

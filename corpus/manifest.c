@@ -72,6 +72,12 @@ int manifest_write(const char *dir, const char *name, const struct manifest *m, 
             "    \"val.txt\": {\"bytes\": %" PRIu64 ", \"pieces\": %" PRIu64
             ", \"fnv1a64\": \"%016" PRIx64 "\"}\n  },\n",
             m->val_bytes + m->val_pieces, m->val_pieces, m->val_hash);
+    fputs("  \"missing_sources\": [", f);
+    for (size_t i = 0; i < m->nmissing; i++) {
+        if (i) fputs(", ", f);
+        json_str(f, m->missing[i]);
+    }
+    fputs("],\n", f);
     fputs("  \"totals\": {\n", f);
     kv_u64(f, "    ", "sources", m->nsources, 0);
     kv_u64(f, "    ", "documents", t_docs, 0);

@@ -23,6 +23,8 @@ struct manifest {
     unsigned val_per_mille;
     uint64_t train_pieces, val_pieces, train_bytes, val_bytes;
     uint64_t train_hash, val_hash; /* FNV-1a 64 of each output file */
+    const char *const *missing;    /* sources that could not be prepared (--allow-missing) */
+    size_t nmissing;
     struct source_stats *sources;
     size_t nsources, cap;
 };

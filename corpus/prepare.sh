@@ -27,6 +27,7 @@ usage: corpus/prepare.sh [--tier prose|full] [--out DIR] [--cache DIR]
   --allow-missing    if a source cannot be downloaded or unpacked, say which and build
                      the corpus from the others (default: stop with an error)
   --seed N           seed of the training-piece shuffle (default 20241125)
+  --sources FILE     the pinned source list (default corpus/sources.tsv)
 EOF
 }
 
@@ -36,6 +37,7 @@ out=""
 cache=""
 build_dir="${CORPUS_BUILD_DIR:-}"
 allow_missing=0
+sources=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tier) tier=${2:?--tier needs prose or full}; shift 2 ;;
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --build-dir) build_dir=${2:?--build-dir needs a directory}; shift 2 ;;
     --allow-missing) allow_missing=1; shift ;;
     --seed) SEED=${2:?--seed needs a number}; shift 2 ;;
+    --sources) sources=${2:?--sources needs a file}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "prepare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -67,6 +70,10 @@ t_start=$(date +%s.%N)
 say() { printf 'prepare: %s\n' "$*" >&2; }
 die() { printf 'prepare: error: %s\n' "$*" >&2; exit 1; }
 elapsed() { awk -v a="$t_start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+
+sources=${sources:-$root/corpus/sources.tsv}
+[ -f "$sources" ] || die "source list $sources does not exist"
+sources=$(cd "$(dirname "$sources")" && pwd)/$(basename "$sources")
 
 # --- the corpus-build program -----------------------------------------------------
 if [ -n "${CORPUS_BUILD:-}" ]; then
@@ -281,7 +288,7 @@ while IFS=$'\t' read -r stier reg pkg ver x lic pin; do
   if [ $ok = 1 ]; then
     sha=$(cat "$f.sha256")
     if [ "$pin" != "-" ] && [ "$pin" != "$sha" ]; then
-      echo "SHA-256 of $(basename "$f") is $sha, corpus/sources.tsv pins $pin" >"$err"
+      echo "SHA-256 of $(basename "$f") is $sha, $(basename "$sources") pins $pin" >"$err"
       ok=0
     fi
   fi
@@ -305,8 +312,8 @@ while IFS=$'\t' read -r stier reg pkg ver x lic pin; do
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$pkg" "$reg" "$pkg" "$ver" "$lic" \
     "$(basename "$f")" "$(stat -c %s "$f")" "$sha" >>"$meta.tmp"
   say "$(printf '%-22s %6d documents  [%ss]' "$pkg" "$(wc -l <"$list")" "$(elapsed)")"
-done <"$root/corpus/sources.tsv"
-[ $n -gt 0 ] || die "corpus/sources.tsv lists no source for tier $tier"
+done <"$sources"
+[ $n -gt 0 ] || die "$sources lists no source for tier $tier"
 [ -s "$docs.tmp" ] || die "no source could be prepared"
 mv "$docs.tmp" "$docs"
 mv "$meta.tmp" "$meta"
@@ -319,7 +326,7 @@ fi
 # --- build -------------------------------------------------------------------------
 # Skipped when the listed files (names, sizes, times), the options and the program are
 # unchanged.
-key=$( (cat "$docs" "$meta"; echo "$tier $SEED"; sha_of "$tool"
+key=$( (cat "$docs" "$meta"; echo "$tier $SEED ${missing[*]}"; sha_of "$tool"
   cut -f4 "$docs" | tr '\n' '\0' | xargs -0 stat -c '%n %s %Y') | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.built" ] && [ "$(cat "$out/.built")" = "$key" ] && [ -f "$out/train.txt" ] &&
   [ -f "$out/val.txt" ] && [ -f "$out/manifest.json" ]; then
@@ -327,8 +334,10 @@ if [ -f "$out/.built" ] && [ "$(cat "$out/.built")" = "$key" ] && [ -f "$out/tra
 else
   rm -f "$out/.built"
   say "cleaning, deduplicating, splitting ($(wc -l <"$docs") documents)"
+  margs=()
+  for m in "${missing[@]}"; do margs+=(--missing "$m"); done
   nice -n 5 "$tool" --list "$docs" --sources "$meta" --out "$out" --tier "$tier" \
-    --seed "$SEED" || die "corpus-build failed"
+    --seed "$SEED" "${margs[@]}" || die "corpus-build failed"
   echo "$key" >"$out/.built"
 fi
 train=$(stat -c %s "$out/train.txt")
