@@ -23,7 +23,10 @@ int psl_data_push(psl_data *d, const psl_point *p) {
         d->pt = q;
         d->cap = cap;
     }
-    d->pt[d->n++] = *p;
+    d->pt[d->n] = *p;
+    d->pt[d->n].lnN = log(p->N);
+    d->pt[d->n].lnD = log(p->D);
+    d->n++;
     return 0;
 }
 

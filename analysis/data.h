@@ -14,6 +14,7 @@ typedef struct {
     double loss;           /* validation loss of this point (after PTQ when P_post > 0) */
     double base_loss;      /* loss of the same weights before PTQ; NAN when unknown */
     double delta;          /* loss - base_loss; NAN when unknown */
+    double lnN, lnD;       /* log N, log D: set by psl_data_push (laws use them often) */
     int run;               /* index of the run (bootstrap unit) in psl_data */
     char format[24];       /* training format of the weights (int, fp32, quest, ...) */
     char method[16];       /* PTQ method (gptq, rtn) or "" */

@@ -1,0 +1,66 @@
+#include "analyze.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void psl_analysis_opts_default(psl_analysis_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->bootstrap = 200;
+    o->seed = 1;
+    o->kfold = 5;
+    o->heldout = 1;
+    psl_fit_opts_default(&o->fit);
+}
+
+int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_opts *o,
+                    psl_law_result *r) {
+    memset(r, 0, sizeof *r);
+    r->law = law;
+    r->n = psl_law_select(law, d, &r->pts);
+    if (!r->pts) return -1;
+    if (psl_model_setup(&r->m, law, r->pts, r->n, r->why, sizeof r->why)) {
+        r->status = PSL_LAW_REFUSED;
+        return 0;
+    }
+    {
+        int *seen = calloc((size_t)d->nruns + 1, sizeof *seen);
+        if (!seen) return -1;
+        for (size_t i = 0; i < r->n; i++)
+            if (r->pts[i]->run >= 0 && r->pts[i]->run <= d->nruns && !seen[r->pts[i]->run]++)
+                r->nruns++;
+        free(seen);
+    }
+    r->logy = malloc(r->n * sizeof *r->logy);
+    r->logpred = malloc(r->n * sizeof *r->logpred);
+    if (!r->logy || !r->logpred) return -1;
+    psl_log_targets(law, r->pts, r->n, r->logy);
+    psl_problem pr = {&r->m, r->pts, r->logy, NULL, r->n, o->fit.huber_delta};
+    int rc = psl_fit_grid(&pr, &o->fit, &r->fit);
+    for (size_t i = 0; i < r->n; i++)
+        r->logpred[i] = law->logpred(&r->m, r->fit.u, r->pts[i], NULL);
+    psl_quality_eval(r->logy, r->logpred, r->n, &r->q);
+    if (rc) {
+        r->status = PSL_LAW_FAILED;
+        snprintf(r->why, sizeof r->why, "did not converge from any of the best %d of %d starts: %s",
+                 o->fit.polish, r->fit.starts, r->fit.msg);
+        return 0;
+    }
+    r->status = PSL_LAW_FITTED;
+    if (o->bootstrap > 0 &&
+        psl_bootstrap(&pr, &o->fit, r->fit.u, o->bootstrap, o->seed, &r->boot, NULL))
+        return -1;
+    if (o->heldout) {
+        psl_heldout_largest_n(law, r->pts, r->n, &o->fit, &r->lnlo);
+        psl_heldout_kfold(law, r->pts, r->n, o->kfold, o->seed, &o->fit, &r->kfold);
+    }
+    return 0;
+}
+
+void psl_law_result_free(psl_law_result *r) {
+    free(r->pts);
+    free(r->logy);
+    free(r->logpred);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,41 @@
+/* Everything fitlaws computes for one law: selection, identifiability, the fit, its
+ * quality, bootstrap intervals and the two held-out checks. */
+#ifndef PSL_ANALYSIS_ANALYZE_H
+#define PSL_ANALYSIS_ANALYZE_H
+
+#include "boot.h"
+
+typedef struct {
+    int bootstrap; /* replicates (0 = none) */
+    uint64_t seed; /* bootstrap and fold seed */
+    int kfold;     /* folds of the (N, D)-cell cross-validation */
+    int heldout;   /* run the held-out checks */
+    psl_fit_opts fit;
+} psl_analysis_opts;
+
+void psl_analysis_opts_default(psl_analysis_opts *o);
+
+enum psl_law_status { PSL_LAW_FITTED, PSL_LAW_REFUSED, PSL_LAW_FAILED };
+
+typedef struct {
+    const psl_law *law;
+    int status;    /* enum psl_law_status */
+    char why[512]; /* refusal or failure reason */
+    psl_model m;
+    size_t n;  /* points fitted */
+    int nruns; /* runs they come from */
+    const psl_point **pts;
+    double *logy, *logpred;
+    psl_fit fit;
+    psl_quality q;
+    psl_boot boot;
+    psl_heldout lnlo, kfold;
+} psl_law_result;
+
+/* Runs the whole analysis of law on d. Returns 0 even when the law is refused (status
+ * says so); -1 only when out of memory. */
+int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_opts *o,
+                    psl_law_result *r);
+void psl_law_result_free(psl_law_result *r);
+
+#endif

@@ -1,0 +1,254 @@
+#include "boot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t psl_rng_next(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int cmpd(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Type-7 (linear interpolation) quantile of sorted v[0..n). */
+static double quantile(const double *v, int n, double q) {
+    if (n <= 0) return NAN;
+    double h = (n - 1) * q;
+    int i = (int)floor(h);
+    if (i >= n - 1) return v[n - 1];
+    return v[i] + (h - i) * (v[i + 1] - v[i]);
+}
+
+int psl_bootstrap(const psl_problem *pr, const psl_fit_opts *o, const double *uhat, int B,
+                  uint64_t seed, psl_boot *out, double *samples) {
+    const psl_model *m = pr->m;
+    int np = m->np;
+    size_t n = pr->n;
+    memset(out, 0, sizeof *out);
+    out->B = B;
+    /* compact run ids 0..R-1 over these points */
+    int *rid = malloc((n ? n : 1) * sizeof *rid);
+    int *seen = NULL, maxrun = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pr->pts[i]->run > maxrun) maxrun = pr->pts[i]->run;
+    seen = malloc((size_t)(maxrun + 1) * sizeof *seen);
+    double *own = samples ? NULL : malloc((size_t)(B ? B : 1) * (size_t)np * sizeof *own);
+    double *S = samples ? samples : own;
+    if (!rid || !seen || !S) {
+        free(rid);
+        free(seen);
+        free(own);
+        return -1;
+    }
+    for (int r = 0; r <= maxrun; r++) seen[r] = -1;
+    int R = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = pr->pts[i]->run;
+        if (seen[r] < 0) seen[r] = R++;
+        rid[i] = seen[r];
+    }
+    int fail = 0;
+#pragma omp parallel for schedule(dynamic)
+    for (int b = 0; b < B; b++) {
+        double *cnt = calloc((size_t)R, sizeof *cnt);
+        double *w = malloc((n ? n : 1) * sizeof *w);
+        double *row = S + (size_t)b * (size_t)np;
+        if (!cnt || !w) {
+#pragma omp atomic write
+            fail = 1;
+            for (int i = 0; i < np; i++) row[i] = NAN;
+            free(cnt);
+            free(w);
+            continue;
+        }
+        uint64_t st = seed * 0x2545F4914F6CDD1Dull + (uint64_t)b * 0x9E3779B97F4A7C15ull;
+        psl_rng_next(&st);
+        for (int k = 0; k < R; k++) cnt[psl_rng_next(&st) % (uint64_t)R] += 1;
+        for (size_t i = 0; i < n; i++) w[i] = cnt[rid[i]];
+        psl_problem p2 = *pr;
+        p2.w = w;
+        psl_fit f;
+        psl_fit_opts ob = *o;
+        ob.gtol = o->boot_gtol;
+        int rc = psl_fit_from(&p2, &ob, uhat, &f);
+        for (int i = 0; i < np; i++) row[i] = rc == 0 ? psl_model_value(m, i, f.u) : NAN;
+        free(cnt);
+        free(w);
+    }
+    double *col = malloc((size_t)(B ? B : 1) * sizeof *col);
+    if (col) {
+        for (int b = 0; b < B; b++) out->ok += isfinite(S[(size_t)b * (size_t)np]);
+        for (int i = 0; i < np; i++) {
+            int k = 0;
+            double mean = 0;
+            for (int b = 0; b < B; b++) {
+                double v = S[(size_t)b * (size_t)np + (size_t)i];
+                if (isfinite(v)) col[k++] = v, mean += v;
+            }
+            qsort(col, (size_t)k, sizeof *col, cmpd);
+            out->lo[i] = quantile(col, k, 0.025);
+            out->hi[i] = quantile(col, k, 0.975);
+            mean = k ? mean / k : NAN;
+            double ss = 0;
+            for (int j = 0; j < k; j++) ss += (col[j] - mean) * (col[j] - mean);
+            out->se[i] = k > 1 ? sqrt(ss / (k - 1)) : NAN;
+        }
+    }
+    free(col);
+    free(rid);
+    free(seen);
+    free(own);
+    return fail || !col ? -1 : 0;
+}
+
+/* Fits law on pts[train] and writes log predictions of every test point into lp. */
+static int fit_predict(const psl_law *law, const psl_point *const *train, size_t ntr,
+                       const psl_point *const *test, size_t nte, const psl_fit_opts *o, double *lp,
+                       char *why, size_t len) {
+    psl_model m;
+    if (psl_model_setup(&m, law, train, ntr, why, len)) return 1;
+    double *ly = malloc((ntr ? ntr : 1) * sizeof *ly);
+    if (!ly) return -1;
+    psl_log_targets(law, train, ntr, ly);
+    psl_problem pr = {&m, train, ly, NULL, ntr, o->huber_delta};
+    psl_fit f;
+    int rc = psl_fit_grid(&pr, o, &f);
+    free(ly);
+    if (rc) {
+        snprintf(why, len, "fit on the training part did not converge: %s", f.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < nte; i++) lp[i] = law->logpred(&m, f.u, test[i], NULL);
+    return 0;
+}
+
+void psl_heldout_largest_n(const psl_law *law, const psl_point *const *pts, size_t n,
+                           const psl_fit_opts *o, psl_heldout *out) {
+    memset(out, 0, sizeof *out);
+    double nmax = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pts[i]->N > nmax) nmax = pts[i]->N;
+    const psl_point **tr = malloc((n ? n : 1) * sizeof *tr);
+    const psl_point **te = malloc((n ? n : 1) * sizeof *te);
+    double *ly = malloc((n ? n : 1) * sizeof *ly), *lp = malloc((n ? n : 1) * sizeof *lp);
+    size_t a = 0, b = 0;
+    if (tr && te && ly && lp) {
+        for (size_t i = 0; i < n; i++) {
+            if (pts[i]->N == nmax)
+                te[b++] = pts[i];
+            else
+                tr[a++] = pts[i];
+        }
+        char why[256];
+        int rc = fit_predict(law, tr, a, te, b, o, lp, why, sizeof why);
+        if (rc == 0) {
+            psl_log_targets(law, te, b, ly);
+            psl_quality_eval(ly, lp, b, &out->q);
+            out->ok = 1;
+            out->nfit = a;
+            out->folds = 1;
+        } else {
+            snprintf(out->why, sizeof out->why, "holding out N = %g: %s", nmax,
+                     rc < 0 ? "out of memory" : why);
+        }
+    } else {
+        snprintf(out->why, sizeof out->why, "out of memory");
+    }
+    free(tr);
+    free(te);
+    free(ly);
+    free(lp);
+}
+
+typedef struct {
+    double N, D;
+} cell;
+
+static int cmpcell(const void *x, const void *y) {
+    const cell *a = x, *b = y;
+    if (a->N != b->N) return (a->N > b->N) - (a->N < b->N);
+    return (a->D > b->D) - (a->D < b->D);
+}
+
+void psl_heldout_kfold(const psl_law *law, const psl_point *const *pts, size_t n, int k,
+                       uint64_t seed, const psl_fit_opts *o, psl_heldout *out) {
+    memset(out, 0, sizeof *out);
+    size_t sz = n ? n : 1;
+    cell *c = malloc(sz * sizeof *c);
+    int *fold = malloc(sz * sizeof *fold);
+    const psl_point **tr = malloc(sz * sizeof *tr), **te = malloc(sz * sizeof *te);
+    double *ly = malloc(sz * sizeof *ly), *lp = malloc(sz * sizeof *lp);
+    double *aly = malloc(sz * sizeof *aly), *alp = malloc(sz * sizeof *alp);
+    if (!c || !fold || !tr || !te || !ly || !lp || !aly || !alp) {
+        snprintf(out->why, sizeof out->why, "out of memory");
+        goto done;
+    }
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) c[nc++] = (cell){pts[i]->N, pts[i]->D};
+    qsort(c, nc, sizeof *c, cmpcell);
+    size_t u = 0;
+    for (size_t i = 0; i < nc; i++)
+        if (!u || cmpcell(&c[i], &c[u - 1])) c[u++] = c[i];
+    nc = u;
+    if (nc < 3) {
+        snprintf(out->why, sizeof out->why, "only %zu (N, D) cells; need at least 3", nc);
+        goto done;
+    }
+    if ((size_t)k > nc) k = (int)nc;
+    uint64_t st = seed ^ 0xC0FFEEull;
+    for (size_t i = nc - 1; i > 0; i--) { /* Fisher-Yates */
+        size_t j = psl_rng_next(&st) % (i + 1);
+        cell t = c[i];
+        c[i] = c[j];
+        c[j] = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cell key = {pts[i]->N, pts[i]->D};
+        for (size_t j = 0; j < nc; j++)
+            if (!cmpcell(&key, &c[j])) {
+                fold[i] = (int)(j % (size_t)k);
+                break;
+            }
+    }
+    size_t tot = 0;
+    for (int f = 0; f < k; f++) {
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (fold[i] == f)
+                te[b++] = pts[i];
+            else
+                tr[a++] = pts[i];
+        }
+        char why[256];
+        int rc = fit_predict(law, tr, a, te, b, o, lp, why, sizeof why);
+        if (rc) {
+            snprintf(out->why, sizeof out->why, "fold %d of %d: %s", f + 1, k,
+                     rc < 0 ? "out of memory" : why);
+            goto done;
+        }
+        psl_log_targets(law, te, b, ly);
+        memcpy(aly + tot, ly, b * sizeof *ly);
+        memcpy(alp + tot, lp, b * sizeof *lp);
+        tot += b;
+        out->nfit += a;
+    }
+    psl_quality_eval(aly, alp, tot, &out->q);
+    out->ok = 1;
+    out->folds = k;
+done:
+    free(c);
+    free(fold);
+    free(tr);
+    free(te);
+    free(ly);
+    free(lp);
+    free(aly);
+    free(alp);
+}

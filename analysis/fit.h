@@ -1,0 +1,65 @@
+/* Fitting one law: the Huber objective on log targets, a grid of starts polished with
+ * GSL's BFGS2, and fit-quality statistics. See docs/laws.md for the choices. */
+#ifndef PSL_ANALYSIS_FIT_H
+#define PSL_ANALYSIS_FIT_H
+
+#include "law.h"
+
+typedef struct {
+    double huber_delta; /* 1e-3, as Hoffmann et al. */
+    int polish;         /* BFGS runs from this many best grid points */
+    int max_grid;       /* larger start grids are sampled down to this many points */
+    int max_iter;       /* BFGS iterations per start */
+    double gtol;        /* convergence: |grad| <= gtol * huber_delta * sum of weights */
+    double boot_gtol;   /* the same for bootstrap replicates (started at the optimum) */
+} psl_fit_opts;
+
+void psl_fit_opts_default(psl_fit_opts *o);
+
+typedef struct {
+    double u[PSL_MAXP]; /* internal parameters (log of the positive ones) */
+    double obj;         /* sum of weighted Huber terms */
+    double gnorm;       /* gradient norm at u */
+    int converged;      /* gradient test passed (or no progress possible at a tiny gradient) */
+    int iters;          /* BFGS iterations of the kept start */
+    int starts;         /* grid points evaluated */
+    char msg[160];      /* why it did not converge */
+} psl_fit;
+
+/* A fitting problem: the model, its points, their log targets and weights (NULL = 1). */
+typedef struct {
+    const psl_model *m;
+    const psl_point *const *pts;
+    const double *logy;
+    const double *w;
+    size_t n;
+    double delta;
+} psl_problem;
+
+/* sum_i w_i huber_delta(logpred_i(u) - logy_i); grad (may be NULL) gets d/du. */
+double psl_objective(const psl_problem *pr, const double *u, double *grad);
+
+/* One BFGS2 run from u0. Returns 0 when converged. */
+int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out);
+
+/* The same objective minimised by IRLS on GSL's multifit_nlinear (irls.c): fast from a
+ * nearby start. Returns 0 when converged. */
+int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out);
+
+/* Grid of starts, best few polished, best kept. Returns 0 when the kept fit converged. */
+int psl_fit_grid(const psl_problem *pr, const psl_fit_opts *o, psl_fit *out);
+
+/* Fills logy (n values) with the log targets of pts for the model's law. */
+void psl_log_targets(const psl_law *law, const psl_point *const *pts, size_t n, double *logy);
+
+typedef struct {
+    size_t n;
+    double r2_log, rmse_log; /* on log targets */
+    double r2_lin, rmse_lin; /* on targets */
+} psl_quality;
+
+/* Quality of predictions pred (log space) against logy. Points with non-finite
+ * predictions are left out (n says how many were used). */
+void psl_quality_eval(const double *logy, const double *logpred, size_t n, psl_quality *q);
+
+#endif

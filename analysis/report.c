@@ -1,0 +1,354 @@
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+static void qual(char *b, size_t n, const psl_quality *q) {
+    snprintf(b, n, "R^2 %.4f, RMSE %.4g (log); R^2 %.4f, RMSE %.4g (linear); %zu points", q->r2_log,
+             q->rmse_log, q->r2_lin, q->rmse_lin, q->n);
+}
+
+static void heldout_str(char *b, size_t n, const psl_heldout *h) {
+    if (h->ok)
+        snprintf(b, n, "R^2 %.4f, RMSE %.4g (log) on %zu held-out points", h->q.r2_log,
+                 h->q.rmse_log, h->q.n);
+    else
+        snprintf(b, n, "n/a: %s", h->why);
+}
+
+void psl_report_terminal(FILE *f, const psl_report *r) {
+    fprintf(f, "fitlaws: %zu points from %d runs\n", r->data->n, r->data->nruns);
+    for (int i = 0; i < r->nres; i++) {
+        const psl_law_result *x = &r->res[i];
+        fprintf(f, "\n== %s: %s\n   %s\n", x->law->name, x->law->title, x->law->formula);
+        if (x->status == PSL_LAW_REFUSED) {
+            fprintf(f, "   not fitted: %s\n", x->why);
+            continue;
+        }
+        fprintf(f, "   %zu points from %d runs; %s\n", x->n, x->nruns,
+                x->status == PSL_LAW_FITTED ? "converged" : "DID NOT CONVERGE");
+        if (x->status == PSL_LAW_FAILED) {
+            fprintf(f, "   %s\n", x->why);
+            continue;
+        }
+        fprintf(f, "   %-26s %12s  %-27s %10s\n", "param", "value", "95% CI (bootstrap)", "SE");
+        for (int k = 0; k < x->m.np; k++) {
+            char ci[64] = "-", se[32] = "-";
+            if (x->boot.ok > 1) {
+                snprintf(ci, sizeof ci, "[%.4g, %.4g]", x->boot.lo[k], x->boot.hi[k]);
+                snprintf(se, sizeof se, "%.3g", x->boot.se[k]);
+            }
+            fprintf(f, "   %-26s %12.5g  %-27s %10s\n", x->m.pname[k],
+                    psl_model_value(&x->m, k, x->fit.u), ci, se);
+        }
+        if (x->boot.B)
+            fprintf(f, "   bootstrap: %d of %d replicates converged\n", x->boot.ok, x->boot.B);
+        char a[200], b[600], c[600];
+        qual(a, sizeof a, &x->q);
+        heldout_str(b, sizeof b, &x->lnlo);
+        heldout_str(c, sizeof c, &x->kfold);
+        fprintf(f,
+                "   fit:                 %s\n   leave-largest-N-out: %s\n   %d-fold by (N,D): "
+                "%s\n",
+                x->q.n ? a : "-", b, x->kfold.folds ? x->kfold.folds : r->opts->kfold, c);
+    }
+    if (r->derived) {
+        const psl_derived *dv = r->derived;
+        fprintf(f, "\n== derived\n");
+        if (dv->have_pstar)
+            fprintf(f, "   compute-optimal tied precision P* (N, D, P free; %s): %.2f bits\n",
+                    dv->pstar_law, dv->pstar);
+        else
+            fprintf(f, "   P*: not available: %s\n", dv->why_pstar);
+        if (dv->ndcrit) {
+            fprintf(f, "   D_crit (tokens past which more data raises post-PTQ loss):\n");
+            for (int k = 0; k < dv->ndcrit; k++)
+                fprintf(f, "     N = %-10.4g P_post = %-3g D_crit = %.4g\n", dv->dcrit_N[k],
+                        dv->dcrit_P[k], dv->dcrit[k]);
+        } else {
+            fprintf(f, "   D_crit: not available: %s\n", dv->why_dcrit);
+        }
+    }
+}
+
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double v) {
+    if (isfinite(v))
+        fprintf(f, "%.10g", v);
+    else
+        fputs("null", f);
+}
+
+static void json_quality(FILE *f, const psl_quality *q) {
+    fprintf(f, "{\"n\": %zu, \"r2_log\": ", q->n);
+    json_num(f, q->r2_log);
+    fputs(", \"rmse_log\": ", f);
+    json_num(f, q->rmse_log);
+    fputs(", \"r2_lin\": ", f);
+    json_num(f, q->r2_lin);
+    fputs(", \"rmse_lin\": ", f);
+    json_num(f, q->rmse_lin);
+    fputc('}', f);
+}
+
+static void json_heldout(FILE *f, const psl_heldout *h) {
+    fprintf(f, "{\"ok\": %s, ", h->ok ? "true" : "false");
+    if (h->ok) {
+        fprintf(f, "\"folds\": %d, \"n_fit\": %zu, \"quality\": ", h->folds, h->nfit);
+        json_quality(f, &h->q);
+    } else {
+        fputs("\"why\": ", f);
+        json_str(f, h->why);
+    }
+    fputc('}', f);
+}
+
+static void json_notes(FILE *f, const psl_notes *n) {
+    fputc('[', f);
+    for (size_t i = 0; n && i < n->n; i++) {
+        if (i) fputs(", ", f);
+        json_str(f, n->msg[i]);
+    }
+    fputc(']', f);
+}
+
+int psl_report_json(const char *path, const psl_report *r, char *err, size_t len) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "{\n  \"points\": %zu,\n  \"runs\": %d,\n  \"inputs\": [", r->data->n,
+            r->data->nruns);
+    for (int i = 0; i < r->ninputs; i++) {
+        if (i) fputs(", ", f);
+        json_str(f, r->inputs[i]);
+    }
+    fprintf(f,
+            "],\n  \"bootstrap\": %d,\n  \"seed\": %llu,\n  \"huber_delta\": %g,\n"
+            "  \"fit_seconds\": %.3f,\n  \"notes\": ",
+            r->opts->bootstrap, (unsigned long long)r->opts->seed, r->opts->fit.huber_delta,
+            r->seconds);
+    json_notes(f, r->notes);
+    fputs(",\n  \"laws\": [", f);
+    for (int i = 0; i < r->nres; i++) {
+        const psl_law_result *x = &r->res[i];
+        fputs(i ? ",\n    {" : "\n    {", f);
+        fputs("\"name\": ", f);
+        json_str(f, x->law->name);
+        fputs(", \"title\": ", f);
+        json_str(f, x->law->title);
+        fputs(", \"formula\": ", f);
+        json_str(f, x->law->formula);
+        fprintf(f, ", \"target\": \"%s\", \"status\": \"%s\"",
+                x->law->target == PSL_TARGET_DELTA ? "delta_ptq" : "loss",
+                x->status == PSL_LAW_FITTED    ? "fitted"
+                : x->status == PSL_LAW_REFUSED ? "refused"
+                                               : "not_converged");
+        if (x->status != PSL_LAW_FITTED) {
+            fputs(", \"why\": ", f);
+            json_str(f, x->why);
+        }
+        if (x->status != PSL_LAW_REFUSED) {
+            fprintf(f, ", \"points\": %zu, \"runs\": %d, \"objective\": ", x->n, x->nruns);
+            json_num(f, x->fit.obj);
+            fprintf(f, ", \"grid_starts\": %d, \"iterations\": %d, \"params\": [", x->fit.starts,
+                    x->fit.iters);
+            for (int k = 0; k < x->m.np; k++) {
+                fputs(k ? ", {\"name\": " : "{\"name\": ", f);
+                json_str(f, x->m.pname[k]);
+                fputs(", \"value\": ", f);
+                json_num(f, psl_model_value(&x->m, k, x->fit.u));
+                fprintf(f, ", \"log_space\": %s, \"ci95\": [", x->m.logp[k] ? "true" : "false");
+                json_num(f, x->boot.ok > 1 ? x->boot.lo[k] : NAN);
+                fputs(", ", f);
+                json_num(f, x->boot.ok > 1 ? x->boot.hi[k] : NAN);
+                fputs("], \"se\": ", f);
+                json_num(f, x->boot.ok > 1 ? x->boot.se[k] : NAN);
+                fputc('}', f);
+            }
+            fprintf(f, "], \"bootstrap_converged\": %d, \"fit\": ", x->boot.ok);
+            json_quality(f, &x->q);
+            fputs(", \"leave_largest_n_out\": ", f);
+            json_heldout(f, &x->lnlo);
+            fputs(", \"kfold_nd\": ", f);
+            json_heldout(f, &x->kfold);
+        }
+        fputc('}', f);
+    }
+    fputs("\n  ]", f);
+    if (r->derived) {
+        const psl_derived *dv = r->derived;
+        fputs(",\n  \"derived\": {\"pstar_tied\": ", f);
+        json_num(f, dv->have_pstar ? dv->pstar : NAN);
+        fputs(", \"pstar_law\": ", f);
+        json_str(f, dv->pstar_law);
+        fputs(", \"d_crit\": [", f);
+        for (int k = 0; k < dv->ndcrit; k++) {
+            fprintf(f, "%s{\"N\": %.10g, \"P_post\": %g, \"D_crit\": ", k ? ", " : "",
+                    dv->dcrit_N[k], dv->dcrit_P[k]);
+            json_num(f, dv->dcrit[k]);
+            fputc('}', f);
+        }
+        fputs("]}", f);
+    }
+    fputs(",\n  \"figures\": ", f);
+    json_notes(f, r->figures);
+    fputs(",\n  \"figures_missing\": ", f);
+    json_notes(f, r->figs_missing);
+    fputs("\n}\n", f);
+    if (fclose(f)) {
+        snprintf(err, len, "%s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t len) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# fitlaws report\n\n%zu points from %d runs read from:", r->data->n,
+            r->data->nruns);
+    for (int i = 0; i < r->ninputs; i++) fprintf(f, " `%s`", r->inputs[i]);
+    fprintf(f,
+            ".\nHuber delta %g on log targets; %d bootstrap replicates (seed %llu); "
+            "fitting took %.2f s.\n\n",
+            r->opts->fit.huber_delta, r->opts->bootstrap, (unsigned long long)r->opts->seed,
+            r->seconds);
+    fputs("## Summary\n\n| law | status | points | R^2 fit (log) | R^2 leave-largest-N-out | "
+          "R^2 k-fold (N,D) |\n|---|---|---|---|---|---|\n",
+          f);
+    for (int i = 0; i < r->nres; i++) {
+        const psl_law_result *x = &r->res[i];
+        if (x->status != PSL_LAW_FITTED) {
+            fprintf(f, "| %s | %s | %zu | - | - | - |\n", x->law->name,
+                    x->status == PSL_LAW_REFUSED ? "not identifiable" : "did not converge", x->n);
+            continue;
+        }
+        fprintf(f, "| %s | fitted | %zu | %.4f | ", x->law->name, x->n, x->q.r2_log);
+        if (x->lnlo.ok)
+            fprintf(f, "%.4f | ", x->lnlo.q.r2_log);
+        else
+            fputs("n/a | ", f);
+        if (x->kfold.ok)
+            fprintf(f, "%.4f |\n", x->kfold.q.r2_log);
+        else
+            fputs("n/a |\n", f);
+    }
+    for (int i = 0; i < r->nres; i++) {
+        const psl_law_result *x = &r->res[i];
+        fprintf(f, "\n## %s: %s\n\n`%s`\n\n", x->law->name, x->law->title, x->law->formula);
+        if (x->status != PSL_LAW_FITTED) {
+            fprintf(f, "%s: %s\n", x->status == PSL_LAW_REFUSED ? "Not fitted" : "Did not converge",
+                    x->why);
+            continue;
+        }
+        fprintf(f,
+                "%zu points from %d runs; objective %.6g after %d BFGS iterations (best of "
+                "%d grid starts, top %d polished); %d of %d bootstrap replicates converged.\n\n",
+                x->n, x->nruns, x->fit.obj, x->fit.iters, x->fit.starts, r->opts->fit.polish,
+                x->boot.ok, x->boot.B);
+        fputs("| parameter | value | 95% CI | SE |\n|---|---|---|---|\n", f);
+        for (int k = 0; k < x->m.np; k++) {
+            fprintf(f, "| %s | %.6g | ", x->m.pname[k], psl_model_value(&x->m, k, x->fit.u));
+            if (x->boot.ok > 1)
+                fprintf(f, "[%.4g, %.4g] | %.3g |\n", x->boot.lo[k], x->boot.hi[k], x->boot.se[k]);
+            else
+                fputs("- | - |\n", f);
+        }
+        char a[200], b[600], c[600];
+        qual(a, sizeof a, &x->q);
+        heldout_str(b, sizeof b, &x->lnlo);
+        heldout_str(c, sizeof c, &x->kfold);
+        fprintf(f,
+                "\n- fit: %s\n- leave-largest-N-out: %s\n- k-fold by (N, D) cell: %s\n"
+                "- predicted vs actual: `pred_%s.tsv`\n",
+                a, b, c, x->law->name);
+    }
+    if (r->derived) {
+        const psl_derived *dv = r->derived;
+        fputs("\n## Derived quantities\n\n", f);
+        if (dv->have_pstar)
+            fprintf(f,
+                    "- Compute-optimal tied precision P* (C = (6/16) N D P, N, D, P free), "
+                    "from %s: **%.2f bits**.\n",
+                    dv->pstar_law, dv->pstar);
+        else
+            fprintf(f, "- P*: not available: %s.\n", dv->why_pstar);
+        if (dv->ndcrit) {
+            fputs("- D_crit (from ptq and chinchilla_tied):\n\n| N | P_post | D_crit "
+                  "|\n|---|---|---|\n",
+                  f);
+            for (int k = 0; k < dv->ndcrit; k++)
+                fprintf(f, "| %.4g | %g | %.4g |\n", dv->dcrit_N[k], dv->dcrit_P[k], dv->dcrit[k]);
+        } else {
+            fprintf(f, "- D_crit: not available: %s.\n", dv->why_dcrit);
+        }
+    }
+    fputs("\n## Figures\n\n", f);
+    for (size_t i = 0; r->figures && i < r->figures->n; i++)
+        fprintf(f, "![%s](%s.png) (`%s.svg`, data `%s.dat`, script `%s.gp`)\n\n",
+                r->figures->msg[i], r->figures->msg[i], r->figures->msg[i], r->figures->msg[i],
+                r->figures->msg[i]);
+    if (r->figs_missing && r->figs_missing->n) {
+        fputs("Not drawn:\n\n", f);
+        for (size_t i = 0; i < r->figs_missing->n; i++)
+            fprintf(f, "- %s\n", r->figs_missing->msg[i]);
+    }
+    if (r->notes && r->notes->n) {
+        fputs("\n## Input notes (skipped or excluded inputs)\n\n", f);
+        for (size_t i = 0; i < r->notes->n; i++) fprintf(f, "- %s\n", r->notes->msg[i]);
+    }
+    if (fclose(f)) {
+        snprintf(err, len, "%s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+int psl_report_predictions(const char *dir, const psl_report *r, char *err, size_t len) {
+    for (int i = 0; i < r->nres; i++) {
+        const psl_law_result *x = &r->res[i];
+        if (x->status == PSL_LAW_REFUSED) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/pred_%s.tsv", dir, x->law->name);
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            snprintf(err, len, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        fprintf(f,
+                "# %s: %s\n# target: %s\nN\tD\tP_w\tP_a\tP_kv\tP_post\tformat\tmethod\tactual\t"
+                "predicted\tlog_residual\tsource\n",
+                x->law->name, x->law->formula,
+                x->law->target == PSL_TARGET_DELTA ? "delta_ptq" : "loss");
+        for (size_t k = 0; k < x->n; k++) {
+            const psl_point *p = x->pts[k];
+            fprintf(f, "%.10g\t%.10g\t%g\t%g\t%g\t%g\t%s\t%s\t%.8g\t%.8g\t%.6g\t%s\n", p->N, p->D,
+                    p->P_w, p->P_a, p->P_kv, p->P_post, p->format, *p->method ? p->method : "-",
+                    exp(x->logy[k]), exp(x->logpred[k]), x->logpred[k] - x->logy[k], p->source);
+        }
+        if (fclose(f)) {
+            snprintf(err, len, "%s: write failed", path);
+            return -1;
+        }
+    }
+    return 0;
+}
