@@ -129,6 +129,7 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
         qfp_format_init(&c.e4m3, 4, 3, QFP_FN, err, sizeof err);
     }
     const int par = n >= PAR_MIN;
+    (void)par; /* unused when built without OpenMP */
     const int quest = q->kind == QK_QUEST;
     size_t clipped = 0, masked = 0;
 

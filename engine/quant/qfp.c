@@ -14,7 +14,7 @@
  * round_wide (the float32 bit pattern has it already for BITS).
  * Saturation is applied before rounding: every |x| above maxval rounds to maxval anyway
  * (maxval is representable and rounding is monotone), and Inf becomes maxval. */
-#include "quant/quant.h"
+#include "quant/qinternal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -188,6 +188,58 @@ QFP_KERNEL(kernel_wide, round_wide(a, emin, m), x[i], r)
 QFP_KERNEL(kernel_magic_s, round_magic(a, emin, m), x[i] / scale, r *scale)
 QFP_KERNEL(kernel_bits_s, round_bits(a, m), x[i] / scale, r *scale)
 QFP_KERNEL(kernel_wide_s, round_wide(a, emin, m), x[i] / scale, r *scale)
+
+/* Per-element scales (block formats: one scale repeated over each block), so a whole row
+ * runs through one vector loop instead of one short loop per block. */
+#define QFP_KERNEL_V(NAME, ROUND)                                                                  \
+    static size_t NAME(const qfp_format *f, const float *restrict x, float *restrict y,            \
+                       uint8_t *restrict pass, size_t n, const float *restrict sc) {               \
+        const float maxv = f->maxval, clip = f->clip;                                              \
+        const int emin = f->emin, m = f->m;                                                        \
+        (void)emin;                                                                                \
+        (void)m;                                                                                   \
+        size_t clipped = 0;                                                                        \
+        _Pragma("omp simd reduction(+ : clipped)") for (size_t i = 0; i < n; i++) {                \
+            float v = x[i] / sc[i];                                                                \
+            float a = fabsf(v);                                                                    \
+            uint8_t p = !(a > clip);                                                               \
+            a = a < maxv ? a : maxv;                                                               \
+            float r = ROUND;                                                                       \
+            r = u2f(f2u(r) | (f2u(v) & 0x80000000u));                                              \
+            r = v != v ? v : r;                                                                    \
+            y[i] = r * sc[i];                                                                      \
+            pass[i] = p;                                                                           \
+            clipped += (size_t)(1 - p);                                                            \
+        }                                                                                          \
+        return clipped;                                                                            \
+    }
+
+QFP_KERNEL_V(kernel_magic_v, round_magic(a, emin, m))
+QFP_KERNEL_V(kernel_magic0_v, round_magic0(a, emin))
+QFP_KERNEL_V(kernel_bits_v, round_bits(a, m))
+QFP_KERNEL_V(kernel_wide_v, round_wide(a, emin, m))
+
+size_t qfp_round_array_v(const qfp_format *f, const float *x, float *y, size_t n, const float *sc,
+                         uint8_t *pass) {
+    float buf[QFP_CHUNK];
+    uint8_t pbuf[QFP_CHUNK];
+    size_t clipped = 0;
+    for (size_t i0 = 0; i0 < n; i0 += QFP_CHUNK) {
+        size_t len = n - i0 < QFP_CHUNK ? n - i0 : QFP_CHUNK;
+        const float *xs = x + i0, *ss = sc + i0;
+        if (f->path == PATH_MAGIC && f->m == 0)
+            clipped += kernel_magic0_v(f, xs, buf, pbuf, len, ss);
+        else if (f->path == PATH_MAGIC)
+            clipped += kernel_magic_v(f, xs, buf, pbuf, len, ss);
+        else if (f->path == PATH_BITS)
+            clipped += kernel_bits_v(f, xs, buf, pbuf, len, ss);
+        else
+            clipped += kernel_wide_v(f, xs, buf, pbuf, len, ss);
+        memcpy(y + i0, buf, len * sizeof *buf);
+        if (pass) memcpy(pass + i0, pbuf, len);
+    }
+    return clipped;
+}
 
 size_t qfp_round_array(const qfp_format *f, const float *x, float *y, size_t n, float scale,
                        uint8_t *pass) {

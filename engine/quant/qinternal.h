@@ -10,6 +10,13 @@ float qabsmax(const float *x, size_t n);
 void qminmax(const float *x, size_t n, float *lo, float *hi);
 double qsumabs(const float *x, size_t n);
 
+/* qfp_round_array with one scale per element: y = sc * round(x / sc). */
+size_t qfp_round_array_v(const qfp_format *f, const float *x, float *y, size_t n, const float *sc,
+                         uint8_t *pass);
+/* Largest |x| of each block of bs consecutive values (the last may be shorter), NaN
+ * ignored, written to amax[n / bs rounded up]. */
+void qblock_absmax(const float *x, size_t n, size_t bs, float *amax);
+
 /* One row of an MX format: blocks of q->block along the row (a shorter last block when
  * n is not a multiple). elem is the element format (unused for MXINT8). */
 size_t qmx_quant_row(const qspec *q, const qfp_format *elem, const float *x, float *y, size_t n,

@@ -3,6 +3,7 @@
  * rounded by the generic ExMy routine (or the INT grid for MXINT8), saturating. */
 #include "quant/qinternal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -21,28 +22,52 @@ int qmx_shared_exp(float amax, int emax_elem) {
     return e < -127 ? -127 : (e > 127 ? 127 : e);
 }
 
+/* Rows are processed in chunks whose length is a multiple of the block size: block
+ * maxima first, then one scale per element, then one vector loop over the chunk. */
+#define MX_CHUNK 512
+
+/* MXINT8 elements: two's complement int8 times 2^-6, symmetric -127..127 (as the OCP
+ * reference emulation clamps); the scale per element already includes the 2^-6. */
+static size_t int8_kernel(const float *restrict x, float *restrict y, uint8_t *restrict pass,
+                          size_t n, const float *restrict sc) {
+    const float magic = 12582912.0f;
+    size_t clipped = 0;
+#pragma omp simd reduction(+ : clipped)
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i] / sc[i];
+        uint8_t ok = (uint8_t)(!(v < -127.5f) & !(v > 127.5f));
+        float c = v < -127.0f ? -127.0f : v;
+        c = c > 127.0f ? 127.0f : c;
+        float r = ((c + magic) - magic) * sc[i];
+        y[i] = v != v ? v : r;
+        pass[i] = ok;
+        clipped += (size_t)(1 - ok);
+    }
+    return clipped;
+}
+
 size_t qmx_quant_row(const qspec *q, const qfp_format *elem, const float *x, float *y, size_t n,
                      uint8_t *pass) {
-    size_t clipped = 0, bs = (size_t)q->block;
-    for (size_t i0 = 0; i0 < n; i0 += bs) {
-        size_t len = n - i0 < bs ? n - i0 : bs;
-        uint8_t *p = pass ? pass + i0 : NULL;
-        float amax = qabsmax(x + i0, len);
-        if (!(amax > 0.0f)) {
-            /* All zeros (or NaN): kept as they are; the scale does not matter. */
-            if (y != x) memmove(y + i0, x + i0, len * sizeof *x);
-            if (p) memset(p, 1, len);
-            continue;
+    const size_t bs = (size_t)q->block, chunk = (MX_CHUNK / bs) * bs;
+    float sc[MX_CHUNK], am[MX_CHUNK], buf[MX_CHUNK];
+    uint8_t pbuf[MX_CHUNK];
+    const int emax = q->e == 0 ? 0 : elem->emax, shift = q->e == 0 ? -6 : 0;
+    size_t clipped = 0;
+    for (size_t i0 = 0; i0 < n; i0 += chunk) {
+        size_t len = n - i0 < chunk ? n - i0 : chunk;
+        qblock_absmax(x + i0, len, bs, am);
+        for (size_t b = 0, j = 0; j < len; b++, j += bs) {
+            /* all-zero (or NaN) blocks: any scale keeps them; 1 avoids 0 / 0 */
+            float s = am[b] > 0.0f ? qpow2f(qmx_shared_exp(am[b], emax) + shift) : 1.0f;
+            size_t e = j + bs < len ? j + bs : len;
+            for (size_t i = j; i < e; i++) sc[i] = s;
         }
         if (q->e == 0) {
-            /* MXINT8: two's complement int8 with an implicit 2^-6, symmetric -127..127
-             * (as the OCP reference emulation clamps), emax_elem = 0. */
-            int se = qmx_shared_exp(amax, 0);
-            qint_params ip = {.scale = qpow2f(se - 6), .zero = 0, .qmin = -127, .qmax = 127};
-            clipped += qint_quant_array(&ip, x + i0, y + i0, len, p);
+            clipped += int8_kernel(x + i0, buf, pbuf, len, sc);
+            memcpy(y + i0, buf, len * sizeof *buf);
+            if (pass) memcpy(pass + i0, pbuf, len);
         } else {
-            int se = qmx_shared_exp(amax, elem->emax);
-            clipped += qfp_round_array(elem, x + i0, y + i0, len, qpow2f(se), p);
+            clipped += qfp_round_array_v(elem, x + i0, y + i0, len, sc, pass ? pass + i0 : NULL);
         }
     }
     return clipped;
@@ -61,24 +86,21 @@ float qnvfp4_block_scale(float block_amax, float tensor_scale) {
 
 size_t qnvfp4_quant_seg(const qfp_format *e4m3, const qfp_format *e2m1, float ts, const float *x,
                         float *y, size_t n, uint8_t *pass) {
+    float sc[MX_CHUNK], am[MX_CHUNK / 16];
     size_t clipped = 0;
-    for (size_t i0 = 0; i0 < n; i0 += 16) {
-        size_t len = n - i0 < 16 ? n - i0 : 16;
-        uint8_t *p = pass ? pass + i0 : NULL;
-        float bmax = qabsmax(x + i0, len);
-        float sb = ts > 0.0f ? qfp_round(e4m3, bmax / 6.0f / ts) : 0.0f;
-        float s = sb * ts;
-        if (!(s > 0.0f)) {
-            /* Block too small for the E4M3 scale (or all zero): it quantizes to signed
-             * zeros; NaN stays NaN. */
-            for (size_t i = 0; i < len; i++) {
-                float v = x[i0 + i];
-                y[i0 + i] = v != v ? v : copysignf(0.0f, v);
-            }
-            if (p) memset(p, 1, len);
-            continue;
+    for (size_t i0 = 0; i0 < n; i0 += MX_CHUNK) {
+        size_t len = n - i0 < MX_CHUNK ? n - i0 : MX_CHUNK;
+        qblock_absmax(x + i0, len, 16, am);
+        for (size_t b = 0, j = 0; j < len; b++, j += 16) {
+            float sb = ts > 0.0f ? qfp_round(e4m3, am[b] / 6.0f / ts) : 0.0f;
+            float s = sb * ts;
+            /* A block too small for the E4M3 scale (or all zero) quantizes to signed zeros:
+             * dividing by FLT_MAX sends every finite value to a zero element. */
+            s = s > 0.0f ? s : FLT_MAX;
+            size_t e = j + 16 < len ? j + 16 : len;
+            for (size_t i = j; i < e; i++) sc[i] = s;
         }
-        clipped += qfp_round_array(e2m1, x + i0, y + i0, len, s, p);
+        clipped += qfp_round_array_v(e2m1, x + i0, y + i0, len, sc, pass ? pass + i0 : NULL);
     }
     return clipped;
 }

@@ -68,3 +68,39 @@ double qsumabs(const float *x, size_t n) {
         for (size_t l = 0; l < w; l++) acc[l] += acc[l + w];
     return acc[0];
 }
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
+/* Max is exact, so the AVX-512 path and the portable loop agree bit for bit. max_ps(a, b)
+ * returns b when a is NaN, which is what ignores NaN here. */
+void qblock_absmax(const float *x, size_t n, size_t bs, float *amax) {
+    size_t b = 0, i0 = 0;
+#ifdef __AVX512F__
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512i absmask = _mm512_set1_epi32(0x7fffffff);
+    if (bs == 16 || bs == 32) {
+        for (; i0 + bs <= n; i0 += bs, b++) {
+            __m512 a = _mm512_castsi512_ps(
+                _mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(x + i0)), absmask));
+            __m512 m = _mm512_max_ps(a, zero);
+            if (bs == 32) {
+                __m512 a2 = _mm512_castsi512_ps(
+                    _mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(x + i0 + 16)), absmask));
+                m = _mm512_max_ps(a2, m);
+            }
+            amax[b] = _mm512_reduce_max_ps(m);
+        }
+    }
+#endif
+    for (; i0 < n; i0 += bs, b++) {
+        size_t len = n - i0 < bs ? n - i0 : bs;
+        float m = 0.0f;
+        for (size_t i = 0; i < len; i++) {
+            float a = fabsf(x[i0 + i]);
+            m = a > m ? a : m;
+        }
+        amax[b] = m;
+    }
+}

@@ -1,0 +1,227 @@
+/* qspec: the naming grammar, canonical names, error messages; and properties of
+ * qspec_fake_quant shared by every format: in place, thread-count independence, the
+ * optional mask and stats, fp32 pass-through. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quant/quant.h"
+
+static const char *ALL[] = {
+    "fp32",
+    "bf16",
+    "fp16",
+    "int8",
+    "int4",
+    "int1",
+    "int16",
+    "uint4",
+    "uint8:row",
+    "int4:g64",
+    "e4m3",
+    "e5m2",
+    "e2m1",
+    "fp6_e3m2",
+    "fp6_e2m3",
+    "fp8_e4m3",
+    "e2m0",
+    "e3m0",
+    "e4m1",
+    "e4m2",
+    "e5m6",
+    "e3m2:noscale",
+    "e4m3:row",
+    "mxfp4",
+    "mxfp6_e3m2",
+    "mxfp6_e2m3",
+    "mxfp8_e4m3",
+    "mxfp8_e5m2",
+    "mxint8",
+    "nvfp4",
+    "nvfp4:row",
+    "quest4",
+    "quest1",
+    "quest1:clipmask",
+    "quest3:rotated",
+    "quest4:trust=0.25",
+    "quest4:alpha=paper",
+    "quest8:tensor",
+    "quest2:g64",
+};
+
+static void test_parse_and_names(void **state) {
+    (void)state;
+    char err[256];
+    qspec q, r;
+    for (size_t i = 0; i < sizeof ALL / sizeof ALL[0]; i++) {
+        if (qspec_parse(ALL[i], &q, err, sizeof err)) fail_msg("%s: %s", ALL[i], err);
+        /* the canonical name parses back to the same spec */
+        if (qspec_parse(q.name, &r, err, sizeof err)) fail_msg("%s -> %s: %s", ALL[i], q.name, err);
+        assert_string_equal(q.name, r.name);
+        assert_int_equal(q.kind, r.kind);
+        assert_int_equal(q.bits, r.bits);
+        assert_int_equal(qspec_check(&q, 4, 64, err, sizeof err), 0);
+    }
+    qspec_parse("int8", &q, err, sizeof err);
+    assert_string_equal(q.name, "int8:tensor");
+    assert_true(q.kind == QK_INT && q.bits == 8 && q.symmetric && q.granularity == QG_TENSOR);
+    qspec_parse("UINT4:G128", &q, err, sizeof err);
+    assert_string_equal(q.name, "uint4:g128");
+    assert_true(!q.symmetric && q.granularity == QG_GROUP && q.group == 128);
+    qspec_parse("fp6_e3m2", &q, err, sizeof err);
+    assert_string_equal(q.name, "e3m2:tensor");
+    assert_true(q.kind == QK_FP && q.e == 3 && q.m == 2 && q.scaled && q.special == QFP_FINITE);
+    qspec_parse("e4m3", &q, err, sizeof err);
+    assert_true(q.special == QFP_FN);
+    qspec_parse("bf16", &q, err, sizeof err);
+    assert_true(q.e == 8 && q.m == 7 && !q.scaled);
+    assert_string_equal(q.name, "bf16");
+    qspec_parse("e3m2:ieee", &q, err, sizeof err);
+    assert_string_equal(q.name, "e3m2:ieee:tensor");
+    qspec_parse("mxfp8", &q, err, sizeof err);
+    assert_string_equal(q.name, "mxfp8_e4m3");
+    assert_int_equal(q.block, 32);
+    qspec_parse("nvfp4", &q, err, sizeof err);
+    assert_int_equal(q.block, 16);
+    qspec_parse("quest4", &q, err, sizeof err);
+    assert_string_equal(q.name, "quest4:row");
+    assert_true(q.granularity == QG_ROW && q.basis == QB_ORIGINAL && q.alpha == quest_alpha(4));
+    qspec_parse("quest1:clipmask", &q, err, sizeof err);
+    assert_true(q.mask == QM_CLIP && q.clip_factor == 1.30);
+    qspec_parse("quest4:alpha=paper", &q, err, sizeof err);
+    assert_true(q.alpha == 2.513931);
+    /* granularity set separately */
+    qspec_parse("int4", &q, err, sizeof err);
+    assert_int_equal(qspec_set_granularity(&q, "g32", err, sizeof err), 0);
+    assert_true(q.granularity == QG_GROUP && q.group == 32);
+    assert_int_equal(qspec_set_granularity(&q, "channel", err, sizeof err), 0);
+    assert_true(q.granularity == QG_ROW);
+    assert_int_equal(qspec_set_granularity(&q, "block", err, sizeof err), -1);
+    assert_non_null(strstr(err, "tensor, row or g<N>"));
+}
+
+static void test_parse_errors(void **state) {
+    (void)state;
+    struct {
+        const char *text, *needle;
+    } bad[] = {
+        {"int17", "1..16"},
+        {"int0", "1..16"},
+        {"uint", "1..16"},
+        {"e9m9", "1 + e + m <= 16"},
+        {"e0m3", "e >= 1"},
+        {"fp8_e3m2", "does not match"},
+        {"quest9", "1..8"},
+        {"mxfp4:row", "MX format"},
+        {"int4:g0", "not valid"},
+        {"int4:foo", "\"foo\""},
+        {"e3m0:fn", "m >= 1"},
+        {"e1m3:ieee", "e >= 2"},
+        {"float8", "expected fp32"},
+        {"", "characters"},
+        {"quest4:trust=-1", "trust="},
+        {"int4:noscale", "not valid"},
+        {"bf16:row", "unscaled"},
+    };
+    char err[256];
+    qspec q;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (qspec_parse(bad[i].text, &q, err, sizeof err) == 0)
+            fail_msg("\"%s\" parsed", bad[i].text);
+        if (!strstr(err, bad[i].needle))
+            fail_msg("\"%s\": message \"%s\" lacks \"%s\"", bad[i].text, err, bad[i].needle);
+        /* messages name the spec */
+        assert_non_null(strstr(err, "quantization spec"));
+    }
+}
+
+static void test_common_properties(void **state) {
+    (void)state;
+    enum { R = 64, C = 768 }; /* big enough for the parallel path */
+    float *x = malloc(R * C * sizeof *x), *y1 = malloc(R * C * sizeof *x);
+    float *y2 = malloc(R * C * sizeof *x), *y3 = malloc(R * C * sizeof *x);
+    uint8_t *m1 = malloc(R * C), *m2 = malloc(R * C);
+    assert_non_null(x);
+    uint64_t s = 12345;
+    for (int i = 0; i < R * C; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = ((float)(s >> 40) / 16777216.0f - 0.5f) * (float)(1 + (i % 13));
+    }
+    x[17] = NAN;
+    char err[256];
+    for (size_t k = 0; k < sizeof ALL / sizeof ALL[0]; k++) {
+        qspec q;
+        assert_int_equal(qspec_parse(ALL[k], &q, err, sizeof err), 0);
+        qstats st1 = {0}, st2 = {0};
+        omp_set_num_threads(1);
+        assert_int_equal(qspec_fake_quant(&q, x, y1, R, C, m1, &st1), 0);
+        omp_set_num_threads(2);
+        assert_int_equal(qspec_fake_quant(&q, x, y2, R, C, m2, &st2), 0);
+        if (memcmp(y1, y2, R * C * sizeof *y1)) fail_msg("%s: thread count changes output", ALL[k]);
+        assert_memory_equal(m1, m2, R * C);
+        assert_true(st1.total == (uint64_t)R * C && st1.clipped == st2.clipped &&
+                    st1.masked == st2.masked);
+        size_t zeros = 0;
+        for (int i = 0; i < R * C; i++) zeros += m1[i] == 0;
+        assert_int_equal(zeros, st1.masked);
+        /* without mask and stats; and in place */
+        memcpy(y3, x, R * C * sizeof *x);
+        assert_int_equal(qspec_fake_quant(&q, y3, y3, R, C, NULL, NULL), 0);
+        if (memcmp(y1, y3, R * C * sizeof *y1)) fail_msg("%s: in place differs", ALL[k]);
+        /* NaN stays NaN (QuEST spreads it over its Hadamard block) */
+        assert_true(isnan(y1[17]));
+        /* idempotent-ish sanity: outputs finite where inputs were, away from the NaN row */
+        for (int i = C; i < R * C; i++) assert_true(isfinite(y1[i]));
+    }
+    /* fp32 passes values through untouched */
+    qspec q;
+    qspec_parse("fp32", &q, err, sizeof err);
+    qspec_fake_quant(&q, x, y1, R, C, m1, NULL);
+    assert_memory_equal(x, y1, R * C * sizeof *x);
+    /* invalid spec is refused */
+    q.kind = QK_INT;
+    q.bits = 40;
+    assert_int_equal(qspec_fake_quant(&q, x, y1, R, C, NULL, NULL), -1);
+    free(x);
+    free(y1);
+    free(y2);
+    free(y3);
+    free(m1);
+    free(m2);
+}
+
+static void test_table(void **state) {
+    (void)state;
+    size_t n;
+    const qformat_traits *t = qformat_table(&n);
+    assert_true(n >= 15);
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal(qformat_find(t[i].name), &t[i]);
+        assert_non_null(t[i].scale_rule);
+        if (t[i].bits == 0) continue; /* a family */
+        qspec q;
+        if (qspec_parse(t[i].name, &q, err, sizeof err)) fail_msg("%s: %s", t[i].name, err);
+        assert_int_equal(q.kind, t[i].kind);
+        assert_int_equal(q.bits, t[i].bits);
+    }
+    assert_null(qformat_find("int4"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_and_names),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_common_properties),
+        cmocka_unit_test(test_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
