@@ -255,9 +255,10 @@ static int process_doc(struct doc_ctx *c, struct source_stats *src, enum corpus_
     }
     src->files++;
     src->bytes_in += c->raw.n;
-    corpus_utf8_repair(c->raw.p, c->raw.n, &c->fixed);
-    if (corpus_clean(fmt, c->fixed.p, c->fixed.n, path, &c->cleaned, err, errlen)) return -1;
-    corpus_normalize(c->cleaned.p, c->cleaned.n, &c->norm);
+    /* clean the bytes as read (dictd offsets count them), then repair the encoding */
+    if (corpus_clean(fmt, c->raw.p, c->raw.n, path, &c->cleaned, err, errlen)) return -1;
+    corpus_utf8_repair(c->cleaned.p, c->cleaned.n, &c->fixed);
+    corpus_normalize(c->fixed.p, c->fixed.n, &c->norm);
     if (c->fixed.oom || c->cleaned.oom || c->norm.oom) {
         snprintf(err, errlen, "out of memory while cleaning '%s'", path);
         return -1;

@@ -38,7 +38,9 @@ int corpus_format_is_collection(enum corpus_format f);
  * later stage sees valid UTF-8. */
 void corpus_utf8_repair(const char *in, size_t n, struct cbuf *out);
 
-/* Cleans `n` bytes of valid UTF-8 in format `f` into `out`. `path` names the input
+/* Cleans `n` bytes in format `f` into `out`. Input is taken as read (cleaners work on
+ * ASCII markup, so any ASCII-compatible encoding passes through for corpus_utf8_repair
+ * afterwards; dictd offsets count the bytes as stored). `path` names the input
  * (FMT_DICTD reads the .index file beside it). Returns 0, or -1 with a message. */
 int corpus_clean(enum corpus_format f, const char *in, size_t n, const char *path, struct cbuf *out,
                  char *err, size_t errlen);

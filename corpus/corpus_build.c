@@ -60,12 +60,12 @@ static int clean_one(const char *format, const char *path) {
         fprintf(stderr, "corpus-build: cannot read '%s'\n", path);
         rc = 1;
     } else {
-        corpus_utf8_repair(raw.p, raw.n, &fixed);
-        if (corpus_clean(f, fixed.p, fixed.n, path, &cleaned, err, sizeof err)) {
+        if (corpus_clean(f, raw.p, raw.n, path, &cleaned, err, sizeof err)) {
             fprintf(stderr, "corpus-build: %s\n", err);
             rc = 1;
         } else {
-            corpus_normalize(cleaned.p, cleaned.n, &norm);
+            corpus_utf8_repair(cleaned.p, cleaned.n, &fixed);
+            corpus_normalize(fixed.p, fixed.n, &norm);
             fwrite(norm.p, 1, norm.n, stdout);
             if (norm.n) fputc('\n', stdout);
         }

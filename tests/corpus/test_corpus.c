@@ -35,9 +35,9 @@ static char *clean_str(const char *fmt, const char *in) {
     assert_int_equal(corpus_format_parse(fmt, &f), 0);
     struct cbuf fixed = {0}, c = {0}, nrm = {0};
     char err[256];
-    corpus_utf8_repair(in, strlen(in), &fixed);
-    assert_int_equal(corpus_clean(f, fixed.p ? fixed.p : "", fixed.n, "x", &c, err, sizeof err), 0);
-    corpus_normalize(c.p ? c.p : "", c.n, &nrm);
+    assert_int_equal(corpus_clean(f, in, strlen(in), "x", &c, err, sizeof err), 0);
+    corpus_utf8_repair(c.p ? c.p : "", c.n, &fixed);
+    corpus_normalize(fixed.p ? fixed.p : "", fixed.n, &nrm);
     char *s = calloc(nrm.n + 1, 1);
     assert_non_null(s);
     if (nrm.n) memcpy(s, nrm.p, nrm.n);
