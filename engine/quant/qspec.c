@@ -347,5 +347,7 @@ void qspec_name(qspec *q) {
     } else if (q->mask == QM_RANGE) {
         strncat(b, ":rangemask", sizeof b - strlen(b) - 1);
     }
-    snprintf(q->name, n, "%s", b);
+    size_t len = strlen(b) < n - 1 ? strlen(b) : n - 1;
+    memcpy(q->name, b, len);
+    q->name[len] = 0;
 }

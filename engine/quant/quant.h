@@ -176,7 +176,7 @@ typedef struct qspec {
     double trust;        /* QuEST trust factor in units of sigma; <= 0 means default */
     double clip_factor;  /* QuEST clip mask factor (default QUEST_W1A1_CLIP) */
     qbasis basis;        /* QuEST output basis */
-    char name[48];       /* canonical text of the spec, e.g. "int4:row" */
+    char name[64];       /* canonical text of the spec, e.g. "int4:row" */
 } qspec;
 
 /* Counts accumulated (added to) by qspec_fake_quant. */
