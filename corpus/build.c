@@ -161,6 +161,13 @@ static char *next_field(char **s) {
     return f;
 }
 
+/* Copies a TSV field into a fixed-size manifest field, truncating long values. */
+static void copy_field(char *dst, size_t cap, const char *src) {
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 static struct source_stats *find_source(struct manifest *m, const char *name) {
     for (size_t i = 0; i < m->nsources; i++)
         if (strcmp(m->sources[i].name, name) == 0) return &m->sources[i];
@@ -177,7 +184,7 @@ static struct source_stats *add_source(struct manifest *m, const char *name) {
     }
     struct source_stats *s = &m->sources[m->nsources++];
     memset(s, 0, sizeof *s);
-    snprintf(s->name, sizeof s->name, "%s", name);
+    copy_field(s->name, sizeof s->name, name);
     return s;
 }
 
@@ -211,13 +218,13 @@ static int load_sources(const char *path, struct manifest *m, char *err, size_t 
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        snprintf(src->registry, sizeof src->registry, "%s", fld[1]);
-        snprintf(src->package, sizeof src->package, "%s", fld[2]);
-        snprintf(src->version, sizeof src->version, "%s", fld[3]);
-        snprintf(src->licence, sizeof src->licence, "%s", fld[4]);
-        snprintf(src->file, sizeof src->file, "%s", fld[5]);
+        copy_field(src->registry, sizeof src->registry, fld[1]);
+        copy_field(src->package, sizeof src->package, fld[2]);
+        copy_field(src->version, sizeof src->version, fld[3]);
+        copy_field(src->licence, sizeof src->licence, fld[4]);
+        copy_field(src->file, sizeof src->file, fld[5]);
         src->bytes_download = strtoull(fld[6], NULL, 10);
-        snprintf(src->sha256, sizeof src->sha256, "%s", fld[7]);
+        copy_field(src->sha256, sizeof src->sha256, fld[7]);
     }
     fclose(f);
     return 0;
