@@ -320,7 +320,7 @@ void config_print_help(FILE *f, int markdown) {
         const knob_def *k = &knobs[i];
         const char *type = k->type == KNOB_INT ? "int" : k->type == KNOB_REAL ? "real" : "text";
         char range[64] = "";
-        if (k->type != KNOB_STR) snprintf(range, sizeof range, "%g..%g", k->min, k->max);
+        if (k->type != KNOB_STR) snprintf(range, sizeof range, "%.15g..%.15g", k->min, k->max);
         else if (k->choices) snprintf(range, sizeof range, "%s", k->choices);
         if (markdown) {
             char esc[64];
