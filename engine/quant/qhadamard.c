@@ -6,6 +6,10 @@
 
 #include <math.h>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 size_t qhadamard_block(size_t cols) {
     size_t b = 1;
     while (b < 128 && cols % (2 * b) == 0) b *= 2;
@@ -38,10 +42,35 @@ static void fwht8(float *x) {
     x[7] = b3 - b7;
 }
 
+#ifdef __AVX512F__
+/* Stages h = 1, 2, 4, 8 inside one 16-float register: t is v with each pair (j, j + h)
+ * swapped; low lanes get v + t = a + b, high lanes t - v = a - b, the same additions as
+ * the portable path, so results are bit-identical. */
+static inline __m512 stage(__m512 v, __m512 t, __mmask16 hi) {
+    return _mm512_mask_sub_ps(_mm512_add_ps(v, t), hi, t, v);
+}
+static void fwht16_all(float *x, size_t n) {
+    for (size_t i = 0; i < n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        v = stage(v, _mm512_permute_ps(v, 0xB1), 0xAAAA);
+        v = stage(v, _mm512_permute_ps(v, 0x4E), 0xCCCC);
+        v = stage(v, _mm512_shuffle_f32x4(v, v, 0xB1), 0xF0F0);
+        v = stage(v, _mm512_shuffle_f32x4(v, v, 0x4E), 0xFF00);
+        _mm512_storeu_ps(x + i, v);
+    }
+}
+#endif
+
 void qhadamard_fwht(float *x, size_t n) {
     if (n < 2) return;
     size_t h = 1;
-    if (n >= 8) {
+#ifdef __AVX512F__
+    if (n >= 16) {
+        fwht16_all(x, n);
+        h = 16;
+    }
+#endif
+    if (h == 1 && n >= 8) {
         for (size_t i = 0; i < n; i += 8) fwht8(x + i);
         h = 8;
     }
