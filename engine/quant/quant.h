@@ -153,6 +153,11 @@ typedef struct qformat_traits {
     int block;              /* elements per shared scale: MX 32, NVFP4 16, else 0 */
     int scaled;             /* FP: default per-granule absmax scaling on */
     const char *scale_rule; /* one line for docs and logs */
+    /* One element in units of its shared scale (v = x / scale; for uintK v already
+     * includes the zero point; for QuEST v = xh / step): the element's code and back.
+     * encode returns -1 where the value has no code (NaN in a finite format). */
+    int (*encode)(const struct qspec *q, float v, uint32_t *code);
+    float (*decode)(const struct qspec *q, uint32_t code);
 } qformat_traits;
 
 const qformat_traits *qformat_table(size_t *count);

@@ -214,6 +214,61 @@ static void test_table(void **state) {
         assert_int_equal(q.bits, t[i].bits);
     }
     assert_null(qformat_find("int4"));
+    /* element codecs: decode(encode(v)) is the element grid's nearest value */
+    const char *specs[] = {"fp32",       "bf16",  "e4m3",   "e2m1",  "e3m2:noscale",
+                           "int4",       "int1",  "uint3",  "mxfp4", "mxint8",
+                           "mxfp8_e5m2", "nvfp4", "quest2", "quest4"};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        qspec q;
+        assert_int_equal(qspec_parse(specs[k], &q, err, sizeof err), 0);
+        const char *fam = q.kind == QK_INT     ? (q.symmetric ? "intK" : "uintK")
+                          : q.kind == QK_QUEST ? "questB"
+                          : q.kind == QK_FP && !qformat_find(specs[k]) ? "eXmY"
+                                                                       : q.name;
+        const qformat_traits *tr = qformat_find(fam);
+        if (!tr) tr = qformat_find(specs[k]);
+        assert_non_null(tr);
+        for (int i = -40; i <= 40; i++) {
+            float v = (float)i * 0.173f, want;
+            uint32_t code;
+            assert_int_equal(tr->encode(&q, v, &code), 0);
+            float d = tr->decode(&q, code);
+            qfp_format f;
+            switch (q.kind) {
+            case QK_NONE:
+                want = v;
+                break;
+            case QK_FP:
+            case QK_NVFP4:
+            case QK_MX:
+                if (q.kind == QK_MX && q.e == 0) {
+                    float c = nearbyintf(v * 64.0f);
+                    want = (c > 127 ? 127 : (c < -127 ? -127 : c)) / 64.0f;
+                    break;
+                }
+                qfp_format_init(&f, q.kind == QK_NVFP4 ? 2 : q.e, q.kind == QK_NVFP4 ? 1 : q.m,
+                                q.kind == QK_NVFP4 ? QFP_FINITE : q.special, err, sizeof err);
+                want = qfp_round(&f, v);
+                break;
+            case QK_INT:
+                if (q.bits == 1) {
+                    want = v < 0 ? -1.0f : 1.0f;
+                } else {
+                    float lo = q.symmetric ? -(float)((1 << (q.bits - 1)) - 1) : 0.0f;
+                    float hi = q.symmetric ? -lo : (float)((1 << q.bits) - 1);
+                    float c = nearbyintf(v);
+                    want = c < lo ? lo : (c > hi ? hi : c);
+                }
+                break;
+            default: { /* QuEST, in steps: nearest of the n mid-rise levels */
+                float h = (float)(1 << q.bits) / 2.0f - 0.5f;
+                float c = v < -h ? -h : (v > h ? h : v);
+                want = nearbyintf(c + 0.5f) - 0.5f;
+            }
+            }
+            if (d != want) fail_msg("%s: v=%g code %u -> %g, want %g", specs[k], v, code, d, want);
+        }
+    }
 }
 
 int main(void) {
