@@ -147,12 +147,15 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
         goto done;
     }
 
+    const size_t hb = qhadamard_block(cols);
     if (quest) {
         /* Rotate into y first; the quantizer then works in place on the rotated rows. */
 #pragma omp parallel for schedule(static) if (par)
         for (size_t r = 0; r < rows; r++) {
             if (y != x) memcpy(y + r * cols, x + r * cols, cols * sizeof *x);
-            qhadamard_rows(y + r * cols, 1, cols);
+            /* the transform directly: qhadamard_rows would open a (serialised) parallel
+             * region per row, which costs more than the row */
+            for (size_t c0 = 0; c0 < cols; c0 += hb) qhadamard_fwht(y + r * cols + c0, hb);
         }
     }
     const float *src = quest ? y : x;

@@ -49,6 +49,28 @@ static void fwht8(float *x) {
 static inline __m512 stage(__m512 v, __m512 t, __mmask16 hi) {
     return _mm512_mask_sub_ps(_mm512_add_ps(v, t), hi, t, v);
 }
+/* A whole block of nr * 16 floats in registers: in-register stages, then the stages
+ * between registers (the same a + b, a - b pairs), then the 1/sqrt(n) scale. */
+static inline __attribute__((always_inline)) void fwht_regs(float *x, int nr, float scale) {
+    __m512 r[8];
+    for (int k = 0; k < nr; k++) {
+        __m512 v = _mm512_loadu_ps(x + 16 * k);
+        v = stage(v, _mm512_permute_ps(v, 0xB1), 0xAAAA);
+        v = stage(v, _mm512_permute_ps(v, 0x4E), 0xCCCC);
+        v = stage(v, _mm512_shuffle_f32x4(v, v, 0xB1), 0xF0F0);
+        r[k] = stage(v, _mm512_shuffle_f32x4(v, v, 0x4E), 0xFF00);
+    }
+    for (int h = 1; h < nr; h *= 2)
+        for (int i = 0; i < nr; i += 2 * h)
+            for (int j = i; j < i + h; j++) {
+                __m512 a = r[j], b = r[j + h];
+                r[j] = _mm512_add_ps(a, b);
+                r[j + h] = _mm512_sub_ps(a, b);
+            }
+    const __m512 s = _mm512_set1_ps(scale);
+    for (int k = 0; k < nr; k++) _mm512_storeu_ps(x + 16 * k, _mm512_mul_ps(r[k], s));
+}
+
 static void fwht16_all(float *x, size_t n) {
     for (size_t i = 0; i < n; i += 16) {
         __m512 v = _mm512_loadu_ps(x + i);
@@ -65,6 +87,23 @@ void qhadamard_fwht(float *x, size_t n) {
     if (n < 2) return;
     size_t h = 1;
 #ifdef __AVX512F__
+    const float sc = (float)(1.0 / sqrt((double)n));
+    switch (n) {
+    case 16:
+        fwht_regs(x, 1, sc);
+        return;
+    case 32:
+        fwht_regs(x, 2, sc);
+        return;
+    case 64:
+        fwht_regs(x, 4, sc);
+        return;
+    case 128:
+        fwht_regs(x, 8, sc);
+        return;
+    default:
+        break;
+    }
     if (n >= 16) {
         fwht16_all(x, n);
         h = 16;
