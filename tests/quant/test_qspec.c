@@ -198,6 +198,30 @@ static void test_common_properties(void **state) {
     free(m2);
 }
 
+/* Several threads quantizing different tensors at once (nested inside an outer parallel
+ * region) give the same results as one after the other. */
+static void test_concurrent_calls(void **state) {
+    (void)state;
+    enum { T = 4, R = 32, C = 256 };
+    static float x[T][R * C], ya[T][R * C], yb[T][R * C];
+    static uint8_t ma[T][R * C], mb[T][R * C];
+    const char *specs[T] = {"quest4", "int4:row", "mxfp4", "nvfp4"};
+    qspec q[T];
+    char err[128];
+    for (int t = 0; t < T; t++) {
+        assert_int_equal(qspec_parse(specs[t], &q[t], err, sizeof err), 0);
+        for (int i = 0; i < R * C; i++) x[t][i] = (float)sin(0.37 * i + t) * (float)(1 + i % 5);
+        qspec_fake_quant(&q[t], x[t], ya[t], R, C, ma[t], NULL);
+    }
+    omp_set_num_threads(2);
+#pragma omp parallel for schedule(dynamic)
+    for (int t = 0; t < T; t++) qspec_fake_quant(&q[t], x[t], yb[t], R, C, mb[t], NULL);
+    for (int t = 0; t < T; t++) {
+        assert_memory_equal(ya[t], yb[t], sizeof ya[t]);
+        assert_memory_equal(ma[t], mb[t], sizeof ma[t]);
+    }
+}
+
 static void test_table(void **state) {
     (void)state;
     size_t n;
@@ -276,6 +300,7 @@ int main(void) {
         cmocka_unit_test(test_parse_and_names),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_common_properties),
+        cmocka_unit_test(test_concurrent_calls),
         cmocka_unit_test(test_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
