@@ -1,6 +1,6 @@
 /* ns per element of qspec_fake_quant for each format on a 2048 x 256 matrix (the
- * activation of the 256-wide benchmark model at 2048 tokens), 1 and 2 threads, median of
- * repeats. Usage: quant_bench [repeats]  (default 21). */
+ * activation of the 256-wide benchmark model at 2048 tokens), 1 and 2 threads, median (and
+ * minimum) of repeats. Usage: quant_bench [repeats]  (default 21). */
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
         "e3m2",       "e2m3",           "e2m1",           "e5m6",     "mxfp8_e4m3", "mxfp8_e5m2",
         "mxfp6_e3m2", "mxfp6_e2m3",     "mxfp4",          "mxint8",   "nvfp4",      "quest8",
         "quest4",     "quest4:rotated", "quest1:clipmask"};
-    printf("# qspec_fake_quant, %zu x %zu floats, median of %d repeats, pass mask written\n", rows,
-           cols, reps);
+    printf("# qspec_fake_quant, %zu x %zu floats, ns per element over %d repeats, mask written\n",
+           rows, cols, reps);
     /* The minimum is printed beside the median: on a shared machine a busy second core
      * delays the OpenMP worker by a scheduler slice and inflates the 2-thread median. */
     printf("%-20s %12s %12s %12s %12s\n", "format", "1thr median", "1thr min", "2thr median",
