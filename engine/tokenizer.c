@@ -943,7 +943,11 @@ typedef struct {
     size_t nids_used, ids_cap;
 } piece_cache;
 
-#define CACHE_MAX_SLOTS ((size_t)1 << 21)
+/* At most 1M cached pieces (2M slots) per thread, about 100 MB; a test build lowers it to
+ * exercise the clearing. */
+#ifndef BPE_CACHE_MAX_SLOTS
+#define BPE_CACHE_MAX_SLOTS ((size_t)1 << 21)
+#endif
 
 static void cache_free(piece_cache *c) {
     free(c->hash);
@@ -982,7 +986,7 @@ static void cache_insert_slot(piece_cache *c, uint64_t h, uint32_t koff, uint8_t
 /* Makes room for one more entry: doubles the table, or empties it at the size limit. */
 static int cache_reserve(piece_cache *c) {
     if (c->used + 1 <= c->cap / 2 && c->nkeys + BPE_MAX_PIECE <= UINT32_MAX / 2) return 0;
-    if (c->cap >= CACHE_MAX_SLOTS || c->nkeys + BPE_MAX_PIECE > UINT32_MAX / 2) {
+    if (c->cap >= BPE_CACHE_MAX_SLOTS || c->nkeys + BPE_MAX_PIECE > UINT32_MAX / 2) {
         memset(c->klen, 0, c->cap);
         c->used = 0;
         c->nkeys = 0;
