@@ -68,8 +68,14 @@ int psl_bootstrap(const psl_problem *pr, const psl_fit_opts *o, const double *uh
             free(w);
             continue;
         }
-        uint64_t st = seed * 0x2545F4914F6CDD1Dull + (uint64_t)b * 0x9E3779B97F4A7C15ull;
-        psl_rng_next(&st);
+        /* Each replicate's stream starts at a hash of (seed, b). Offsetting the state by b
+         * instead would make replicate b+1 replay b's draws shifted by one, since the
+         * generator advances its state by a constant: the replicates would be nearly
+         * identical and the intervals far too narrow. */
+        uint64_t st = seed;
+        uint64_t h = psl_rng_next(&st);
+        st = h ^ ((uint64_t)b * 0xD1B54A32D192ED03ull + 0x8CB92BA72F3D8DD7ull);
+        st = psl_rng_next(&st);
         for (int k = 0; k < R; k++) cnt[psl_rng_next(&st) % (uint64_t)R] += 1;
         for (size_t i = 0; i < n; i++) w[i] = cnt[rid[i]];
         psl_problem p2 = *pr;

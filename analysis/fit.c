@@ -48,22 +48,25 @@ double psl_objective(const psl_problem *pr, const double *u, double *grad) {
     return f;
 }
 
-/* GSL sees the centred parameters v (psl_model_to_u). */
+/* GSL sees the centred parameters v (psl_model_to_u) and the objective divided by
+ * delta^2, so that a point with residual delta costs 1/2: the line search's internal
+ * tolerances then meet numbers of order one instead of 1e-6. (A sum, not a mean: the
+ * minimiser is unchanged and the gradient does not shrink with more runs.) */
 static double gsl_f(const gsl_vector *x, void *p) {
     const psl_problem *pr = p;
     double u[PSL_MAXP];
     psl_model_to_u(pr->m, x->data, u);
-    double v = psl_objective(pr, u, NULL);
+    double v = psl_objective(pr, u, NULL) / (pr->delta * pr->delta);
     return isfinite(v) ? v : GSL_POSINF;
 }
 static void gsl_fdf(const gsl_vector *x, void *p, double *f, gsl_vector *g) {
     const psl_problem *pr = p;
-    double u[PSL_MAXP], gu[PSL_MAXP], gv[PSL_MAXP];
+    double u[PSL_MAXP], gu[PSL_MAXP], gv[PSL_MAXP], s = 1 / (pr->delta * pr->delta);
     psl_model_to_u(pr->m, x->data, u);
-    *f = psl_objective(pr, u, gu);
+    *f = psl_objective(pr, u, gu) * s;
     if (!isfinite(*f)) *f = GSL_POSINF;
     psl_model_grad_v(pr->m, gu, gv);
-    for (size_t i = 0; i < g->size; i++) gsl_vector_set(g, i, gv[i]);
+    for (size_t i = 0; i < g->size; i++) gsl_vector_set(g, i, gv[i] * s);
 }
 static void gsl_df(const gsl_vector *x, void *p, gsl_vector *g) {
     double f;
@@ -95,7 +98,8 @@ int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     double v0[PSL_MAXP];
     psl_model_to_v(pr->m, u0, v0);
     for (int i = 0; i < np; i++) gsl_vector_set(x, (size_t)i, v0[i]);
-    double scale = o->huber_delta * sum_w(pr);
+    /* gradient scale in GSL's units: each point contributes at most delta/delta^2 */
+    double scale = sum_w(pr) / pr->delta;
     int rc = GSL_SUCCESS, status = GSL_CONTINUE, it = 0;
     double gn = NAN;
     /* A few restarts from the current point: BFGS's curvature estimate goes stale in
@@ -122,8 +126,8 @@ int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     }
     gsl_vector *xs = gsl_multimin_fdfminimizer_x(s);
     psl_model_to_u(pr->m, xs->data, out->u);
-    out->obj = gsl_multimin_fdfminimizer_minimum(s);
-    out->gnorm = gn;
+    out->obj = gsl_multimin_fdfminimizer_minimum(s) * pr->delta * pr->delta;
+    out->gnorm = gn * pr->delta * pr->delta;
     out->iters = it;
     if (!out->converged)
         snprintf(out->msg, sizeof out->msg, "%s after %d iterations (|grad| %.3g, tolerance %.3g)",

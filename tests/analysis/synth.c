@@ -15,8 +15,8 @@ double synth_gauss(uint64_t *s) {
 
 size_t synth_points(psl_data *d, const psl_law *law, const double *u, double sigma, double outlier,
                     uint64_t seed) {
-    static const double Ns[] = {2e7, 5e7, 1.2e8, 3e8};
-    static const double tpp[] = {5, 10, 20, 40, 80};
+    static const double Ns[] = {1e7, 2e7, 5e7, 1.2e8, 3e8, 7e8};
+    static const double tpp[] = {5, 10, 20, 40, 80, 160};
     static const double bits[] = {3, 4, 5, 6, 8, 12, 16};
     static const double post[] = {3, 4, 5, 6};
     static const double G[] = {32, 64, 128, 256};
@@ -36,14 +36,16 @@ size_t synth_points(psl_data *d, const psl_law *law, const double *u, double sig
             free(pts);
         }
         size_t k = before;
-        for (int a = 0; a < 4; a++)
-            for (int b = 0; b < 5; b++)
+        for (int a = 0; a < 6; a++)
+            for (int b = 0; b < 6; b++)
                 for (int c = 0; c < 7; c++)
                     for (int e = 0; e < 5; e++) {
                         psl_point p;
                         psl_point_clear(&p);
                         p.N = Ns[a];
                         p.D = Ns[a] * tpp[b];
+                        p.lnN = log(p.N);
+                        p.lnD = log(p.D);
                         double P = bits[c];
                         /* vary one knob per point family, as sweeps do */
                         switch ((a + b + c) % 4) {
@@ -67,7 +69,7 @@ size_t synth_points(psl_data *d, const psl_law *law, const double *u, double sig
                             p.P_post = post[e];
                             snprintf(p.method, sizeof p.method, "gptq");
                         }
-                        p.run = (int)(d->nruns + (size_t)(a * 35 + b * 7 + c));
+                        p.run = d->nruns + a * 42 + b * 7 + c;
                         snprintf(p.source, sizeof p.source, "synth:%d", (int)(k - before));
                         if (!law->applies(&p)) continue;
                         if (pass == 0) {
@@ -90,6 +92,6 @@ size_t synth_points(psl_data *d, const psl_law *law, const double *u, double sig
                         }
                     }
     }
-    d->nruns += 4 * 5 * 7;
+    d->nruns += 6 * 6 * 7;
     return d->n - before;
 }
