@@ -1,5 +1,6 @@
 #include "config.h"
 #include "model.h"
+#include "qat.h"
 #include "tokfile.h"
 
 #include <ctype.h>
@@ -16,6 +17,12 @@
 
 /* Sorted by name: the canonical JSON and the help list follow this order. */
 static const knob_def knobs[] = {
+    STR(a_gran, "tensor", NULL, 1,
+        "scale sharing of a_quant: tensor, token (row), group:N (not QuEST/MX)"),
+    STR(a_quant, "fp32", NULL, 1,
+        "format of the input activations of the block linear layers (fp32: none; e.g. int8, e4m3, quest4)"),
+    STR(backward, "auto", "auto|ste|clipped|trust", 1,
+        "gradient through fake quantization (auto: trust mask for QuEST, straight-through otherwise)"),
     INT(batch, "32", 1, 1 << 20, 1, "sequences per optimizer step"),
     REALK(beta1, "0.9", 0, 0.999999, 1, "AdamW first-moment decay"),
     REALK(beta2, "0.95", 0, 0.999999999, 1, "AdamW second-moment decay"),
@@ -39,8 +46,11 @@ static const knob_def knobs[] = {
         "sequences per forward/backward (0: largest divisor of batch with at most 4096 tokens)"),
     INT(n_head, "4", 1, 16384, 1, "attention heads (must divide d_model)"),
     INT(n_layer, "4", 1, 1024, 1, "transformer blocks"),
+    STR(kv_gran, "tensor", NULL, 1, "scale sharing of kv_quant and q_quant: tensor, token, group:N"),
+    STR(kv_quant, "fp32", NULL, 1, "format of attention keys and values after RoPE (the KV cache)"),
     STR(name, "", NULL, 0, "run name (empty: derived from the knobs, e.g. d128-l4-h4_D20N_fp32_s0)"),
     STR(out, "", NULL, 0, "run file path (empty: results/train/<name>.h5); checkpoint beside it"),
+    STR(q_quant, "fp32", NULL, 1, "format of attention queries after RoPE (fp32: none)"),
     STR(schedule, "cosine", "cosine|wsd|constant", 1,
         "learning-rate schedule after linear warmup"),
     INT(seed, "0", 0, 1e15, 1, "seed of the initialisation"),
@@ -48,6 +58,10 @@ static const knob_def knobs[] = {
     INT(tokens, "0", 0, 1e15, 1, "training tokens D (0: tokens_per_param * N)"),
     REALK(tokens_per_param, "20", 0, 1e9, 1, "D / N when tokens = 0"),
     INT(vocab, "0", 0, 65536, 1, "vocabulary size (0: from the token files)"),
+    STR(w_gran, "channel", NULL, 1,
+        "scale sharing of w_quant: tensor, channel (output row), group:N (not QuEST/MX)"),
+    STR(w_quant, "fp32", NULL, 1,
+        "format of the block linear weights (fp32: none; bf16, int4, e2m1, mxfp4, nvfp4, quest4, ...)"),
     REALK(warmup_frac, "0.1", 0, 1, 1, "fraction of steps with linear warmup"),
     REALK(weight_decay, "0.1", 0, 10, 1, "AdamW decoupled weight decay (matrices only)"),
 };
@@ -213,7 +227,10 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
         snprintf(err, errlen, "bad model shape: %s", why);
         return -1;
     }
-    char dpart[32];
+    qat_plan plan;
+    if (qat_plan_from_config(c, &plan, err, errlen)) return -1;
+    char dpart[32], plabel[96];
+    qat_label(&plan, plabel, sizeof plabel);
     if (c->tokens == 0) {
         if (c->tokens_per_param <= 0) {
             snprintf(err, errlen, "knobs tokens and tokens_per_param are both 0: set one");
@@ -242,8 +259,8 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
     if (c->eval_every == 0) c->eval_every = steps / 10 > 0 ? steps / 10 : 1;
     if (c->ckpt_every == 0) c->ckpt_every = c->eval_every;
     if (c->name[0] == 0)
-        snprintf(c->name, sizeof c->name, "d%lld-l%lld-h%lld_%s_fp32_s%lld", (long long)c->d_model,
-                 (long long)c->n_layer, (long long)c->n_head, dpart, (long long)c->seed);
+        snprintf(c->name, sizeof c->name, "d%lld-l%lld-h%lld_%s_%s_s%lld", (long long)c->d_model,
+                 (long long)c->n_layer, (long long)c->n_head, dpart, plabel, (long long)c->seed);
     if (c->out[0] == 0) {
         int n = snprintf(c->out, sizeof c->out, "results/train/%s.h5", c->name);
         if (n < 0 || (size_t)n >= sizeof c->out) {

@@ -24,10 +24,13 @@ typedef struct train_config {
     double lr, lr_min_frac, warmup_frac, decay_frac;
     char schedule[16];
     double beta1, beta2, eps, weight_decay, clip, init_std;
+    /* quantization-aware training (engine/qat.h, docs/formats.md) */
+    char w_quant[64], w_gran[32], a_quant[64], a_gran[32], kv_quant[64], kv_gran[32];
+    char q_quant[64], backward[16];
     /* run control */
     int64_t seed, threads, eval_every, log_every, ckpt_every;
     char out[512];
-    char name[128];
+    char name[256];
 } train_config;
 
 typedef enum { KNOB_INT, KNOB_REAL, KNOB_STR } knob_type;

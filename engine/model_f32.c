@@ -1,5 +1,6 @@
 #include "model_f32.h"
 #include "bigalloc.h"
+#include "qat_model.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -14,4 +15,5 @@
 #define SQRT sqrtf
 #define REXP expf
 #define RLOG logf
+#define MODEL_QUANT
 #include "model_pass.inc"

@@ -36,6 +36,7 @@ typedef struct SFX(model) {
     SFX(activations) act;
     REAL *rope_cos; /* [ctx][head_dim/2] */
     REAL *rope_sin;
+    struct qat_state *qat; /* quantization-aware training (float model only; NULL: none) */
     REAL *block;  /* one allocation behind params, grads, activations, rope tables */
     size_t block_bytes;
 } SFX(model);

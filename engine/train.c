@@ -3,6 +3,7 @@
 #include "checkpoint.h"
 #include "model_f32.h"
 #include "optimizer.h"
+#include "qat_model.h"
 #include "rng.h"
 #include "runlog.h"
 #include "tokfile.h"
@@ -49,6 +50,7 @@ typedef struct trainer {
     runlog log;
     ckpt_state st;
     rng gen;
+    qat_plan plan;
 } trainer;
 
 /* Sequence g of the training stream: window g mod W of ctx+1 tokens (see docs/data.md). */
@@ -62,8 +64,10 @@ static void fill_batch(trainer *t, int64_t first_seq, int n) {
     }
 }
 
-/* Mean validation loss over the first eval_tokens tokens of val.tok. */
+/* Mean validation loss over the first eval_tokens tokens of val.tok, of the model
+ * as it trains (quantized where training quantizes). */
 static double evaluate(trainer *t) {
+    model_qat_quantize_weights(&t->m);
     int T = (int)t->cfg.ctx, mb = (int)t->cfg.micro_batch;
     int64_t avail = (int64_t)(t->val_tok.n - 1) / T;
     int64_t nseq = t->cfg.eval_tokens / T;
@@ -83,6 +87,7 @@ static double evaluate(trainer *t) {
 }
 
 static void trainer_free(trainer *t) {
+    model_qat_detach(&t->m);
     model_destroy_f32(&t->m);
     big_free(t->adam_m, t->opt_bytes);
     big_free(t->adam_v, t->opt_bytes);
@@ -128,12 +133,19 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
     attr_set_int(&rl->config, "N", model_params_nonembedding(s));
     attr_set_int(&rl->config, "N_total", model_params_total(s));
     attr_set_int(&rl->config, "D", t->total_steps * t->cfg.batch * t->cfg.ctx);
-    attr_set_real(&rl->config, "P_w", 32);
-    attr_set_real(&rl->config, "P_a", 32);
-    attr_set_real(&rl->config, "P_kv", 32);
-    attr_set_str(&rl->config, "format_w", "fp32");
-    attr_set_str(&rl->config, "format_a", "fp32");
-    attr_set_str(&rl->config, "format_kv", "fp32");
+    static const char *const pnames[3] = {"P_w", "P_a", "P_kv"};
+    static const char *const fnames[3] = {"format_w", "format_a", "format_kv"};
+    static const char *const snames[3] = {"spec_w", "spec_a", "spec_kv"};
+    for (int i = 0; i < 3; i++) {
+        char fmt[64];
+        attr_set_real(&rl->config, pnames[i], qat_bits(&t->plan, i));
+        qat_format_name(&t->plan, i, fmt, sizeof fmt);
+        attr_set_str(&rl->config, fnames[i], fmt);
+        /* the resolved spec, granularity and backward mask included */
+        attr_set_str(&rl->config, snames[i], t->plan.pt[i].enabled ? t->plan.pt[i].spec.name : "fp32");
+    }
+    if (qat_any(&t->plan))
+        runlog_table(rl, "/quant", "step:i,w_clipped:r,a_clipped:r,kv_clipped:r,w_masked:r,a_masked:r,kv_masked:r");
     attr_set_int(&rl->config, "train_tokens_unique", (int64_t)t->train_tok.n);
     attr_set_real(&rl->config, "flops_per_token", model_flops_per_token(s));
     runlog_table(rl, "/train", "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r");
@@ -154,6 +166,24 @@ static void set_final(trainer *t, const model_shape *s, const char *status, cons
     attr_set_real(&rl->final, "wall_s", t->st.wall);
     if (diverged_step >= 0) attr_set_int(&rl->final, "diverged_step", diverged_step);
     if (reason && reason[0]) attr_set_str(&rl->final, "reason", reason);
+}
+
+/* Fractions of clipped and masked entries per quantization point since the last
+ * row (QuEST reports these; they tell whether a format saturates). */
+static void log_quant_stats(trainer *t, int64_t step) {
+    if (!t->m.qat) return;
+    qat_plan *p = &t->m.qat->plan;
+    double row[7] = {(double)step};
+    const enum qat_point_id ids[3] = {QAT_W, QAT_A, QAT_KV};
+    for (int i = 0; i < 3; i++) {
+        qstats *st = &p->pt[ids[i]].stats;
+        double n = st->total ? (double)st->total : NAN;
+        row[1 + i] = (double)st->clipped / n;
+        row[4 + i] = (double)st->masked / n;
+        memset(st, 0, sizeof *st);
+    }
+    table *q = runlog_find_table(&t->log, "/quant");
+    if (q) table_append(q, row);
 }
 
 static int open_data(trainer *t, char *err, size_t errlen) {
@@ -238,6 +268,9 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     }
 
     if (model_create_f32(&t.m, &s, (int)t.cfg.micro_batch, err, errlen)) goto out;
+    if (qat_plan_from_config(&t.cfg, &t.plan, err, errlen) ||
+        model_qat_attach(&t.m, &t.plan, err, errlen))
+        goto out;
     t.opt_bytes = t.m.layout.total * sizeof(float);
     t.adam_m = big_alloc(t.opt_bytes);
     t.adam_v = big_alloc(t.opt_bytes);
@@ -289,6 +322,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         int64_t step = t.st.step + 1;
         double lr = lr_at_step(&t.cfg, step, t.total_steps);
         memset(t.m.grads, 0, t.opt_bytes);
+        model_qat_quantize_weights(&t.m);
         double loss_sum = 0;
         for (int a = 0; a < accum; a++) {
             fill_batch(&t, t.st.next_seq, mb);
@@ -296,6 +330,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             loss_sum += model_forward_f32(&t.m, t.inputs, t.targets, mb);
             model_backward_f32(&t.m, t.inputs, t.targets, mb, loss_scale);
         }
+        model_qat_weight_backward(&t.m);
         double loss = loss_sum / ((double)t.cfg.batch * t.cfg.ctx);
         double gnorm = global_norm(t.m.grads, t.m.layout.total);
         t.st.step = step;
@@ -326,6 +361,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         if (step % t.cfg.eval_every == 0 && !last) {
             p.val_loss = evaluate(&t);
             table_append(evl, (double[]){step, t.st.tokens, p.val_loss});
+            log_quant_stats(&t, step);
         }
         if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
         if (hooks && hooks->abort_after_steps && steps_here >= hooks->abort_after_steps) {
@@ -353,6 +389,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     if (!strcmp(status, "done")) {
         val_loss = evaluate(&t);
         table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});
+        log_quant_stats(&t, t.st.step);
         train_progress p = {t.st.step, t.total_steps, t.st.tokens, t.st.tokens, last_loss, 0, 0,
                             steps_here ? (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0) : 0,
                             t.st.wall, val_loss};

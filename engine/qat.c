@@ -1,0 +1,111 @@
+#include "qat.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Granularity aliases: channel and token both mean one scale per row. */
+static int set_gran(qspec *q, const char *knob, const char *text, char *err, size_t errlen) {
+    char buf[64];
+    const char *g = text;
+    if (!strcmp(text, "channel") || !strcmp(text, "token")) g = "row";
+    else if (!strncmp(text, "group:", 6)) {
+        snprintf(buf, sizeof buf, "g%s", text + 6);
+        g = buf;
+    }
+    char why[200];
+    if (qspec_set_granularity(q, g, why, sizeof why)) {
+        snprintf(err, errlen, "knob %s='%s': %s (expected tensor, channel, token, row or group:N)",
+                 knob, text, why);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_point(qat_point *p, const char *qknob, const char *qtext, const char *gknob,
+                     const char *gtext, const char *backward, char *err, size_t errlen) {
+    memset(p, 0, sizeof *p);
+    char why[200];
+    if (qspec_parse(qtext, &p->spec, why, sizeof why)) {
+        snprintf(err, errlen, "knob %s='%s': %s", qknob, qtext, why);
+        return -1;
+    }
+    p->enabled = p->spec.kind != QK_NONE;
+    if (!p->enabled) return 0;
+    /* A granularity written in the format text (int4:row) wins over the knob. QuEST is
+     * row-wise as in the paper and MX has its own blocks, so the knob does not apply. */
+    int quest = p->spec.kind == QK_QUEST;
+    if (gtext && !strchr(qtext, ':') && !quest && p->spec.kind != QK_MX &&
+        set_gran(&p->spec, gknob, gtext, err, errlen))
+        return -1;
+    if (!strcmp(backward, "ste")) {
+        p->use_mask = 0;
+    } else if (!strcmp(backward, "clipped")) {
+        p->use_mask = 1;
+        p->spec.mask = quest ? QM_CLIP : QM_RANGE;
+    } else if (!strcmp(backward, "trust")) {
+        if (!quest) {
+            snprintf(err, errlen, "knob backward=trust: the trust mask needs a QuEST format, %s is '%s'",
+                     qknob, qtext);
+            return -1;
+        }
+        p->use_mask = 1;
+        p->spec.mask = QM_TRUST;
+    } else { /* auto */
+        p->use_mask = quest;
+        if (quest && p->spec.mask == QM_DEFAULT) p->spec.mask = QM_TRUST;
+    }
+    qspec_name(&p->spec);
+    return 0;
+}
+
+int qat_plan_from_config(const train_config *c, qat_plan *p, char *err, size_t errlen) {
+    memset(p, 0, sizeof *p);
+    if (set_point(&p->pt[QAT_W], "w_quant", c->w_quant, "w_gran", c->w_gran, c->backward, err,
+                  errlen) ||
+        set_point(&p->pt[QAT_A], "a_quant", c->a_quant, "a_gran", c->a_gran, c->backward, err,
+                  errlen) ||
+        set_point(&p->pt[QAT_KV], "kv_quant", c->kv_quant, "kv_gran", c->kv_gran, c->backward,
+                  err, errlen) ||
+        set_point(&p->pt[QAT_Q], "q_quant", c->q_quant, "kv_gran", c->kv_gran, c->backward, err,
+                  errlen))
+        return -1;
+    return 0;
+}
+
+int qat_any(const qat_plan *p) {
+    for (int i = 0; i < QAT_POINTS; i++)
+        if (p->pt[i].enabled) return 1;
+    return 0;
+}
+
+double qat_bits(const qat_plan *p, enum qat_point_id id) {
+    return p->pt[id].enabled ? p->pt[id].spec.bits : 32;
+}
+
+void qat_format_name(const qat_plan *p, enum qat_point_id id, char *buf, size_t len) {
+    const qspec *q = &p->pt[id].spec;
+    if (!p->pt[id].enabled) {
+        snprintf(buf, len, "fp32");
+        return;
+    }
+    /* The canonical spec name without bits or modifiers: int4:row -> int, e2m1 -> e2m1. */
+    char name[64];
+    snprintf(name, sizeof name, "%s", q->name);
+    name[strcspn(name, ":")] = 0;
+    if (q->kind == QK_INT || q->kind == QK_QUEST) name[strcspn(name, "0123456789")] = 0;
+    snprintf(buf, len, "%s", name);
+}
+
+void qat_label(const qat_plan *p, char *buf, size_t len) {
+    char n[3][64];
+    const enum qat_point_id ids[3] = {QAT_W, QAT_A, QAT_KV};
+    for (int i = 0; i < 3; i++) {
+        const qat_point *pt = &p->pt[ids[i]];
+        snprintf(n[i], sizeof n[i], "%s", pt->enabled ? pt->spec.name : "fp32");
+        n[i][strcspn(n[i], ":")] = 0;
+    }
+    if (!strcmp(n[0], n[1]) && !strcmp(n[1], n[2]) && !p->pt[QAT_Q].enabled)
+        snprintf(buf, len, "%s", n[0]);
+    else
+        snprintf(buf, len, "w-%s_a-%s_kv-%s", n[0], n[1], n[2]);
+}

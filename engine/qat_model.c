@@ -1,0 +1,172 @@
+#include "qat_model.h"
+#include "bigalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The four block matrices: the weights that the w point quantizes. */
+static const int block_matrices[4] = {PT_WQKV, PT_WO, PT_W13, PT_W2};
+
+static void matrix_shape(const model *m, int t, size_t *rows, size_t *cols) {
+    size_t C = (size_t)m->shape.d_model, F = (size_t)m->shape.ffn_hidden;
+    switch (t) {
+    case PT_WQKV: *rows = 3 * C, *cols = C; break;
+    case PT_WO: *rows = C, *cols = C; break;
+    case PT_W13: *rows = 2 * F, *cols = C; break;
+    default: *rows = C, *cols = F; break; /* PT_W2 */
+    }
+}
+
+void model_qat_detach(model *m) {
+    qat_state *q = m->qat;
+    if (!q) return;
+    big_free(q->wq, q->bytes[0]);
+    big_free(q->wmask, q->bytes[1]);
+    big_free(q->amask, q->bytes[2]);
+    big_free(q->kvmask, q->bytes[3]);
+    big_free(q->gather, q->bytes[4]);
+    free(q);
+    m->qat = NULL;
+}
+
+static int check_point(const qat_point *p, const char *what, size_t rows, size_t cols, char *err,
+                       size_t errlen) {
+    char why[200];
+    if (!p->enabled || qspec_check(&p->spec, rows, cols, why, sizeof why) == 0) return 0;
+    snprintf(err, errlen, "%s (%s) on a %zu x %zu matrix: %s", what, p->spec.name, rows, cols, why);
+    return -1;
+}
+
+int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen) {
+    model_qat_detach(m);
+    if (!plan || !qat_any(plan)) return 0;
+    size_t L = (size_t)m->shape.n_layer, C = (size_t)m->shape.d_model;
+    size_t F = (size_t)m->shape.ffn_hidden, R = (size_t)m->max_batch * m->shape.ctx;
+    const qat_point *w = &plan->pt[QAT_W], *a = &plan->pt[QAT_A];
+    const qat_point *kv = &plan->pt[QAT_KV], *qp = &plan->pt[QAT_Q];
+    for (int i = 0; i < 4; i++) {
+        size_t rows, cols;
+        matrix_shape(m, block_matrices[i], &rows, &cols);
+        if (check_point(w, "w_quant", rows, cols, err, errlen)) return -1;
+    }
+    if (check_point(a, "a_quant", R, C, err, errlen) || check_point(a, "a_quant", R, F, err, errlen) ||
+        check_point(kv, "kv_quant", R, C, err, errlen) || check_point(qp, "q_quant", R, C, err, errlen))
+        return -1;
+    qat_state *q = calloc(1, sizeof *q);
+    if (!q) goto oom;
+    m->qat = q;
+    q->plan = *plan;
+    q->max_rows = R;
+    q->bytes[0] = w->enabled ? m->layout.total * sizeof(float) : 0;
+    q->bytes[1] = w->enabled && w->use_mask ? m->layout.total : 0;
+    q->bytes[2] = a->enabled && a->use_mask ? L * R * (3 * C + F) : 0;
+    q->bytes[3] = (kv->enabled && kv->use_mask) || (qp->enabled && qp->use_mask) ? L * R * 3 * C : 0;
+    q->bytes[4] = kv->enabled || qp->enabled ? R * C * sizeof(float) : 0;
+    void **bufs[5] = {(void **)&q->wq, (void **)&q->wmask, (void **)&q->amask, (void **)&q->kvmask,
+                      (void **)&q->gather};
+    for (int i = 0; i < 5; i++)
+        if (q->bytes[i] && !(*bufs[i] = big_alloc(q->bytes[i]))) goto oom;
+    return 0;
+oom:
+    model_qat_detach(m);
+    snprintf(err, errlen, "out of memory for the quantization buffers");
+    return -1;
+}
+
+const float *qat_weight(const model *m, int tensor, size_t offset) {
+    const qat_state *q = m->qat;
+    const float *base = q->wq ? q->wq : m->params;
+    return base + m->layout.offset[tensor] + offset;
+}
+
+void model_qat_quantize_weights(model *m) {
+    qat_state *q = m->qat;
+    if (!q || !q->wq) return;
+    qat_point *w = &q->plan.pt[QAT_W];
+    for (int i = 0; i < 4; i++) {
+        int t = block_matrices[i];
+        size_t rows, cols;
+        matrix_shape(m, t, &rows, &cols);
+        for (int l = 0; l < m->shape.n_layer; l++) {
+            size_t off = m->layout.offset[t] + (size_t)l * rows * cols;
+            qspec_fake_quant(&w->spec, m->params + off, q->wq + off, rows, cols,
+                             q->wmask ? q->wmask + off : NULL, &w->stats);
+        }
+    }
+}
+
+void model_qat_weight_backward(model *m) {
+    qat_state *q = m->qat;
+    if (!q || !q->wq || !q->plan.pt[QAT_W].use_mask) return;
+    const qat_point *w = &q->plan.pt[QAT_W];
+    for (int i = 0; i < 4; i++) {
+        int t = block_matrices[i];
+        size_t rows, cols;
+        matrix_shape(m, t, &rows, &cols);
+        for (int l = 0; l < m->shape.n_layer; l++) {
+            size_t off = m->layout.offset[t] + (size_t)l * rows * cols;
+            qspec_backward(&w->spec, m->grads + off, m->grads + off, rows, cols, q->wmask + off, 1);
+        }
+    }
+}
+
+static uint8_t *act_mask(qat_state *q, const model *m, int layer, int slot) {
+    if (!q->amask) return NULL;
+    size_t C = (size_t)m->shape.d_model, F = (size_t)m->shape.ffn_hidden, R = q->max_rows;
+    return q->amask + (size_t)layer * R * (3 * C + F) + (size_t)slot * R * C;
+}
+
+void qat_act_forward(model *m, int layer, int slot, float *x, int rows, int cols) {
+    qat_state *q = m->qat;
+    qat_point *a = &q->plan.pt[QAT_A];
+    if (!a->enabled) return;
+    qspec_fake_quant(&a->spec, x, x, (size_t)rows, (size_t)cols, act_mask(q, m, layer, slot),
+                     &a->stats);
+}
+
+void qat_act_backward(model *m, int layer, int slot, float *dx, int rows, int cols) {
+    qat_state *q = m->qat;
+    const qat_point *a = &q->plan.pt[QAT_A];
+    if (!a->enabled || !a->use_mask) return;
+    qspec_backward(&a->spec, dx, dx, (size_t)rows, (size_t)cols, act_mask(q, m, layer, slot),
+                   a->use_mask);
+}
+
+/* The q, k and v parts of qkv rows are strided (row stride 3C): copied to a
+ * contiguous matrix, quantized (or back-propagated), and copied back. */
+static void strided(float *base, int rows, int C, float *buf, int to_buf) {
+    for (int r = 0; r < rows; r++) {
+        float *row = base + (size_t)r * 3 * C;
+        if (to_buf) memcpy(buf + (size_t)r * C, row, (size_t)C * sizeof(float));
+        else memcpy(row, buf + (size_t)r * C, (size_t)C * sizeof(float));
+    }
+}
+
+static uint8_t *kv_mask(qat_state *q, int layer, int part, int C) {
+    return q->kvmask ? q->kvmask + ((size_t)layer * 3 + (size_t)part) * q->max_rows * C : NULL;
+}
+
+void qat_qkv_forward(model *m, int layer, float *qkv, int rows, int C) {
+    qat_state *q = m->qat;
+    for (int part = 0; part < 3; part++) {
+        qat_point *p = &q->plan.pt[part == 0 ? QAT_Q : QAT_KV];
+        if (!p->enabled) continue;
+        strided(qkv + (size_t)part * C, rows, C, q->gather, 1);
+        qspec_fake_quant(&p->spec, q->gather, q->gather, (size_t)rows, (size_t)C,
+                         p->use_mask ? kv_mask(q, layer, part, C) : NULL, &p->stats);
+        strided(qkv + (size_t)part * C, rows, C, q->gather, 0);
+    }
+}
+
+void qat_qkv_backward(model *m, int layer, float *dqkv, int rows, int C) {
+    qat_state *q = m->qat;
+    for (int part = 0; part < 3; part++) {
+        const qat_point *p = &q->plan.pt[part == 0 ? QAT_Q : QAT_KV];
+        if (!p->enabled || !p->use_mask) continue;
+        strided(dqkv + (size_t)part * C, rows, C, q->gather, 1);
+        qspec_backward(&p->spec, q->gather, q->gather, (size_t)rows, (size_t)C,
+                       kv_mask(q, layer, part, C), p->use_mask);
+        strided(dqkv + (size_t)part * C, rows, C, q->gather, 0);
+    }
+}

@@ -1,0 +1,35 @@
+#ifndef ENGINE_QAT_MODEL_H
+#define ENGINE_QAT_MODEL_H
+/* The float model's fake-quantization state and the hooks model_pass.inc calls. */
+#include "model_f32.h"
+#include "qat.h"
+
+typedef struct qat_state {
+    qat_plan plan;
+    size_t max_rows;    /* max_batch * ctx */
+    float *wq;          /* quantized shadow of the parameters (block matrices only used) */
+    uint8_t *wmask;     /* weight pass masks, parameter layout (when the backward masks) */
+    uint8_t *amask;     /* [L][max_rows * (3 d + f)] activation pass masks */
+    uint8_t *kvmask;    /* [L][max_rows * 3 d] pass masks of q (if quantized), k, v */
+    float *gather;      /* [max_rows * d] contiguous copy of a strided q/k/v part */
+    size_t bytes[5];
+} qat_state;
+
+/* Attaches a plan to a model (allocating shadow weights and masks), or detaches
+ * with plan NULL. Checks every point against the model's shapes. */
+int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen);
+void model_qat_detach(model *m);
+/* Refreshes the quantized weights from the parameters: once per optimizer step,
+ * before the forward passes, and before evaluating. */
+void model_qat_quantize_weights(model *m);
+/* Maps the accumulated gradients of the quantized weights back to the parameters
+ * (mask / rotation); once per step, after the last backward pass. */
+void model_qat_weight_backward(model *m);
+
+/* Hooks used by model_pass.inc. slot: 0 ln1, 1 attention output, 2 ln2, 3 SwiGLU output. */
+const float *qat_weight(const model *m, int tensor, size_t offset);
+void qat_act_forward(model *m, int layer, int slot, float *x, int rows, int cols);
+void qat_act_backward(model *m, int layer, int slot, float *dx, int rows, int cols);
+void qat_qkv_forward(model *m, int layer, float *qkv, int rows, int C);
+void qat_qkv_backward(model *m, int layer, float *dqkv, int rows, int C);
+#endif
