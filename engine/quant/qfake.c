@@ -84,17 +84,20 @@ static seg_params params_of(const ctx *c, const raw_stats *r) {
 
 /* Quantize one segment (in place on y, which already holds the input for QuEST). */
 static size_t apply(const ctx *c, const seg_params *p, const float *x, float *y, size_t n,
-                    uint8_t *pass, size_t *masked) {
+                    uint8_t *pass, size_t *masked, size_t base) {
     const qspec *q = c->q;
     size_t clipped = 0;
     switch (q->kind) {
     case QK_INT:
-        clipped = qint_quant_array(&p->ip, x, y, n, pass);
+        clipped = q->stochastic ? qint_quant_array_sr(&p->ip, x, y, n, pass, q->seed, base)
+                                : qint_quant_array(&p->ip, x, y, n, pass);
         break;
     case QK_FP:
         if (q->scaled && !(p->scale > 0.0f)) {
             if (y != x) memmove(y, x, n * sizeof *x);
             if (pass) memset(pass, 1, n);
+        } else if (q->stochastic) {
+            clipped = qfp_round_array_sr(&c->fmt, x, y, n, p->scale, pass, q->seed, base);
         } else {
             clipped = qfp_round_array(&c->fmt, x, y, n, p->scale, pass);
         }
@@ -172,7 +175,7 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
 #pragma omp parallel for schedule(static) reduction(+ : clipped, masked) if (par)
         for (size_t r = 0; r < rows; r++)
             clipped += apply(&c, &p, src + r * cols, y + r * cols, cols,
-                             pass_mask ? pass_mask + r * cols : NULL, &masked);
+                             pass_mask ? pass_mask + r * cols : NULL, &masked, r * cols);
     } else {
         const size_t g = seg_len(q, cols);
 #pragma omp parallel for schedule(static) reduction(+ : clipped, masked) if (par)
@@ -183,7 +186,7 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
                 raw_stats rs = raw_of(&c, src + off, len);
                 seg_params p = params_of(&c, &rs);
                 clipped += apply(&c, &p, src + off, y + off, len,
-                                 pass_mask ? pass_mask + off : NULL, &masked);
+                                 pass_mask ? pass_mask + off : NULL, &masked, off);
             }
         }
     }

@@ -25,4 +25,10 @@ size_t qmx_quant_row(const qspec *q, const qfp_format *elem, const float *x, flo
 size_t qnvfp4_quant_seg(const qfp_format *e4m3, const qfp_format *e2m1, float ts, const float *x,
                         float *y, size_t n, uint8_t *pass);
 
+/* Stochastic-rounding segments; base is the row-major index of x[0] in the matrix. */
+size_t qint_quant_array_sr(const qint_params *p, const float *x, float *y, size_t n, uint8_t *pass,
+                           uint64_t seed, uint64_t base);
+size_t qfp_round_array_sr(const qfp_format *f, const float *x, float *y, size_t n, float scale,
+                          uint8_t *pass, uint64_t seed, uint64_t base);
+
 #endif

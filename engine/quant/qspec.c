@@ -168,6 +168,10 @@ static int parse_modifier(const char *mod, qspec *q, char *err, size_t errlen) {
         if (!q->scaled) q->granularity = QG_TENSOR, q->group = 0;
         return 0;
     }
+    if ((fp || q->kind == QK_INT) && strcmp(mod, "sr") == 0) {
+        q->stochastic = 1;
+        return 0;
+    }
     if (fp && (strcmp(mod, "ieee") == 0 || strcmp(mod, "fn") == 0 || strcmp(mod, "finite") == 0)) {
         q->special = mod[0] == 'i' ? QFP_IEEE : (mod[1] == 'n' ? QFP_FN : QFP_FINITE);
         qfp_format tmp;
@@ -263,6 +267,8 @@ int qspec_check(const qspec *q, size_t rows, size_t cols, char *err, size_t errl
     if (q->kind == QK_QUEST && !(q->alpha > 0.0)) why = "QuEST alpha must be > 0";
     if (q->kind == QK_MX && q->block < 1) why = "MX block must be >= 1";
     if (q->granularity == QG_GROUP && q->group < 1) why = "group size must be >= 1";
+    if (q->stochastic && q->kind != QK_INT && q->kind != QK_FP)
+        why = "stochastic rounding is for INT and FP formats";
     if (q->kind == QK_FP || (q->kind == QK_MX && q->e > 0)) {
         qfp_format f;
         char sub[128];
@@ -347,6 +353,7 @@ void qspec_name(qspec *q) {
     } else if (q->mask == QM_RANGE) {
         strncat(b, ":rangemask", sizeof b - strlen(b) - 1);
     }
+    if (q->stochastic) strncat(b, ":sr", sizeof b - strlen(b) - 1);
     size_t len = strlen(b) < n - 1 ? strlen(b) : n - 1;
     memcpy(q->name, b, len);
     q->name[len] = 0;

@@ -181,6 +181,8 @@ typedef struct qspec {
     double trust;        /* QuEST trust factor in units of sigma; <= 0 means default */
     double clip_factor;  /* QuEST clip mask factor (default QUEST_W1A1_CLIP) */
     qbasis basis;        /* QuEST output basis */
+    int stochastic;      /* INT/FP: stochastic rounding (modifier :sr), e.g. for gradients */
+    uint64_t seed;       /* stochastic rounding: the caller sets a new seed per call */
     char name[64];       /* canonical text of the spec, e.g. "int4:row" */
 } qspec;
 
@@ -210,6 +212,13 @@ void qspec_name(qspec *q);
  * OpenMP over rows inside; deterministic and independent of the thread count. */
 int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size_t cols,
                      uint8_t *pass_mask, qstats *stats);
+
+/* Stochastic rounding (":sr", INT and FP only): each value goes to one of its two
+ * neighbours on the grid with probability proportional to closeness, so E[q(x)] = x
+ * inside the range (beyond it: saturation). The random number of entry i (row-major index
+ * in the matrix) is a hash of (q->seed, i): results are deterministic and independent of
+ * threads; change q->seed between calls. */
+uint32_t qsr_hash(uint64_t seed, uint64_t index);
 
 /* Backward of the fake quantizer for dL/dy -> dL/dx (dx may equal dy).
  * use_mask = 0: straight-through; 1: multiply by pass_mask (clipped STE / trust mask).

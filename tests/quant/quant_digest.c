@@ -27,21 +27,23 @@ int main(void) {
         x[i] = (float)((u - 0.5) * pow(2.0, (double)(i % 41) - 20.0));
         if (i % 29 == 0) x[i] = (float)(i % 7) * 0.25f;
     }
-    const char *specs[] = {"bf16",         "fp16",
-                           "int8",         "int4:row",
-                           "uint3:g48",    "int1:row",
-                           "e4m3",         "e5m2",
-                           "e3m2:row",     "e2m3",
-                           "e2m1:g32",     "e2m0",
-                           "e3m0",         "e4m1",
-                           "e5m6",         "e9m3",
-                           "e3m2:noscale", "mxfp8_e4m3",
-                           "mxfp8_e5m2",   "mxfp6_e3m2",
-                           "mxfp6_e2m3",   "mxfp4",
-                           "mxint8",       "nvfp4",
-                           "quest1",       "quest2:clipmask",
-                           "quest4",       "quest4:rotated",
-                           "quest8:tensor"};
+    const char *specs[] = {"bf16",          "fp16",
+                           "int8",          "int4:row",
+                           "uint3:g48",     "int1:row",
+                           "e4m3",          "e5m2",
+                           "e3m2:row",      "e2m3",
+                           "e2m1:g32",      "e2m0",
+                           "e3m0",          "e4m1",
+                           "e5m6",          "e9m3",
+                           "e3m2:noscale",  "mxfp8_e4m3",
+                           "mxfp8_e5m2",    "mxfp6_e3m2",
+                           "mxfp6_e2m3",    "mxfp4",
+                           "mxint8",        "nvfp4",
+                           "quest1",        "quest2:clipmask",
+                           "quest4",        "quest4:rotated",
+                           "quest8:tensor", "int4:row:sr",
+                           "e4m3:sr",       "bf16:sr",
+                           "uint4:g64:sr"};
     uint64_t all = 1469598103934665603ull;
     for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
         qspec q;
