@@ -1,0 +1,220 @@
+/* Readers: CSV columns, errors with file:line:column, duplicates, NaN losses; HDF5 run
+ * files written by the schema helper, including corrupt, truncated, foreign-version,
+ * unfinished, failed and diverged runs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "h5write.h"
+#include "read.h"
+
+static int has_note(const psl_notes *n, const char *a, const char *b) {
+    for (size_t i = 0; i < n->n; i++)
+        if (strstr(n->msg[i], a) && (!b || strstr(n->msg[i], b))) return 1;
+    return 0;
+}
+
+static long parse(const char *text, psl_data *d, psl_notes *n, char *err, int div) {
+    psl_read_opts o = {div};
+    psl_data_init(d);
+    psl_notes_init(n);
+    return psl_csv_parse(text, strlen(text), "t.csv", &o, d, n, err, 512);
+}
+
+static void test_csv_basic(void **state) {
+    (void)state;
+    const char *t = "# a comment\n"
+                    "N,D,P_w,format,P_post,method,loss,extra\r\n"
+                    "1e7,2e8,16,bf16,,,3.5,x\r\n"
+                    "1e7,2e8,16,bf16,4,gptq,3.6,x\n"
+                    "\n"
+                    "\"2e7\",4e8,4,\"in,t\",,,3.4,\"say \"\"hi\"\"\"\n";
+    psl_data d;
+    psl_notes n;
+    char err[512];
+    assert_int_equal(parse(t, &d, &n, err, 0), 3);
+    assert_true(has_note(&n, "t.csv:2:", "unknown column 'extra'"));
+    assert_true(d.pt[0].N == 1e7 && d.pt[0].D == 2e8 && d.pt[0].loss == 3.5);
+    assert_true(d.pt[0].P_a == 16 && d.pt[0].P_kv == 16 && d.pt[0].P_post == 0);
+    assert_true(d.pt[1].P_post == 4 && !strcmp(d.pt[1].method, "gptq"));
+    assert_int_equal(d.pt[0].run, d.pt[1].run); /* same config: one run */
+    assert_string_equal(d.pt[2].format, "in,t");
+    assert_true(d.pt[2].P_w == 4);
+    assert_string_equal(d.pt[2].source, "t.csv:6");
+    psl_data_fill_deltas(&d);
+    assert_true(fabs(d.pt[1].delta - 0.1) < 1e-12);
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    /* tied precision column */
+    assert_int_equal(parse("N,D,P,loss\n1e7,1e8,4,3\n", &d, &n, err, 0), 1);
+    assert_true(d.pt[0].P_w == 4 && d.pt[0].P_a == 4 && d.pt[0].P_kv == 4);
+    psl_data_free(&d);
+    psl_notes_free(&n);
+}
+
+static void test_csv_errors(void **state) {
+    (void)state;
+    psl_data d;
+    psl_notes n;
+    char err[512];
+    assert_int_equal(parse("N,P_w,loss\n1,2,3\n", &d, &n, err, 0), -1);
+    assert_non_null(strstr(err, "t.csv:1"));
+    assert_non_null(strstr(err, "D"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    assert_int_equal(parse("", &d, &n, err, 0), -1);
+    assert_non_null(strstr(err, "empty"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    assert_int_equal(parse("N,D,loss,N\n", &d, &n, err, 0), -1);
+    assert_non_null(strstr(err, "twice"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    const char *t = "N,D,loss,status\n"
+                    "1e7,1e8,abc,done\n"  /* 2: bad number, column 3 */
+                    "1e7,1e8,nan,done\n"  /* 3: NaN loss */
+                    "1e7,1e8,,done\n"     /* 4: empty loss */
+                    "-1,1e8,3,done\n"     /* 5: negative N */
+                    "1e7,1e8,3\n"         /* 6: too few fields */
+                    "1e7,1e8,3,failed\n"  /* 7: failed run */
+                    "1e7,2e8,3,diverged\n" /* 8: diverged run */
+                    "1e7,1e8,3.1,done\n"  /* 9: good */
+                    "1e7,1e8,3.1,done\n"  /* 10: duplicate of 9 */
+                    "1e7,1e8,3.2,done\n"  /* 11: another seed: kept */
+                    "1e7,1e8,3.3,\"done\n"; /* 12: unterminated quote */
+    assert_int_equal(parse(t, &d, &n, err, 0), 2);
+    assert_true(has_note(&n, "t.csv:2:9:", "column 'loss': expected a number, got 'abc'"));
+    assert_true(has_note(&n, "t.csv:3:", "NaN"));
+    assert_true(has_note(&n, "t.csv:4:", "NaN or empty"));
+    assert_true(has_note(&n, "t.csv:5:1:", "column 'N'"));
+    assert_true(has_note(&n, "t.csv:6:", "3 fields, header has 4"));
+    assert_true(has_note(&n, "t.csv:7:", "failed"));
+    assert_true(has_note(&n, "t.csv:8:", "diverged run excluded"));
+    assert_true(has_note(&n, "t.csv:10:", "duplicate of the run at t.csv:9"));
+    assert_true(has_note(&n, "t.csv:12:", "quoted field is not closed"));
+    assert_int_not_equal(d.pt[0].run, d.pt[1].run);
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    /* diverged rows kept on request */
+    assert_int_equal(parse("N,D,loss,status\n1e7,1e8,3,diverged\n", &d, &n, err, 1), 1);
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    /* run_id column: same id and P_post twice is a duplicate even with another loss */
+    assert_int_equal(parse("run_id,N,D,loss\na,1e7,1e8,3\na,1e7,1e8,3.2\n", &d, &n, err, 0), 1);
+    assert_true(has_note(&n, "t.csv:3:", "run_id"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+}
+
+static char tmpdir[64];
+
+static void path(char *out, const char *name) { sprintf(out, "%s/%s", tmpdir, name); }
+
+static void test_h5(void **state) {
+    (void)state;
+    strcpy(tmpdir, "/tmp/psl_test_read_XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    char p[256], sub[256];
+    path(sub, "sub");
+    mkdir(sub, 0777);
+    /* a good run with PTQ rows, one of an intermediate checkpoint */
+    h5run r = h5run_default("00000000000000a1", 1000000, 20000000, 16);
+    r.nptq = 3;
+    r.ptq_bits[0] = 4, r.ptq_loss[0] = 3.6;
+    r.ptq_bits[1] = 3, r.ptq_loss[1] = 3.9;
+    r.ptq_bits[2] = 4, r.ptq_loss[2] = 3.7, r.ptq_step[2] = 50;
+    path(p, "sub/good.h5");
+    assert_int_equal(h5run_write(p, &r), 0);
+    /* the same run copied elsewhere */
+    path(p, "copy.h5");
+    assert_int_equal(h5run_write(p, &r), 0);
+    h5run q = h5run_default("00000000000000a2", 2000000, 40000000, 4);
+    q.status = NULL;
+    path(p, "running.h5");
+    assert_int_equal(h5run_write(p, &q), 0);
+    q.run_id = "00000000000000a3";
+    q.status = "failed";
+    path(p, "failed.h5");
+    assert_int_equal(h5run_write(p, &q), 0);
+    q.run_id = "00000000000000a4";
+    q.status = "diverged";
+    path(p, "diverged.h5");
+    assert_int_equal(h5run_write(p, &q), 0);
+    q.run_id = "00000000000000a5";
+    q.status = "done";
+    q.schema_version = 2;
+    path(p, "v2.h5");
+    assert_int_equal(h5run_write(p, &q), 0);
+    /* truncated: a good file cut in half */
+    q.schema_version = 1;
+    q.run_id = "00000000000000a6";
+    path(p, "trunc.h5");
+    assert_int_equal(h5run_write(p, &q), 0);
+    struct stat st;
+    stat(p, &st);
+    assert_int_equal(truncate(p, st.st_size / 2), 0);
+    path(p, "garbage.h5");
+    FILE *f = fopen(p, "w");
+    fputs("this is not hdf5", f);
+    fclose(f);
+
+    psl_read_opts o = {0};
+    psl_data d;
+    psl_notes n;
+    psl_data_init(&d);
+    psl_notes_init(&n);
+    char err[512];
+    long k = psl_read_dir(tmpdir, &o, &d, &n, err, sizeof err);
+    /* copy.h5 sorts first, so sub/good.h5 is the duplicate */
+    assert_int_equal(k, 3);
+    assert_int_equal(d.nruns, 1);
+    assert_true(d.pt[0].N == 1e6 && d.pt[0].D == 2e7 && d.pt[0].loss == 3.5);
+    assert_true(d.pt[1].P_post == 4 && fabs(d.pt[1].delta - 0.1) < 1e-12);
+    assert_string_equal(d.pt[1].method, "gptq");
+    assert_true(has_note(&n, "good.h5", "duplicate run"));
+    assert_true(has_note(&n, "copy.h5", "intermediate checkpoints"));
+    assert_true(has_note(&n, "running.h5", "no /final"));
+    assert_true(has_note(&n, "failed.h5", "failed run skipped (out of memory)"));
+    assert_true(has_note(&n, "diverged.h5", "diverged run"));
+    assert_true(has_note(&n, "v2.h5", "schema_version 2"));
+    assert_true(has_note(&n, "trunc.h5", "not a readable HDF5 file"));
+    assert_true(has_note(&n, "garbage.h5", "not a readable HDF5 file"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    /* diverged runs with a NaN loss stay out even when included */
+    psl_data_init(&d);
+    psl_notes_init(&n);
+    o.include_diverged = 1;
+    path(p, "diverged.h5");
+    assert_int_equal(psl_h5_read(p, &o, &d, &n, err, sizeof err), 0);
+    assert_true(has_note(&n, "diverged.h5", "val_loss is nan"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    /* a missing directory */
+    psl_data_init(&d);
+    psl_notes_init(&n);
+    assert_int_equal(psl_read_dir("/nonexistent/psl", &o, &d, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/psl"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_basic),
+        cmocka_unit_test(test_csv_errors),
+        cmocka_unit_test(test_h5),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
