@@ -163,7 +163,14 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
     }
     const float *src = quest ? y : x;
 
-    if (q->granularity == QG_TENSOR) {
+    if (q->kind == QK_FP && !q->scaled) {
+        /* plain rounding (bf16, fp16, :noscale): no statistics to gather */
+        seg_params p = {.scale = 1.0f};
+#pragma omp parallel for schedule(static) reduction(+ : clipped, masked) if (par)
+        for (size_t r = 0; r < rows; r++)
+            clipped += apply(&c, &p, x + r * cols, y + r * cols, cols,
+                             pass_mask ? pass_mask + r * cols : NULL, &masked, r * cols);
+    } else if (q->granularity == QG_TENSOR) {
         raw_stats *rs = malloc(rows * sizeof *rs);
         if (!rs) return -1;
 #pragma omp parallel for schedule(static) if (par)
