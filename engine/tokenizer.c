@@ -744,48 +744,111 @@ static void trainer_free(trainer *T) {
     free(T->touched);
 }
 
-/* Counts the pieces of text and turns those of length >= 2 into words. */
-static int count_words(trainer *T, const uint8_t *text, size_t n) {
-    piece_table t;
-    if (pt_init(&t, 1 << 16) != 0) {
-        pt_free(&t);
+/* Cuts text into parts of about target bytes, each ending just after a NUL (or at the
+ * end). A NUL is a piece boundary whatever precedes it, so parts pre-tokenise exactly as
+ * the whole text does. *bounds gets *nparts + 1 offsets. */
+static int split_at_nul(const uint8_t *text, size_t n, size_t target, size_t **bounds,
+                        size_t *nparts) {
+    size_t cap = 0, k = 0, *b = NULL;
+    if (grow((void **)&b, &cap, 1, sizeof *b) != 0) return -1;
+    b[k++] = 0;
+    for (size_t s = 0; s < n;) {
+        size_t e = n;
+        if (n - s > target) {
+            const uint8_t *z = memchr(text + s + target, 0, n - s - target);
+            if (z) e = (size_t)(z - text) + 1;
+        }
+        if (grow((void **)&b, &cap, k + 1, sizeof *b) != 0) {
+            free(b);
+            return -1;
+        }
+        b[k++] = e;
+        s = e;
+    }
+    *bounds = b;
+    *nparts = k - 1;
+    return 0;
+}
+
+static int count_range(piece_table *t, const uint8_t *text, size_t s, size_t e) {
+    for (size_t i = s; i < e;) {
+        size_t j = bpe_piece_end(text, e, i);
+        if (j - i >= 2) {
+            if (t->used + 1 > t->cap / 2 && pt_grow(t, text) != 0) return -1;
+            pt_put(t, text, i, (uint32_t)(j - i), piece_hash(text + i, j - i), 1);
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* Counts the pieces of text (parts in parallel, one table per thread, then summed) and
+ * turns those of length >= 2 into words. The order of the words depends on the thread
+ * count; the merges do not, since each step's choice depends only on pair counts. */
+static int count_words(trainer *T, const uint8_t *text, size_t n, int threads) {
+    size_t *bounds, nparts;
+    size_t target = n / ((size_t)threads * 8);
+    if (target < ((size_t)1 << 16)) target = (size_t)1 << 16;
+    if (split_at_nul(text, n, target, &bounds, &nparts) != 0) return -1;
+    if ((size_t)threads > nparts) threads = nparts ? (int)nparts : 1;
+    piece_table *tabs = calloc((size_t)threads, sizeof *tabs);
+    if (!tabs) {
+        free(bounds);
         return -1;
     }
-    for (size_t i = 0; i < n;) {
-        size_t e = bpe_piece_end(text, n, i);
-        if (e - i >= 2) {
-            if (t.used + 1 > t.cap / 2 && pt_grow(&t, text) != 0) {
-                pt_free(&t);
-                return -1;
-            }
-            pt_put(&t, text, i, (uint32_t)(e - i), piece_hash(text + i, e - i), 1);
+    int failed = 0;
+#pragma omp parallel num_threads(threads)
+    {
+        piece_table *t = &tabs[omp_get_thread_num()];
+        int ok = pt_init(t, 1 << 12) == 0;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t p = 0; p < nparts; p++)
+            if (ok) ok = count_range(t, text, bounds[p], bounds[p + 1]) == 0;
+        if (!ok) {
+#pragma omp atomic write
+            failed = 1;
         }
-        i = e;
+    }
+    free(bounds);
+    piece_table *t = &tabs[0];
+    for (int k = 1; k < threads && !failed; k++) {
+        piece_table *o = &tabs[k];
+        for (size_t i = 0; i < o->cap && !failed; i++) {
+            if (!o->len[i]) continue;
+            if (t->used + 1 > t->cap / 2 && pt_grow(t, text) != 0)
+                failed = 1;
+            else
+                pt_put(t, text, o->off[i], o->len[i], o->hash[i], o->count[i]);
+        }
+    }
+    for (int k = 1; k < threads; k++) pt_free(&tabs[k]);
+    if (failed) {
+        pt_free(t);
+        free(tabs);
+        return -1;
     }
     size_t nsym = 0;
-    for (size_t i = 0; i < t.cap; i++) nsym += t.len[i];
-    T->nwords = t.used;
+    for (size_t i = 0; i < t->cap; i++) nsym += t->len[i];
+    T->nwords = t->used;
     T->sym = malloc((nsym + 1) * sizeof *T->sym);
-    T->woff = malloc((t.used + 1) * sizeof *T->woff);
-    T->wlen = malloc(t.used + 1);
-    T->wcnt = malloc((t.used + 1) * sizeof *T->wcnt);
-    T->wepoch = calloc(t.used + 1, sizeof *T->wepoch);
-    if (!T->sym || !T->woff || !T->wlen || !T->wcnt || !T->wepoch) {
-        pt_free(&t);
-        return -1;
-    }
+    T->woff = malloc((t->used + 1) * sizeof *T->woff);
+    T->wlen = malloc(t->used + 1);
+    T->wcnt = malloc((t->used + 1) * sizeof *T->wcnt);
+    T->wepoch = calloc(t->used + 1, sizeof *T->wepoch);
+    int rc = T->sym && T->woff && T->wlen && T->wcnt && T->wepoch ? 0 : -1;
     size_t w = 0, o = 0;
-    for (size_t i = 0; i < t.cap; i++) {
-        if (!t.len[i]) continue;
+    for (size_t i = 0; i < t->cap && rc == 0; i++) {
+        if (!t->len[i]) continue;
         T->woff[w] = o;
-        T->wlen[w] = (uint8_t)t.len[i];
-        T->wcnt[w] = t.count[i];
-        for (uint32_t k = 0; k < t.len[i]; k++) T->sym[o + k] = text[t.off[i] + k];
-        o += t.len[i];
+        T->wlen[w] = (uint8_t)t->len[i];
+        T->wcnt[w] = t->count[i];
+        for (uint32_t k = 0; k < t->len[i]; k++) T->sym[o + k] = text[t->off[i] + k];
+        o += t->len[i];
         w++;
     }
-    pt_free(&t);
-    return 0;
+    pt_free(t);
+    free(tabs);
+    return rc;
 }
 
 static int init_pairs(trainer *T) {
@@ -848,7 +911,13 @@ static int merge_step(trainer *T, int32_t r, uint16_t a, uint16_t b, uint16_t x)
 }
 
 int bpe_train(const uint8_t *text, size_t n, int vocab, bpe **out, char *err, size_t errlen) {
+    return bpe_train_threads(text, n, vocab, 0, out, err, errlen);
+}
+
+int bpe_train_threads(const uint8_t *text, size_t n, int vocab, int threads, bpe **out, char *err,
+                      size_t errlen) {
     *out = NULL;
+    if (threads <= 0) threads = omp_get_max_threads();
     if (vocab < BPE_MIN_VOCAB || vocab > BPE_MAX_VOCAB) {
         snprintf(err, errlen, "vocab %d out of range, expected %d..%d", vocab, BPE_MIN_VOCAB,
                  BPE_MAX_VOCAB);
@@ -858,7 +927,7 @@ int bpe_train(const uint8_t *text, size_t n, int vocab, bpe **out, char *err, si
     uint16_t *left = malloc((size_t)nm * sizeof *left);
     uint16_t *right = malloc((size_t)nm * sizeof *right);
     trainer T = {0};
-    if (!left || !right || count_words(&T, text, n) != 0 || init_pairs(&T) != 0) goto oom;
+    if (!left || !right || count_words(&T, text, n, threads) != 0 || init_pairs(&T) != 0) goto oom;
     int m = 0;
     while (m < nm) {
         if (T.nheap == 0) {
@@ -1070,22 +1139,10 @@ int bpe_encode(const bpe *b, const uint8_t *text, size_t n, int threads, uint16_
                size_t *nout, char *err, size_t errlen) {
     *out = NULL;
     *nout = 0;
-    /* Parts end just after a NUL (a piece boundary whatever precedes it), so encoding
-     * them separately gives the single-pass result. */
-    size_t nparts = 0, cap = 0, *bounds = NULL;
-    if (grow((void **)&bounds, &cap, 1, sizeof *bounds) != 0) goto oom;
-    bounds[nparts++] = 0;
-    for (size_t s = 0; s < n;) {
-        size_t e = n;
-        if (n - s > PART_BYTES) {
-            const uint8_t *z = memchr(text + s + PART_BYTES, 0, n - s - PART_BYTES);
-            if (z) e = (size_t)(z - text) + 1;
-        }
-        if (grow((void **)&bounds, &cap, nparts + 1, sizeof *bounds) != 0) goto oom;
-        bounds[nparts++] = e;
-        s = e;
-    }
-    nparts--;
+    /* Parts end just after a NUL, so encoding them separately gives the single-pass
+     * result. */
+    size_t nparts, *bounds = NULL;
+    if (split_at_nul(text, n, PART_BYTES, &bounds, &nparts) != 0) goto oom;
     uint16_t **parts = calloc(nparts ? nparts : 1, sizeof *parts);
     size_t *counts = calloc(nparts ? nparts : 1, sizeof *counts);
     if (!parts || !counts) {

@@ -73,6 +73,10 @@ typedef struct bpe bpe;
 /* Learns vocab - 256 merges from text[0..n). Fails (naming the count it reached) when the
  * text has fewer distinct pairs than the merges asked for. Returns 0 or -1 with err set. */
 int bpe_train(const uint8_t *text, size_t n, int vocab, bpe **out, char *err, size_t errlen);
+/* As bpe_train with a thread count for counting pieces (<= 0: omp_get_max_threads(), which
+ * bpe_train uses). The merges do not depend on it. */
+int bpe_train_threads(const uint8_t *text, size_t n, int vocab, int threads, bpe **out, char *err,
+                      size_t errlen);
 
 /* Writes the tokenizer file atomically (temporary file, fsync, rename). */
 int bpe_save(const bpe *b, const char *path, char *err, size_t errlen);

@@ -26,8 +26,9 @@ static void usage(FILE *f) {
             "train.txt (same size and FNV-1a 64); otherwise it is retrained.\n"
             "\n"
             "  --vocab V     vocabulary size, %d..%d (default %d: 256 bytes + V-256 merges)\n"
-            "  --threads N   threads for encoding (default: OMP_NUM_THREADS or all cores);\n"
-            "                the tokens do not depend on N\n"
+            "  --threads N   threads for counting pieces and for encoding (default:\n"
+            "                OMP_NUM_THREADS or all cores); merges and tokens do not\n"
+            "                depend on N\n"
             "  --retrain     train a new tokenizer even if an up-to-date one exists\n"
             "  -h, --help    show this help\n",
             BPE_MIN_VOCAB, BPE_MAX_VOCAB, BPE_DEFAULT_VOCAB);
@@ -202,7 +203,8 @@ int cmd_tokenize(int argc, char **argv) {
                (double)train.n / 1e6);
         fflush(stdout);
         double t0 = now_s();
-        if (bpe_train(train.p, train.n, (int)vocab, &b, err, sizeof err) != 0) {
+        if (bpe_train_threads(train.p, train.n, (int)vocab, (int)threads, &b, err, sizeof err) !=
+            0) {
             fprintf(stderr, "sweep tokenize: %s: %s\n", path, err);
             unmap_text(&train);
             return 1;

@@ -247,6 +247,15 @@ static void test_training_is_deterministic(void **state) {
     memcpy(copy, corpus, n);
     bpe *b = train_ok(copy, n, BPE_DEFAULT_VOCAB);
     assert_same_merges(a, b);
+    /* Pieces are counted in parallel parts; the thread count must not matter. */
+    for (int threads = 1; threads <= 3; threads++) {
+        bpe *c = NULL;
+        char err[512];
+        if (bpe_train_threads(corpus, n, BPE_DEFAULT_VOCAB, threads, &c, err, sizeof err))
+            fail_msg("%s", err);
+        assert_same_merges(a, c);
+        bpe_free(c);
+    }
     /* The first merge of English prose is the familiar one. */
     size_t len;
     const uint8_t *t = bpe_token_bytes(a, 256, &len);
