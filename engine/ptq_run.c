@@ -1,0 +1,353 @@
+/* PTQ of a run: its checkpoint's weights, calibration from its train.tok, evaluation on
+ * the validation tokens it was evaluated on, rows in /ptq/<table> of its run file. */
+#include "checkpoint.h"
+#include "ptq_internal.h"
+#include "runlog.h"
+#include "tokfile.h"
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ptq_request_default(ptq_request *r) {
+    memset(r, 0, sizeof *r);
+    r->method = PTQ_GPTQ;
+    int def[] = {3, 4, 5, 6};
+    for (int i = 0; i < 4; i++) r->bits[i] = def[i];
+    r->nbits = 4;
+    ptq_format_default(&r->fmt);
+    r->calib = 128;
+    r->sequential = 1;
+    ptq_gptq_opts_default(&r->gptq);
+}
+
+typedef struct run_info {
+    model_shape shape;
+    char data[512];
+    int64_t eval_tokens, micro_batch;
+    char run_id[24];
+} run_info;
+
+static int config_int(const runlog *rl, const char *file, const char *name, int64_t *v, char *err,
+                      size_t errlen) {
+    const attr *a = attr_get(&rl->config, name);
+    if (!a || a->type != ATTR_INT) {
+        snprintf(err, errlen, "%s: /config has no integer attribute %s (not a run file?)", file,
+                 name);
+        return -1;
+    }
+    *v = a->i;
+    return 0;
+}
+
+static int read_run_info(const runlog *rl, const char *file, run_info *ri, char *err,
+                         size_t errlen) {
+    int64_t v[6];
+    const char *names[] = {"vocab", "d_model", "n_layer", "n_head", "ctx", "ffn_hidden"};
+    for (int i = 0; i < 6; i++)
+        if (config_int(rl, file, names[i], &v[i], err, errlen)) return -1;
+    ri->shape = (model_shape){(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5]};
+    if (config_int(rl, file, "eval_tokens", &ri->eval_tokens, err, errlen) ||
+        config_int(rl, file, "micro_batch", &ri->micro_batch, err, errlen))
+        return -1;
+    const attr *d = attr_get(&rl->config, "data");
+    const attr *id = attr_get(&rl->root, "run_id");
+    if (!d || d->type != ATTR_STR || !id || id->type != ATTR_STR) {
+        snprintf(err, errlen, "%s: missing /config data or root run_id", file);
+        return -1;
+    }
+    snprintf(ri->data, sizeof ri->data, "%s", d->s);
+    snprintf(ri->run_id, sizeof ri->run_id, "%s", id->s);
+    if (ri->micro_batch < 1) ri->micro_batch = 1;
+    return model_shape_check(&ri->shape, err, errlen);
+}
+
+/* Mean loss over the first eval_tokens validation tokens, batched as training did it
+ * (same micro-batch), so the unquantized loss reproduces /final val_loss. */
+static double evaluate(model_f32 *m, const tokfile *val, int64_t eval_tokens, uint16_t *in,
+                       uint16_t *tg) {
+    int T = m->shape.ctx, mb = m->max_batch;
+    int64_t avail = (int64_t)(val->n - 1) / T, nseq = eval_tokens / T;
+    if (nseq < 1) nseq = 1;
+    if (nseq > avail) nseq = avail;
+    double sum = 0;
+    for (int64_t s = 0; s < nseq; s += mb) {
+        int n = (int)(nseq - s < mb ? nseq - s : mb);
+        for (int b = 0; b < n; b++) {
+            const uint16_t *src = val->tokens + (s + b) * T;
+            memcpy(in + (size_t)b * T, src, (size_t)T * sizeof *in);
+            memcpy(tg + (size_t)b * T, src + 1, (size_t)T * sizeof *tg);
+        }
+        sum += model_forward_f32(m, in, tg, n);
+    }
+    return sum / (double)(nseq * T);
+}
+
+/* Calibration: nseq windows of ctx tokens spread evenly over the training stream (the
+ * training distribution, never validation), deterministic. */
+static uint16_t *calib_tokens(const tokfile *tr, int T, int *nseq) {
+    int64_t windows = (int64_t)(tr->n - 1) / T;
+    if (*nseq > windows) *nseq = (int)windows;
+    uint16_t *c = malloc((size_t)*nseq * T * sizeof *c);
+    if (!c) return NULL;
+    for (int i = 0; i < *nseq; i++) {
+        int64_t w = (int64_t)i * windows / *nseq;
+        memcpy(c + (size_t)i * T, tr->tokens + w * T, (size_t)T * sizeof *c);
+    }
+    return c;
+}
+
+static const char *gran_attr(const qspec *q, const ptq_format *f, int64_t *group) {
+    *group = 0;
+    if (q->kind == QK_MX || q->kind == QK_NVFP4) {
+        *group = q->block;
+        return "block";
+    }
+    if (!strcmp(f->granularity, "group")) {
+        *group = f->group;
+        return "group";
+    }
+    return !strcmp(f->granularity, "tensor") ? "tensor" : "channel";
+}
+
+/* The settings a table's rows were made with, as group attributes. */
+static void settings_attrs(attr_set *a, const ptq_request *req, const qspec *q,
+                           int64_t calib_tokens) {
+    int64_t g;
+    attr_set_str(a, "method", req->method == PTQ_GPTQ ? "gptq" : "rtn");
+    attr_set_str(a, "format", req->fmt.format);
+    attr_set_str(a, "granularity", gran_attr(q, &req->fmt, &g));
+    attr_set_int(a, "group_size", g);
+    attr_set_int(a, "symmetric", q->kind == QK_INT ? q->symmetric : 1);
+    attr_set_int(a, "calib_tokens", req->method == PTQ_GPTQ ? calib_tokens : 0);
+    attr_set_int(a, "embed_head", req->embed_head);
+    if (req->method == PTQ_GPTQ) {
+        attr_set_int(a, "act_order", req->gptq.act_order);
+        attr_set_int(a, "sequential", req->sequential);
+        attr_set_real(a, "damp", req->gptq.damp);
+        attr_set_str(a, "calib_source", "train.tok");
+    }
+}
+
+static int same_attrs(const attr_set *old, const attr_set *now, char *which, size_t len) {
+    for (size_t i = 0; i < now->n; i++) {
+        const attr *x = &now->items[i], *y = attr_get(old, x->name);
+        int same = y && y->type == x->type &&
+                   (x->type == ATTR_INT    ? x->i == y->i
+                    : x->type == ATTR_REAL ? x->r == y->r
+                                           : !strcmp(x->s, y->s));
+        if (!same) {
+            snprintf(which, len, "%s", x->name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Rows sorted by (step, bits): re-running a request gives the same table bytes. */
+static void sort_rows(table *t) {
+    for (size_t i = 1; i < t->rows; i++)
+        for (size_t j = i; j > 0; j--) {
+            double s0 = table_get(t, 0, j - 1), s1 = table_get(t, 0, j);
+            double b0 = table_get(t, 1, j - 1), b1 = table_get(t, 1, j);
+            if (s0 < s1 || (s0 == s1 && b0 <= b1)) break;
+            for (int c = 0; c < t->ncols; c++) {
+                int64_t *p = t->col[c];
+                int64_t tmp = p[j - 1];
+                p[j - 1] = p[j];
+                p[j] = tmp;
+            }
+        }
+}
+
+static void drop_rows(table *t, int64_t step, double bits) {
+    size_t k = 0;
+    for (size_t i = 0; i < t->rows; i++) {
+        if (table_get(t, 0, i) == (double)step && table_get(t, 1, i) == bits) continue;
+        for (int c = 0; c < t->ncols; c++) ((int64_t *)t->col[c])[k] = ((int64_t *)t->col[c])[i];
+        k++;
+    }
+    t->rows = k;
+}
+
+int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progress, void *ctx,
+            char *err, size_t errlen) {
+    runlog rl;
+    run_info ri;
+    tokfile tr = {0}, val = {0};
+    model_f32 m = {0};
+    float *orig = NULL;
+    uint16_t *calib = NULL, *in = NULL, *tg = NULL;
+    ptq_hessians hs = {0};
+    int rc = -1, have_log = 0;
+    double rows[PTQ_MAX_BITS][5];
+    qspec specs[PTQ_MAX_BITS];
+    char path[1200], ckpt[1200];
+
+    if (req->nbits < 1 || req->nbits > PTQ_MAX_BITS) {
+        snprintf(err, errlen, "PTQ: give 1..%d bit widths", PTQ_MAX_BITS);
+        return -1;
+    }
+    for (int i = 0; i < req->nbits; i++) {
+        char sub[400];
+        if (ptq_spec(&req->fmt, req->bits[i], &specs[i], sub, sizeof sub)) {
+            snprintf(err, errlen, "PTQ: %s", sub);
+            return -1;
+        }
+        if (req->method == PTQ_GPTQ) {
+            ptq_grid g;
+            if (ptq_grid_init(&g, &specs[i], 1024, sub, sizeof sub)) {
+                snprintf(err, errlen, "PTQ: %s", sub);
+                return -1;
+            }
+        }
+    }
+    if (req->method == PTQ_GPTQ && req->calib < 1) {
+        snprintf(err, errlen, "PTQ: calib=%d: GPTQ needs at least 1 calibration sequence",
+                 req->calib);
+        return -1;
+    }
+    if (runlog_load(&rl, run_file, err, errlen)) return -1;
+    have_log = 1;
+    if (read_run_info(&rl, run_file, &ri, err, errlen)) goto out;
+
+    if (req->checkpoint)
+        snprintf(ckpt, sizeof ckpt, "%s", req->checkpoint);
+    else
+        train_checkpoint_path(run_file, ckpt, sizeof ckpt);
+    ckpt_state st;
+    if (checkpoint_peek(ckpt, &st, err, errlen)) goto out;
+    char id[24];
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)st.run_id);
+    if (strcmp(id, ri.run_id)) {
+        snprintf(err, errlen, "%s belongs to run %s, but %s is run %s", ckpt, id, run_file,
+                 ri.run_id);
+        goto out;
+    }
+
+    train_set_threads(req->threads);
+    snprintf(path, sizeof path, "%s/train.tok", ri.data);
+    if (tokfile_open(path, &tr, err, errlen)) goto out;
+    snprintf(path, sizeof path, "%s/val.tok", ri.data);
+    if (tokfile_open(path, &val, err, errlen)) goto out;
+    if ((int64_t)tr.vocab != ri.shape.vocab || val.n < (uint64_t)ri.shape.ctx + 1 ||
+        tr.n < (uint64_t)ri.shape.ctx + 1) {
+        snprintf(err, errlen,
+                 "%s: token files do not fit the run (vocab %u vs %d, or shorter than ctx=%d)",
+                 ri.data, tr.vocab, ri.shape.vocab, ri.shape.ctx);
+        goto out;
+    }
+    if (model_create_f32(&m, &ri.shape, (int)ri.micro_batch, err, errlen)) goto out;
+    if (checkpoint_load(ckpt, &st, m.layout.total, m.params, NULL, NULL, err, errlen)) goto out;
+    orig = malloc(m.layout.total * sizeof *orig);
+    in = malloc((size_t)m.max_batch * ri.shape.ctx * sizeof *in);
+    tg = malloc((size_t)m.max_batch * ri.shape.ctx * sizeof *tg);
+    int ncal = req->calib;
+    if (req->method == PTQ_GPTQ) calib = calib_tokens(&tr, ri.shape.ctx, &ncal);
+    if (!orig || !in || !tg || (req->method == PTQ_GPTQ && !calib)) {
+        snprintf(err, errlen, "PTQ: out of memory");
+        goto out;
+    }
+    memcpy(orig, m.params, m.layout.total * sizeof *orig);
+    int64_t calib_tokens_n = (int64_t)ncal * ri.shape.ctx;
+
+    double t0 = ptq_now();
+    double base = evaluate(&m, &val, ri.eval_tokens, in, tg);
+    if (progress) {
+        ptq_progress p = {0, 0, req->nbits, NAN, base, ptq_now() - t0, "base"};
+        progress(&p, ctx);
+    }
+    ptq_model_opts mo = {req->method, specs[0], req->embed_head, req->sequential, req->gptq};
+    if (req->method == PTQ_GPTQ && !req->sequential &&
+        ptq_collect_hessians(&m, calib, ncal, req->embed_head, &hs, err, errlen))
+        goto out;
+    for (int i = 0; i < req->nbits; i++) {
+        memcpy(m.params, orig, m.layout.total * sizeof *orig);
+        mo.spec = specs[i];
+        if (progress) {
+            ptq_progress p = {req->bits[i] ? req->bits[i] : specs[i].bits,
+                              i,
+                              req->nbits,
+                              NAN,
+                              base,
+                              ptq_now() - t0,
+                              "quantize"};
+            progress(&p, ctx);
+        }
+        if (ptq_quantize_model(&m, &mo, calib, ncal, hs.h ? &hs : NULL, NULL, err, errlen))
+            goto out;
+        double v = evaluate(&m, &val, ri.eval_tokens, in, tg);
+        double b = specs[i].bits;
+        rows[i][0] = (double)st.step, rows[i][1] = b, rows[i][2] = v, rows[i][3] = base;
+        rows[i][4] = v - base;
+        if (progress) {
+            ptq_progress p = {(int)b, i + 1, req->nbits, v, base, ptq_now() - t0, "eval"};
+            progress(&p, ctx);
+        }
+    }
+
+    /* Merge into the file as it is now (another PTQ may have written meanwhile). */
+    runlog_free(&rl);
+    have_log = 0;
+    if (runlog_load(&rl, run_file, err, errlen)) goto out;
+    have_log = 1;
+    char name[96], tpath[128];
+    ptq_table_name(req->method, &req->fmt, name, sizeof name);
+    snprintf(tpath, sizeof tpath, "/ptq/%s", name);
+    attr_set want = {0};
+    settings_attrs(&want, req, &specs[0], calib_tokens_n);
+    table *t = runlog_find_table(&rl, tpath);
+    if (t && t->rows) {
+        char which[64];
+        if (!same_attrs(&t->attrs, &want, which, sizeof which)) {
+            if (!req->replace) {
+                snprintf(err, errlen,
+                         "%s: %s holds rows made with another %s; use the same settings, or "
+                         "replace=1 to drop those rows",
+                         run_file, tpath, which);
+                for (size_t k = 0; k < want.n; k++) free(want.items[k].s);
+                free(want.items);
+                goto out;
+            }
+            t->rows = 0;
+        }
+    }
+    if (!t) t = runlog_table(&rl, tpath, "step:i,bits:r,val_loss:r,base_loss:r,delta:r");
+    if (!t || t->ncols != 5) {
+        snprintf(err, errlen, "%s: %s has unexpected columns", run_file, tpath);
+        goto out;
+    }
+    for (size_t k = 0; k < want.n; k++) {
+        const attr *x = &want.items[k];
+        if (x->type == ATTR_INT)
+            attr_set_int(&t->attrs, x->name, x->i);
+        else if (x->type == ATTR_REAL)
+            attr_set_real(&t->attrs, x->name, x->r);
+        else
+            attr_set_str(&t->attrs, x->name, x->s);
+        free(x->s);
+    }
+    free(want.items);
+    for (int i = 0; i < req->nbits; i++) {
+        drop_rows(t, (int64_t)rows[i][0], rows[i][1]);
+        if (table_append(t, rows[i])) {
+            snprintf(err, errlen, "PTQ: out of memory");
+            goto out;
+        }
+    }
+    sort_rows(t);
+    rc = runlog_save(&rl, run_file, err, errlen);
+out:
+    if (have_log) runlog_free(&rl);
+    ptq_hessians_free(&hs);
+    model_destroy_f32(&m);
+    tokfile_close(&tr);
+    tokfile_close(&val);
+    free(orig);
+    free(calib);
+    free(in);
+    free(tg);
+    return rc;
+}

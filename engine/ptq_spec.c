@@ -1,0 +1,141 @@
+/* From the options of a PTQ request and one bit width to the qspec of quant/quant.h,
+ * and the name of the run-file table the rows go to. */
+#include "ptq.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+void ptq_format_default(ptq_format *f) {
+    memset(f, 0, sizeof *f);
+    snprintf(f->format, sizeof f->format, "int");
+    snprintf(f->granularity, sizeof f->granularity, "channel");
+    f->group = 128;
+    f->symmetric = 1;
+}
+
+int ptq_fp_layout(int bits, int *e, int *m) {
+    /* Few exponent bits at low widths (weights have a narrow range once scaled per
+     * channel); OCP's E2M1 at 4 and E4M3 at 8; E5 from 9 bits on. */
+    static const int E[] = {0, 0, 0, 2, 2, 2, 3, 4, 4};
+    static const int Mm[] = {0, 0, 0, 0, 1, 2, 2, 2, 3};
+    if (bits >= 3 && bits <= 8) {
+        *e = E[bits], *m = Mm[bits];
+        return 0;
+    }
+    if (bits >= 9 && bits <= 16) {
+        *e = 5, *m = bits - 6;
+        return 0;
+    }
+    return -1;
+}
+
+static const char *gran_suffix(const ptq_format *f, char *buf, size_t len) {
+    if (!strcmp(f->granularity, "channel") || !strcmp(f->granularity, "row"))
+        snprintf(buf, len, ":row");
+    else if (!strcmp(f->granularity, "tensor"))
+        snprintf(buf, len, ":tensor");
+    else
+        snprintf(buf, len, ":g%d", f->group);
+    return buf;
+}
+
+int ptq_spec(const ptq_format *f, int bits, qspec *out, char *err, size_t errlen) {
+    char text[96], gs[24];
+    int named = 0;
+    if (strcmp(f->granularity, "channel") && strcmp(f->granularity, "row") &&
+        strcmp(f->granularity, "group") && strcmp(f->granularity, "tensor")) {
+        snprintf(err, errlen, "granularity=%s: expected channel, group or tensor", f->granularity);
+        return -1;
+    }
+    if (!strcmp(f->granularity, "group") && (f->group < 1 || f->group > 1 << 20)) {
+        snprintf(err, errlen, "group=%d: expected a positive number of columns", f->group);
+        return -1;
+    }
+    gran_suffix(f, gs, sizeof gs);
+    if (!strcasecmp(f->format, "int")) {
+        if (bits < 2 || bits > 16) {
+            snprintf(err, errlen, "bits=%d: format=int takes 2..16 bits", bits);
+            return -1;
+        }
+        snprintf(text, sizeof text, "%sint%d%s", f->symmetric ? "" : "u", bits, gs);
+    } else if (!strcasecmp(f->format, "fp")) {
+        int e, m;
+        if (ptq_fp_layout(bits, &e, &m)) {
+            snprintf(err, errlen, "bits=%d: format=fp takes 3..16 bits", bits);
+            return -1;
+        }
+        snprintf(text, sizeof text, "e%dm%d%s", e, m, gs);
+    } else if (!strcasecmp(f->format, "mx")) {
+        const char *name = bits == 4   ? "mxfp4"
+                           : bits == 6 ? "mxfp6_e2m3"
+                           : bits == 8 ? "mxfp8_e4m3"
+                                       : NULL;
+        if (!name) {
+            snprintf(err, errlen,
+                     "bits=%d: format=mx takes 4 (mxfp4), 6 (mxfp6_e2m3) or 8 (mxfp8_e4m3)", bits);
+            return -1;
+        }
+        snprintf(text, sizeof text, "%s", name);
+    } else {
+        named = 1;
+        snprintf(text, sizeof text, "%s", f->format);
+    }
+    char sub[256];
+    if (qspec_parse(text, out, sub, sizeof sub)) {
+        snprintf(err, errlen, "format=%s: %s", f->format, sub);
+        return -1;
+    }
+    if (out->kind == QK_NONE || out->kind == QK_QUEST || (out->kind == QK_FP && !out->scaled)) {
+        snprintf(err, errlen,
+                 "format=%s: not a weight format for PTQ (expected int, fp, mx or a scaled "
+                 "FP/MX/NVFP4 format name)",
+                 f->format);
+        return -1;
+    }
+    if (named) {
+        if (bits && bits != out->bits) {
+            snprintf(err, errlen, "bits=%d: format=%s has %d bits", bits, f->format, out->bits);
+            return -1;
+        }
+        if (out->kind == QK_INT && !f->symmetric) {
+            snprintf(err, errlen, "format=%s: give format=int symmetric=0 for asymmetric INT",
+                     f->format);
+            return -1;
+        }
+        if (out->kind != QK_MX && qspec_set_granularity(out, gs + 1, sub, sizeof sub)) {
+            snprintf(err, errlen, "format=%s: %s", f->format, sub);
+            return -1;
+        }
+    }
+    if (out->kind == QK_MX && strcmp(f->granularity, "channel") && strcmp(f->granularity, "row")) {
+        snprintf(err, errlen,
+                 "format=%s: MX blocks are fixed (32 columns); leave granularity unset", f->format);
+        return -1;
+    }
+    qspec_name(out);
+    return 0;
+}
+
+void ptq_table_name(ptq_method method, const ptq_format *f, char *out, size_t len) {
+    const char *m = method == PTQ_GPTQ ? "gptq" : "rtn";
+    int chan = !strcmp(f->granularity, "channel") || !strcmp(f->granularity, "row");
+    if (!strcasecmp(f->format, "int") && chan && f->symmetric) {
+        snprintf(out, len, "%s", m);
+        return;
+    }
+    char g[32] = "";
+    if (!strcmp(f->granularity, "group"))
+        snprintf(g, sizeof g, "_g%d", f->group);
+    else if (!strcmp(f->granularity, "tensor"))
+        snprintf(g, sizeof g, "_tensor");
+    char fmt[32];
+    size_t i = 0;
+    for (; f->format[i] && i + 1 < sizeof fmt; i++) {
+        char c = f->format[i];
+        fmt[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    fmt[i] = 0;
+    snprintf(out, len, "%s_%s%s%s", m, fmt, g,
+             !strcasecmp(f->format, "int") && !f->symmetric ? "_asym" : "");
+}
