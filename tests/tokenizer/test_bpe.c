@@ -166,6 +166,11 @@ static void test_small_example_by_hand(void **state) {
                      -1);
     assert_null(none);
     assert_non_null(strstr(err, "only 4 merges"));
+    assert_int_equal(bpe_train((const uint8_t *)"", 0, 257, &none, err, sizeof err), -1);
+    assert_non_null(strstr(err, "only 0 merges"));
+    assert_int_equal(bpe_train((const uint8_t *)text, strlen(text), 256, &none, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "257..65536"));
 }
 
 /* Without the NUL rule, pairs with a NUL would be the commonest by far, next to letters,
