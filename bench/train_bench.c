@@ -2,10 +2,15 @@
  * benchmark shapes, beside the rate OpenBLAS reaches on the same GEMM shapes and
  * an FMA-loop estimate of the machine's FP32 peak. Prints a table.
  *
+ * With --quant, also the step time with fake quantization (W4A4KV4 INT per
+ * channel / per tensor, and QuEST W4A4) as a ratio to the FP32 step, measured in
+ * the same process.
+ *
  * usage: train_bench [--steps N] [--threads T] [--shapes 128x4,256x6,512x8]
- *                    [--batch B] [--ctx T] [--vocab V] */
+ *                    [--batch B] [--ctx T] [--vocab V] [--quant] */
 #include "model_f32.h"
 #include "optimizer.h"
+#include "qat_model.h"
 #include "train.h"
 
 #include <cblas.h>
@@ -31,28 +36,29 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* FP32 FMA throughput per thread: 16 independent accumulator vectors keep the FMA
- * pipes busy; the compiler vectorises the inner loop to the widest unit. */
+/* FP32 FMA throughput: 12 independent vector accumulators per thread keep the FMA
+ * pipes busy (latency 4 x 2 ports, plus slack); GCC vector types map to the widest
+ * unit -march=native allows (zmm with AVX-512). */
+typedef float vfloat __attribute__((vector_size(64)));
 static double fma_peak(int threads) {
     double rates[5];
     for (int r = 0; r < 5; r++) {
-        double t0 = now_s();
-        const long iters = 20000000;
+        const long iters = 4000000;
         float sink = 0;
+        double t0 = now_s();
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
         {
-            float acc[16][16];
-            for (int i = 0; i < 16; i++)
-                for (int j = 0; j < 16; j++) acc[i][j] = (float)(i + j) * 1e-3f;
-            const float a = 0.999999f, b = 1e-7f;
-            for (long it = 0; it < iters / 16; it++)
-                for (int i = 0; i < 16; i++)
-                    for (int j = 0; j < 16; j++) acc[i][j] = acc[i][j] * a + b;
-            for (int i = 0; i < 16; i++)
-                for (int j = 0; j < 16; j++) sink += acc[i][j];
+            vfloat acc[12], a, b;
+            for (int i = 0; i < 16; i++) a[i] = 0.999999f, b[i] = 1e-7f;
+            for (int k = 0; k < 12; k++)
+                for (int i = 0; i < 16; i++) acc[k][i] = (float)(k + i) * 1e-3f;
+            for (long it = 0; it < iters; it++)
+                for (int k = 0; k < 12; k++) acc[k] = acc[k] * a + b;
+            for (int k = 0; k < 12; k++)
+                for (int i = 0; i < 16; i++) sink += acc[k][i];
         }
         double dt = now_s() - t0;
-        rates[r] = (double)threads * (iters / 16) * 256 * 2 / dt + 0 * sink;
+        rates[r] = (double)threads * iters * 12 * 16 * 2 / dt + 0 * sink;
     }
     return median(rates, 5);
 }
@@ -85,10 +91,58 @@ static double gemm_rate(const model_shape *s, int B) {
     return flops / secs;
 }
 
+/* Median seconds of one optimizer step (forward, backward, AdamW) with the given
+ * quantization plan (NULL: FP32). */
+static double step_time(model *m, const qat_plan *plan, int batch, int steps, const uint16_t *in,
+                        const uint16_t *tg) {
+    const model_shape *s = &m->shape;
+    char err[256];
+    if (model_qat_attach(m, plan, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return NAN;
+    }
+    float *mo = calloc(m->layout.total, sizeof(float)), *vo = calloc(m->layout.total, sizeof(float));
+    adamw_hparams hp = {1e-3, 0.9, 0.95, 1e-8, 0.1};
+    double times[64];
+    int n = steps < 64 ? steps : 64;
+    for (int st = 0; st <= n; st++) { /* step 0 warms up */
+        double t0 = now_s();
+        memset(m->grads, 0, m->layout.total * sizeof(float));
+        model_qat_quantize_weights(m);
+        model_forward_f32(m, in, tg, batch);
+        model_backward_f32(m, in, tg, batch, 1.0f / (batch * s->ctx));
+        model_qat_weight_backward(m);
+        adamw_step(m->params, m->grads, mo, vo, &m->layout, &hp, st + 1, 1.0f);
+        if (st) times[st - 1] = now_s() - t0;
+    }
+    free(mo), free(vo);
+    model_qat_detach(m);
+    return median(times, n);
+}
+
+static void plan_of(qat_plan *p, const char *w, const char *a, const char *kv) {
+    train_config c;
+    char err[256];
+    config_defaults(&c);
+    config_set(&c, "w_quant", w, err, sizeof err);
+    config_set(&c, "a_quant", a, err, sizeof err);
+    config_set(&c, "kv_quant", kv, err, sizeof err);
+    qat_plan_from_config(&c, p, err, sizeof err);
+}
+
 int main(int argc, char **argv) {
-    int steps = 5, batch = 8, ctx = 256, vocab = 4096;
+    int steps = 5, batch = 8, ctx = 256, vocab = 4096, quant = 0;
     const char *shapes = "128x4,256x6,512x8", *thread_list = "1,2";
-    for (int i = 1; i + 1 < argc; i += 2) {
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--quant")) {
+            quant = 1;
+            i--;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "train_bench: %s needs a value\n", argv[i]);
+            return 2;
+        }
         if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--threads")) thread_list = argv[i + 1];
         else if (!strcmp(argv[i], "--shapes")) shapes = argv[i + 1];
@@ -102,8 +156,9 @@ int main(int argc, char **argv) {
     }
     printf("# engine training throughput: batch %d x ctx %d, vocab %d, median of %d steps\n",
            batch, ctx, vocab, steps);
-    printf("%-8s %-7s %10s %12s %12s %12s %8s %10s\n", "d_model", "threads", "tok/s", "GFLOP/s",
-           "GEMM GF/s", "peak GF/s", "MFU", "vs GEMM");
+    printf("%-8s %-7s %10s %12s %12s %12s %8s %10s%s\n", "d_model", "threads", "tok/s", "GFLOP/s",
+           "GEMM GF/s", "peak GF/s", "MFU", "vs GEMM",
+           quant ? "  W4A4KV4-int/fp32  W4A4-quest/fp32" : "");
     char tl[64];
     snprintf(tl, sizeof tl, "%s", thread_list);
     for (char *ts = strtok(tl, ","); ts; ts = strtok(NULL, ",")) {
@@ -121,27 +176,26 @@ int main(int argc, char **argv) {
                 return 1;
             }
             init_params(m.params, &s, &m.layout, 0.02, 1);
-            float *mo = calloc(m.layout.total, sizeof(float)), *vo = calloc(m.layout.total, sizeof(float));
             uint16_t *in = malloc((size_t)batch * ctx * 2), *tg = malloc((size_t)batch * ctx * 2);
             for (int i = 0; i < batch * ctx; i++) in[i] = (uint16_t)(i * 31 % vocab), tg[i] = (uint16_t)(i * 17 % vocab);
-            adamw_hparams hp = {1e-3, 0.9, 0.95, 1e-8, 0.1};
-            double times[64];
-            int n = steps < 64 ? steps : 64;
-            for (int st = 0; st <= n; st++) { /* step 0 warms up */
-                double t0 = now_s();
-                memset(m.grads, 0, m.layout.total * sizeof(float));
-                model_forward_f32(&m, in, tg, batch);
-                model_backward_f32(&m, in, tg, batch, 1.0f / (batch * ctx));
-                adamw_step(m.params, m.grads, mo, vo, &m.layout, &hp, st + 1, 1.0f);
-                if (st) times[st - 1] = now_s() - t0;
-            }
-            double dt = median(times, n);
+            double dt = step_time(&m, NULL, batch, steps, in, tg);
             double tps = batch * ctx / dt, flops = tps * model_flops_per_token(&s);
             double gemm = gemm_rate(&s, batch);
-            printf("%-8d %-7d %10.0f %12.1f %12.1f %12.1f %7.1f%% %9.1f%%\n", d, threads, tps,
+            printf("%-8d %-7d %10.0f %12.1f %12.1f %12.1f %7.1f%% %9.1f%%", d, threads, tps,
                    flops / 1e9, gemm / 1e9, peak / 1e9, 100 * flops / peak, 100 * flops / gemm);
+            if (quant) {
+                qat_plan pi, pq;
+                plan_of(&pi, "int4", "int4", "int4");
+                plan_of(&pq, "quest4", "quest4", "fp32");
+                double ti = step_time(&m, &pi, batch, steps, in, tg);
+                double tq = step_time(&m, &pq, batch, steps, in, tg);
+                double t2 = step_time(&m, NULL, batch, steps, in, tg); /* FP32 again, for drift */
+                double base = 0.5 * (dt + t2);
+                printf("  %16.2fx %16.2fx", ti / base, tq / base);
+            }
+            printf("\n");
             fflush(stdout);
-            free(mo), free(vo), free(in), free(tg);
+            free(in), free(tg);
             model_destroy_f32(&m);
             p = strchr(p, ',');
             if (!p) break;

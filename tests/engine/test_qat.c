@@ -118,7 +118,7 @@ static void test_quest_trust_mask(void **state) {
     qat_plan plan;
     make_plan(&plan, "quest4", "fp32", "fp32", "trust");
     loss_and_grad(&m, &plan);
-    const double alpha = 2.513931, n = 16;
+    const double alpha = quest_alpha(4), n = 16; /* the library's Gaussian-optimal clip, tested in tests/quant */
     size_t rows = 3 * 32, cols = 32; /* layer 0 Wqkv */
     float *w = malloc(rows * cols * sizeof(float)), *g = malloc(rows * cols * sizeof(float));
     memcpy(w, m.params + m.layout.offset[PT_WQKV], rows * cols * sizeof(float));
