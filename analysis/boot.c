@@ -83,7 +83,7 @@ int psl_bootstrap(const psl_problem *pr, const psl_fit_opts *o, const double *uh
         psl_fit f;
         psl_fit_opts ob = *o;
         ob.gtol = o->boot_gtol;
-        int rc = psl_fit_from(&p2, &ob, uhat, &f);
+        int rc = psl_fit_polish(&p2, &ob, uhat, &f);
         for (int i = 0; i < np; i++) row[i] = rc == 0 ? psl_model_value(m, i, f.u) : NAN;
         free(cnt);
         free(w);

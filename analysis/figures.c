@@ -1,12 +1,551 @@
+/* The paper's figures. Each figure NAME gets NAME.dat (gnuplot data blocks, addressed by
+ * `index`), NAME.gp (the script; run `gnuplot NAME.gp` in the output directory to
+ * redraw) and the PNG and SVG it draws. */
 #include "figures.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *dir;
+    char name[64];
+    FILE *dat;
+    int blocks; /* data blocks written so far */
+    char *body;
+    size_t len, cap;
+    int w, h;
+} fig;
+
+static int fig_open(fig *f, const char *dir, const char *name, int w, int h) {
+    memset(f, 0, sizeof *f);
+    f->dir = dir;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->w = w;
+    f->h = h;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s.dat", dir, name);
+    f->dat = fopen(p, "w");
+    return f->dat ? 0 : -1;
+}
+
+static void gp(fig *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gp(fig *f, const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
+    if (f->len + (size_t)n + 1 > f->cap) {
+        size_t cap = (f->cap + (size_t)n + 1) * 2;
+        char *b = realloc(f->body, cap);
+        if (!b) return;
+        f->body = b;
+        f->cap = cap;
+    }
+    memcpy(f->body + f->len, buf, (size_t)n + 1);
+    f->len += (size_t)n;
+}
+
+/* Starts a new data block (gnuplot index) with a comment line; returns its index. */
+static int block(fig *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int block(fig *f, const char *fmt, ...) {
+    if (f->blocks) fputs("\n\n", f->dat);
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("# ", f->dat);
+    vfprintf(f->dat, fmt, ap);
+    fputc('\n', f->dat);
+    va_end(ap);
+    return f->blocks++;
+}
+
+static int run_gnuplot(const char *dir, const char *script) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (chdir(dir)) _exit(126);
+        FILE *devnull = freopen("/dev/null", "w", stdout);
+        (void)devnull;
+        execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) < 0) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int exists(const char *dir, const char *name, const char *ext) {
+    char p[4096];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s.%s", dir, name, ext);
+    return !stat(p, &st) && st.st_size > 0;
+}
+
+/* Writes the script (the body once per terminal) and draws. */
+static int fig_draw(fig *f, const char *title, psl_notes *done, psl_notes *missing) {
+    fclose(f->dat);
+    f->dat = NULL;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s.gp", f->dir, f->name);
+    FILE *g = fopen(p, "w");
+    if (!g) {
+        psl_note(missing, "%s: cannot write %s: %s", f->name, p, strerror(errno));
+        free(f->body);
+        return -1;
+    }
+    fprintf(g,
+            "# fitlaws: %s\n# Data in %s.dat (blocks addressed by 'index'). Redraw: gnuplot "
+            "%s.gp\nset encoding utf8\nset key font ',9'\n",
+            title, f->name, f->name);
+    const char *term[2] = {"pngcairo enhanced font 'Sans,10'", "svg enhanced dynamic"};
+    const char *ext[2] = {"png", "svg"};
+    for (int t = 0; t < 2; t++) {
+        fprintf(g, "\nset terminal %s size %d,%d\nset output '%s.%s'\n", term[t], f->w, f->h,
+                f->name, ext[t]);
+        fputs(f->body ? f->body : "", g);
+        fputs("unset multiplot\nset output\n", g);
+    }
+    fclose(g);
+    free(f->body);
+    snprintf(p, sizeof p, "%s.gp", f->name);
+    int rc = run_gnuplot(f->dir, p);
+    if (rc || !exists(f->dir, f->name, "png") || !exists(f->dir, f->name, "svg")) {
+        psl_note(missing, "%s (%s): gnuplot failed (exit %d); the data and script are in %s/%s.*",
+                 f->name, title, rc, f->dir, f->name);
+        return -1;
+    }
+    psl_note(done, "%s", f->name);
+    return 0;
+}
+
+/* ---- helpers over points ---- */
+
+static int uniq(double *v, int n) {
+    /* sorts and removes duplicates (relative 1e-9) */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!k || fabs(v[i] - v[k - 1]) > 1e-9 * fabs(v[i])) v[k++] = v[i];
+    return k;
+}
+
+#define MAXV 4096
+
+static int values(const psl_data *d, int (*keep)(const psl_point *),
+                  double (*get)(const psl_point *), double *out) {
+    int n = 0;
+    for (size_t i = 0; i < d->n && n < MAXV; i++)
+        if (keep(&d->pt[i])) out[n++] = get(&d->pt[i]);
+    return uniq(out, n);
+}
+
+static double get_N(const psl_point *p) {
+    return p->N;
+}
+static double get_Pw(const psl_point *p) {
+    return p->P_w;
+}
+static double get_Ppost(const psl_point *p) {
+    return p->P_post;
+}
+static double tpp(const psl_point *p) {
+    /* tokens per parameter, rounded to 2 significant digits so runs of one sweep align */
+    double r = p->D / p->N, e = pow(10, floor(log10(r)) - 1);
+    return round(r / e) * e;
+}
+static int k_hp_ptq(const psl_point *p) {
+    return psl_point_high_precision(p) && isfinite(p->delta);
+}
+static int k_hp_any(const psl_point *p) {
+    return psl_point_high_precision(p);
+}
+static int k_wsweep(const psl_point *p) {
+    return p->P_post <= 0 && p->P_a >= 16 && p->P_kv >= 16;
+}
+static int k_wptq(const psl_point *p) {
+    return p->P_post > 0 && p->P_a >= 16 && p->P_kv >= 16 && isfinite(p->delta);
+}
+
+static const char *const palette[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
+                                      "#66a61e", "#e6ab02", "#a6761d", "#666666"};
+
+/* Fig. 1 left / Fig. 2: loss after PTQ and delta vs tokens per parameter, panel per N. */
+static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
+                 psl_notes *done, psl_notes *missing) {
+    static double Ns[MAXV], Pp[MAXV], T[MAXV];
+    int nN = values(d, k_hp_ptq, get_N, Ns);
+    int nP = values(d, k_hp_ptq, get_Ppost, Pp);
+    int nT = values(d, k_hp_ptq, tpp, T);
+    if (nN < 1 || nT < 2) {
+        psl_note(missing,
+                 "fig1_ptq (Fig. 1 left / Fig. 2): needs post-training-quantized "
+                 "high-precision runs at 2 or more tokens-per-parameter values for some "
+                 "N (have %d N, %d D/N)",
+                 nN, nT);
+        return;
+    }
+    if (nN > 6) nN = 6;
+    if (nP > 8) nP = 8;
+    const psl_law_result *pt = psl_result_find(res, nres, "ptq");
+    fig f;
+    if (fig_open(&f, dir, "fig1_ptq", 320 * nN + 80, 640)) return;
+    gp(&f,
+       "set multiplot layout 2,%d title 'Loss after PTQ (top) and {/Symbol d}_{PTQ} "
+       "(bottom) vs tokens per parameter'\nset logscale x\nset xlabel 'tokens / parameter'\n",
+       nN);
+    int idx[6][9], fitidx[6][8];
+    for (int a = 0; a < nN; a++) {
+        for (int b = 0; b <= nP; b++) {
+            double pp = b < nP ? Pp[b] : 0; /* b == nP: no PTQ */
+            idx[a][b] = block(&f, "N = %g, P_post = %g (0 = no PTQ): D/N D loss delta", Ns[a], pp);
+            for (size_t i = 0; i < d->n; i++) {
+                const psl_point *p = &d->pt[i];
+                if (!psl_point_high_precision(p) || p->N != Ns[a] || p->P_post != pp) continue;
+                fprintf(f.dat, "%g %g %g %g\n", p->D / p->N, p->D, p->loss,
+                        pp > 0 ? p->delta : 0.0);
+            }
+        }
+        for (int b = 0; b < nP && pt; b++) {
+            fitidx[a][b] =
+                block(&f, "fitted ptq law, N = %g, P_post = %g: D/N delta", Ns[a], Pp[b]);
+            for (int k = 0; k <= 40; k++) {
+                double r = T[0] * pow(T[nT - 1] / T[0], k / 40.0);
+                psl_point q;
+                psl_point_clear(&q);
+                q.N = Ns[a];
+                q.D = r * Ns[a];
+                q.lnN = log(q.N);
+                q.lnD = log(q.D);
+                q.P_post = Pp[b];
+                fprintf(f.dat, "%g %g\n", r, exp(pt->law->logpred(&pt->m, pt->fit.u, &q, NULL)));
+            }
+        }
+    }
+    for (int a = 0; a < nN; a++) {
+        gp(&f, "set title 'N = %.3g'\nunset logscale y\nset ylabel 'validation loss'\nplot ",
+           Ns[a]);
+        for (int b = 0; b <= nP; b++) {
+            char lab[32];
+            if (b < nP)
+                snprintf(lab, sizeof lab, "INT%g", Pp[b]);
+            else
+                snprintf(lab, sizeof lab, "no PTQ");
+            gp(&f, "%s'fig1_ptq.dat' index %d using 1:3 with linespoints lc rgb '%s' title '%s'",
+               b ? ", " : "", idx[a][b], b < nP ? palette[b % 8] : "#000000", lab);
+        }
+        gp(&f, "\n");
+    }
+    for (int a = 0; a < nN; a++) {
+        gp(&f, "set title 'N = %.3g'\nset logscale y\nset ylabel '{/Symbol d}_{PTQ}'\nplot ",
+           Ns[a]);
+        for (int b = 0; b < nP; b++) {
+            gp(&f,
+               "%s'fig1_ptq.dat' index %d using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '%s' "
+               "pt 7 title 'INT%g'",
+               b ? ", " : "", idx[a][b], palette[b % 8], Pp[b]);
+            if (pt)
+                gp(&f, ", 'fig1_ptq.dat' index %d using 1:2 with lines lc rgb '%s' notitle",
+                   fitidx[a][b], palette[b % 8]);
+        }
+        gp(&f, "\n");
+    }
+    fig_draw(&f, "Fig. 1 left / Fig. 2 analogue", done, missing);
+}
+
+/* Fig. 3 left: N_eff / N vs bits per part and tied. */
+static void fig3(const char *dir, const psl_law_result *res, int nres, psl_notes *done,
+                 psl_notes *missing) {
+    const char *joint[] = {"neff_joint_off", "neff_joint"};
+    const char *marg[3][2] = {
+        {"neff_w_off", "neff_w"}, {"neff_a_off", "neff_a"}, {"neff_kv_off", "neff_kv"}};
+    const psl_law_result *src[3] = {0};
+    unsigned mask[3] = {1, 2, 4};
+    const psl_law_result *j = NULL;
+    for (int k = 0; k < 2 && !j; k++) j = psl_result_find(res, nres, joint[k]);
+    for (int x = 0; x < 3; x++) {
+        src[x] = j;
+        for (int k = 0; k < 2 && !src[x]; k++) src[x] = psl_result_find(res, nres, marg[x][k]);
+    }
+    if (!src[0] && !src[1] && !src[2]) {
+        psl_note(missing, "fig3_neff (Fig. 3 left): needs a fitted N_eff law (runs that vary "
+                          "P_w, P_a or P_kv below 16 bits)");
+        return;
+    }
+    fig f;
+    if (fig_open(&f, dir, "fig3_neff", 640, 480)) return;
+    const char *nm[3] = {"weights", "activations", "KV cache"};
+    int idx[4];
+    for (int x = 0; x < 3; x++) {
+        if (!src[x]) continue;
+        idx[x] = block(&f, "%s from %s: bits N_eff/N", nm[x], src[x]->law->name);
+        unsigned own = src[x] == j ? mask[x] : 7;
+        for (double P = 1; P <= 16.0001; P += 0.1)
+            fprintf(f.dat, "%.2f %.6g\n", P, exp(psl_neff_log_ratio(src[x], P, own)));
+    }
+    if (j) {
+        idx[3] = block(&f, "tied P_w = P_a = P_kv from %s: bits N_eff/N", j->law->name);
+        for (double P = 1; P <= 16.0001; P += 0.1)
+            fprintf(f.dat, "%.2f %.6g\n", P, exp(psl_neff_log_ratio(j, P, 7)));
+    }
+    gp(&f, "set title 'Effective parameters: N_{eff}/N vs training precision'\nset xlabel "
+           "'bits'\nset ylabel 'N_{eff} / N'\nset yrange [0:1.05]\nset key bottom right\nplot ");
+    int first = 1;
+    for (int x = 0; x < 3; x++) {
+        if (!src[x]) continue;
+        gp(&f, "%s'fig3_neff.dat' index %d using 1:2 with lines lw 2 lc rgb '%s' title '%s (%s)'",
+           first ? "" : ", ", idx[x], palette[x], nm[x], src[x]->law->name);
+        first = 0;
+    }
+    if (j)
+        gp(&f,
+           ", 'fig3_neff.dat' index %d using 1:2 with lines lw 2 dt 2 lc rgb '#000000' title "
+           "'all tied'",
+           idx[3]);
+    gp(&f, "\n");
+    fig_draw(&f, "Fig. 3 left analogue", done, missing);
+}
+
+/* Fig. 4: final loss vs P_w, one line per N, panels per tokens per parameter. */
+static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
+                 psl_notes *done, psl_notes *missing) {
+    static double Ns[MAXV], T[MAXV], P[MAXV];
+    int nP = values(d, k_wsweep, get_Pw, P);
+    int nN = values(d, k_wsweep, get_N, Ns);
+    int nT = values(d, k_wsweep, tpp, T);
+    if (nP < 2 || P[0] >= 16) {
+        psl_note(missing,
+                 "fig4_loss_vs_pw (Fig. 4): needs runs at 2 or more P_w values, some "
+                 "below 16 bits, with P_a and P_kv unquantized (have %d P_w values)",
+                 nP);
+        return;
+    }
+    if (nT > 4) nT = 4;
+    if (nN > 8) nN = 8;
+    const psl_law_result *fit = psl_result_find(res, nres, "neff_w_off");
+    if (!fit) fit = psl_result_find(res, nres, "neff_w");
+    fig f;
+    if (fig_open(&f, dir, "fig4_loss_vs_pw", 360 * nT + 60, 420)) return;
+    gp(&f,
+       "set multiplot layout 1,%d title 'Final loss vs training precision of the weights'\n"
+       "set xlabel 'P_w (bits)'\nset ylabel 'validation loss'\n",
+       nT);
+    int idx[4][8], fidx[4][8];
+    for (int t = 0; t < nT; t++)
+        for (int a = 0; a < nN; a++) {
+            idx[t][a] = block(&f, "D/N ~ %g, N = %g: P_w loss", T[t], Ns[a]);
+            for (size_t i = 0; i < d->n; i++) {
+                const psl_point *p = &d->pt[i];
+                if (k_wsweep(p) && p->N == Ns[a] && tpp(p) == T[t])
+                    fprintf(f.dat, "%g %g\n", p->P_w, p->loss);
+            }
+            if (fit) {
+                fidx[t][a] = block(&f, "fitted %s, D/N = %g, N = %g", fit->law->name, T[t], Ns[a]);
+                for (double b = P[0]; b <= (P[nP - 1] < 16 ? P[nP - 1] : 16) + 1e-9; b += 0.1) {
+                    psl_point q;
+                    psl_point_clear(&q);
+                    q.N = Ns[a];
+                    q.D = T[t] * Ns[a];
+                    q.lnN = log(q.N);
+                    q.lnD = log(q.D);
+                    q.P_w = b;
+                    fprintf(f.dat, "%g %g\n", b,
+                            exp(fit->law->logpred(&fit->m, fit->fit.u, &q, NULL)));
+                }
+            }
+        }
+    for (int t = 0; t < nT; t++) {
+        gp(&f, "set title 'D/N ~ %g'\nplot ", T[t]);
+        for (int a = 0; a < nN; a++) {
+            gp(&f,
+               "%s'fig4_loss_vs_pw.dat' index %d using 1:2 with points pt 7 lc rgb '%s' title "
+               "'N=%.3g'",
+               a ? ", " : "", idx[t][a], palette[a % 8], Ns[a]);
+            if (fit)
+                gp(&f, ", 'fig4_loss_vs_pw.dat' index %d using 1:2 with lines lc rgb '%s' notitle",
+                   fidx[t][a], palette[a % 8]);
+        }
+        gp(&f, "\n");
+    }
+    fig_draw(&f, "Fig. 4 analogue", done, missing);
+}
+
+/* Fig. 5 / 7 left: predicted vs actual with R^2, for the best loss law and delta law. */
+static void fig5(const char *dir, const psl_law_result *res, int nres, psl_notes *done,
+                 psl_notes *missing) {
+    const psl_law_result *best[2] = {0};
+    for (int i = 0; i < nres; i++) {
+        const psl_law_result *r = &res[i];
+        if (r->status != PSL_LAW_FITTED) continue;
+        int t = r->law->target == PSL_TARGET_DELTA;
+        /* prefer the law covering the most points, then the better fit */
+        if (!best[t] || r->n > best[t]->n ||
+            (r->n == best[t]->n && r->q.r2_log > best[t]->q.r2_log))
+            best[t] = r;
+    }
+    if (!best[0] && !best[1]) {
+        psl_note(missing, "fig5_pred (Fig. 5 / 7 left): no law could be fitted");
+        return;
+    }
+    int np = !!best[0] + !!best[1];
+    fig f;
+    if (fig_open(&f, dir, "fig5_pred", 460 * np + 40, 460)) return;
+    gp(&f, "set multiplot layout 1,%d title 'Predicted vs actual'\n", np);
+    for (int t = 0; t < 2; t++) {
+        const psl_law_result *r = best[t];
+        if (!r) continue;
+        int b = block(&f, "%s: actual predicted", r->law->name);
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < r->n; i++) {
+            double a = exp(r->logy[i]), p = exp(r->logpred[i]);
+            fprintf(f.dat, "%.8g %.8g\n", a, p);
+            lo = fmin(lo, fmin(a, p));
+            hi = fmax(hi, fmax(a, p));
+        }
+        gp(&f,
+           "set title '%s (R^2 = %.4f)'\nset xlabel 'actual %s'\nset ylabel 'predicted'\n%s"
+           "set xrange [%g:%g]\nset yrange [%g:%g]\nplot 'fig5_pred.dat' index %d using 1:2 "
+           "with points pt 7 ps 0.6 lc rgb '%s' notitle, x with lines dt 2 lc rgb '#000000' "
+           "notitle\n",
+           r->law->name, r->q.r2_log, t ? "{/Symbol d}_{PTQ}" : "loss",
+           t ? "set logscale xy\n" : "unset logscale\n", lo * 0.98, hi * 1.02, lo * 0.98, hi * 1.02,
+           b, palette[t]);
+    }
+    fig_draw(&f, "Fig. 5 / 7 left analogue", done, missing);
+}
+
+/* Fig. 6: compute-matched loss vs precision (predicted), and P* vs D at fixed N. */
+static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
+                 psl_notes *done, psl_notes *missing) {
+    const psl_law_result *j = psl_result_find(res, nres, "neff_joint_off");
+    if (!j) j = psl_result_find(res, nres, "neff_joint");
+    if (!j) {
+        psl_note(missing, "fig6_compute (Fig. 6): needs a fitted joint N_eff law (runs that vary "
+                          "P_w, P_a and P_kv)");
+        return;
+    }
+    static double Ns[MAXV];
+    int nN = values(d, k_hp_any, get_N, Ns);
+    if (nN < 1) nN = values(d, k_wsweep, get_N, Ns);
+    if (nN > 4) nN = 4;
+    double Nmid = Ns[nN / 2], Dmid = 20 * Nmid;
+    fig f;
+    if (fig_open(&f, dir, "fig6_compute", 980, 420)) return;
+    gp(&f,
+       "set multiplot layout 1,2 title 'Compute-optimal precision (tied P_w = P_a = P_kv, C = "
+       "(6/16) N D P; from %s)'\n",
+       j->law->name);
+    /* left: at fixed D, N P constant: N = C 16 / (6 D P) */
+    int li[3];
+    double Cs[3];
+    for (int c = 0; c < 3; c++) {
+        Cs[c] = 6.0 / 16 * Nmid * Dmid * 16 * pow(4, c - 1);
+        li[c] = block(&f, "compute-matched at D = %g, C = %g: P loss N", Dmid, Cs[c]);
+        for (double P = 3; P <= 16.0001; P += 0.25) {
+            double N = Cs[c] * 16 / (6 * Dmid * P);
+            fprintf(f.dat, "%g %g %g\n", P, psl_neff_loss(j, N, Dmid, P), N);
+        }
+    }
+    gp(&f,
+       "set title 'Predicted loss of compute-matched models (D = %.3g)'\nset xlabel 'P "
+       "(bits)'\nset ylabel 'loss'\nplot ",
+       Dmid);
+    for (int c = 0; c < 3; c++)
+        gp(&f,
+           "%s'fig6_compute.dat' index %d using 1:2 with lines lw 2 lc rgb '%s' title 'C = "
+           "%.2g'",
+           c ? ", " : "", li[c], palette[c], Cs[c]);
+    gp(&f, "\n");
+    int ri[4];
+    for (int a = 0; a < nN; a++) {
+        ri[a] = block(&f, "N = %g fixed: C P* D(P*)", Ns[a]);
+        for (int k = 0; k <= 24; k++) {
+            double C = 6.0 / 16 * Ns[a] * Ns[a] * 16 * pow(10, k / 8.0);
+            double P = psl_pstar_fixed_n(j, Ns[a], C);
+            fprintf(f.dat, "%g %g %g\n", C, P, 16 * C / (6 * Ns[a] * P));
+        }
+    }
+    gp(&f, "set title 'Optimal precision at fixed N grows with data'\nset logscale x\nset xlabel "
+           "'D (tokens)'\nset ylabel 'P* (bits)'\nplot ");
+    for (int a = 0; a < nN; a++)
+        gp(&f,
+           "%s'fig6_compute.dat' index %d using 3:2 with lines lw 2 lc rgb '%s' title 'N = "
+           "%.3g'",
+           a ? ", " : "", ri[a], palette[a], Ns[a]);
+    gp(&f, "\nunset logscale x\n");
+    fig_draw(&f, "Fig. 6 analogue", done, missing);
+}
+
+/* Fig. 7: delta heat map over training P_w and P_post, at the (N, D) cell with most. */
+static void fig7(const char *dir, const psl_data *d, psl_notes *done, psl_notes *missing) {
+    static double Pw[MAXV], Pp[MAXV];
+    int nW = values(d, k_wptq, get_Pw, Pw);
+    int nP = values(d, k_wptq, get_Ppost, Pp);
+    if (nW < 2 || nP < 2) {
+        psl_note(missing,
+                 "fig7_heatmap (Fig. 7): needs PTQ at 2 or more P_post of runs trained at "
+                 "2 or more P_w (have %d P_w, %d P_post)",
+                 nW, nP);
+        return;
+    }
+    /* the (N, D) cell with the most (P_w, P_post) pairs */
+    double bN = 0, bD = 0;
+    int bc = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!k_wptq(p)) continue;
+        int c = 0;
+        for (size_t k = 0; k < d->n; k++)
+            c += k_wptq(&d->pt[k]) && d->pt[k].N == p->N && d->pt[k].D == p->D;
+        if (c > bc) bc = c, bN = p->N, bD = p->D;
+    }
+    fig f;
+    if (fig_open(&f, dir, "fig7_heatmap", 600, 480)) return;
+    block(&f, "N = %g, D = %g: P_w P_post delta (mean over repeats)", bN, bD);
+    for (int a = 0; a < nW; a++)
+        for (int b = 0; b < nP; b++) {
+            double s = 0;
+            int c = 0;
+            for (size_t i = 0; i < d->n; i++) {
+                const psl_point *p = &d->pt[i];
+                if (k_wptq(p) && p->N == bN && p->D == bD && p->P_w == Pw[a] && p->P_post == Pp[b])
+                    s += p->delta, c++;
+            }
+            if (c) fprintf(f.dat, "%g %g %g\n", Pw[a], Pp[b], s / c);
+        }
+    gp(&f,
+       "set title '{/Symbol d}_{PTQ} at N = %.3g, D = %.3g'\nset xlabel 'training P_w "
+       "(bits)'\nset ylabel 'P_{post} (bits)'\nset cblabel '{/Symbol d}_{PTQ}'\nset view map\n"
+       "set palette rgbformulae 33,13,10\nunset key\nsplot 'fig7_heatmap.dat' index 0 using "
+       "1:2:3 with points pt 5 ps 5 palette, '' index 0 using 1:2:3:(sprintf('%%.3g',$3)) "
+       "with labels font ',8'\n",
+       bN, bD);
+    fig_draw(&f, "Fig. 7 centre/right analogue", done, missing);
+}
+
 int psl_figures_paper(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                       const psl_derived *dv, psl_notes *done, psl_notes *missing) {
-    (void)dir;
-    (void)d;
-    (void)res;
-    (void)nres;
     (void)dv;
-    (void)done;
-    (void)missing;
-    return 0;
+    fig1(dir, d, res, nres, done, missing);
+    fig3(dir, res, nres, done, missing);
+    fig4(dir, d, res, nres, done, missing);
+    fig5(dir, res, nres, done, missing);
+    fig6(dir, d, res, nres, done, missing);
+    fig7(dir, d, done, missing);
+    psl_note(missing, "Fig. 3 centre/right (iso-loss contours over N and P_w) is not drawn by "
+                      "this version");
+    return (int)done->n;
 }

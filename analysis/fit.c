@@ -14,6 +14,8 @@ void psl_fit_opts_default(psl_fit_opts *o) {
     o->polish = 8;
     o->max_grid = 4096;
     o->max_iter = 500;
+    o->restarts = 4;
+    o->scout_iter = 100;
     o->gtol = 1e-7;
     /* measured on synthetic sets: replicate parameters move by a few percent of their
      * bootstrap SE between 1e-4 and 1e-7, at 2-3x fewer iterations */
@@ -104,7 +106,7 @@ int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     double gn = NAN;
     /* A few restarts from the current point: BFGS's curvature estimate goes stale in
      * the long curved valleys of these objectives, and a fresh start moves on. */
-    for (int restart = 0; restart < 4 && !out->converged; restart++) {
+    for (int restart = 0; restart < o->restarts && !out->converged; restart++) {
         rc = gsl_multimin_fdfminimizer_set(s, &fdf, x, 0.1, 0.1);
         if (rc != GSL_SUCCESS) break;
         status = GSL_CONTINUE;
@@ -138,6 +140,21 @@ int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     gsl_multimin_fdfminimizer_free(s);
     gsl_vector_free(x);
     return out->converged ? 0 : 1;
+}
+
+int psl_fit_polish(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out) {
+    int rc = psl_fit_from(pr, o, u0, out);
+    if (rc <= 0 || !isfinite(out->obj)) return rc;
+    /* BFGS crawls in the nearly flat valleys of some laws (offsets n_x against gamma_x);
+     * Gauss-Newton curvature from IRLS finishes the job from where it stopped. */
+    psl_fit g;
+    int rc2 = psl_fit_irls(pr, o, out->u, &g);
+    if (isfinite(g.obj) && g.obj <= out->obj) {
+        g.iters += out->iters;
+        *out = g;
+        return rc2;
+    }
+    return rc;
 }
 
 static uint64_t splitmix(uint64_t *s) {
@@ -197,9 +214,26 @@ int psl_fit_grid(const psl_problem *pr, const psl_fit_opts *o, psl_fit *out) {
     memset(out, 0, sizeof *out);
     out->obj = GSL_POSINF;
     int have = 0;
-    for (int j = 0; j < nb; j++) {
+    /* Scouting: every kept start gets a short BFGS run; the three best go on to
+     * convergence. Most starts of a grid lead to the same basin, and the long tail of
+     * iterations is only worth paying for the leaders. */
+    psl_fit_opts so = *o;
+    so.max_iter = o->scout_iter;
+    so.restarts = 1;
+    psl_fit *scout = malloc((size_t)(nb ? nb : 1) * sizeof *scout);
+    if (!scout) nb = 0;
+    for (int j = 0; j < nb; j++) psl_fit_from(pr, &so, best_u + (size_t)j * PSL_MAXP, &scout[j]);
+    for (int round = 0; round < 3 && nb; round++) {
+        int bj = -1;
+        for (int j = 0; j < nb; j++)
+            if (isfinite(scout[j].obj) && (bj < 0 || scout[j].obj < scout[bj].obj)) bj = j;
+        if (bj < 0) break;
         psl_fit f;
-        psl_fit_from(pr, o, best_u + (size_t)j * PSL_MAXP, &f);
+        if (scout[bj].converged)
+            f = scout[bj];
+        else
+            psl_fit_polish(pr, o, scout[bj].u, &f);
+        scout[bj].obj = GSL_POSINF; /* taken */
         if (!isfinite(f.obj)) continue;
         /* prefer converged fits; among equals the lower objective */
         if (!have || (f.converged > out->converged) ||
@@ -208,6 +242,7 @@ int psl_fit_grid(const psl_problem *pr, const psl_fit_opts *o, psl_fit *out) {
             have = 1;
         }
     }
+    free(scout);
     out->starts = (int)ng;
     free(best_u);
     free(best_f);

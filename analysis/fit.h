@@ -9,7 +9,9 @@ typedef struct {
     double huber_delta; /* 1e-3, as Hoffmann et al. */
     int polish;         /* BFGS runs from this many best grid points */
     int max_grid;       /* larger start grids are sampled down to this many points */
-    int max_iter;       /* BFGS iterations per start */
+    int max_iter;       /* BFGS iterations per start (and per restart) */
+    int restarts;       /* BFGS restarts from the last point when not yet converged */
+    int scout_iter;     /* iterations each kept start gets before the best three go on */
     double gtol;        /* convergence: |grad| <= gtol * huber_delta * sum of weights */
     double boot_gtol;   /* the same for bootstrap replicates (started at the optimum) */
 } psl_fit_opts;
@@ -41,6 +43,9 @@ double psl_objective(const psl_problem *pr, const double *u, double *grad);
 
 /* One BFGS2 run from u0. Returns 0 when converged. */
 int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out);
+
+/* BFGS2 from u0, then IRLS from where it stopped if it did not converge. */
+int psl_fit_polish(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out);
 
 /* The same objective minimised by IRLS on GSL's multifit_nlinear (irls.c): fast from a
  * nearby start. Returns 0 when converged. */

@@ -89,7 +89,8 @@ int h5run_write(const char *path, const h5run *r) {
     attr_f64(c, "flops_per_token", 6.0 * (double)r->N);
     H5Gclose(c);
     int64_t step[3] = {10, 20, 30}, tok[3] = {1000, 2000, 3000};
-    double loss[3] = {5, 4.5, 4}, lr[3] = {1e-3, 1e-3, 1e-4}, gn[3] = {1, 1, 1}, wall[3] = {1, 2, 3};
+    double loss[3] = {5, 4.5, 4}, lr[3] = {1e-3, 1e-3, 1e-4}, gn[3] = {1, 1, 1},
+           wall[3] = {1, 2, 3};
     hid_t t = H5Gcreate2(f, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     column(t, "step", H5T_NATIVE_INT64, step, 3);
     column(t, "tokens", H5T_NATIVE_INT64, tok, 3);

@@ -13,7 +13,7 @@ typedef struct {
     const char *status; /* "done", "diverged", "failed", or NULL for no /final */
     double val_loss;
     long long steps;
-    int nptq;           /* PTQ rows in /ptq/gptq */
+    int nptq; /* PTQ rows in /ptq/gptq */
     double ptq_bits[8];
     double ptq_loss[8];
     long long ptq_step[8]; /* 0 = the final step */

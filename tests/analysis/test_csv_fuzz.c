@@ -66,7 +66,9 @@ static void test_random_and_mutated(void **state) {
                 size_t at = psl_rng_next(&st) % len;
                 char c = alphabet[psl_rng_next(&st) % (sizeof alphabet - 1)];
                 switch (psl_rng_next(&st) % 4) {
-                case 0: tmp[at] = c; break;
+                case 0:
+                    tmp[at] = c;
+                    break;
                 case 1:
                     if (len < sizeof tmp - 1) {
                         memmove(tmp + at + 1, tmp + at, len - at);
@@ -78,7 +80,9 @@ static void test_random_and_mutated(void **state) {
                     memmove(tmp + at, tmp + at + 1, len - at - 1);
                     len--;
                     break;
-                default: len = at; break;
+                default:
+                    len = at;
+                    break;
                 }
             }
         }

@@ -79,16 +79,16 @@ static void test_csv_errors(void **state) {
     psl_data_free(&d);
     psl_notes_free(&n);
     const char *t = "N,D,loss,status\n"
-                    "1e7,1e8,abc,done\n"  /* 2: bad number, column 3 */
-                    "1e7,1e8,nan,done\n"  /* 3: NaN loss */
-                    "1e7,1e8,,done\n"     /* 4: empty loss */
-                    "-1,1e8,3,done\n"     /* 5: negative N */
-                    "1e7,1e8,3\n"         /* 6: too few fields */
-                    "1e7,1e8,3,failed\n"  /* 7: failed run */
-                    "1e7,2e8,3,diverged\n" /* 8: diverged run */
-                    "1e7,1e8,3.1,done\n"  /* 9: good */
-                    "1e7,1e8,3.1,done\n"  /* 10: duplicate of 9 */
-                    "1e7,1e8,3.2,done\n"  /* 11: another seed: kept */
+                    "1e7,1e8,abc,done\n"    /* 2: bad number, column 3 */
+                    "1e7,1e8,nan,done\n"    /* 3: NaN loss */
+                    "1e7,1e8,,done\n"       /* 4: empty loss */
+                    "-1,1e8,3,done\n"       /* 5: negative N */
+                    "1e7,1e8,3\n"           /* 6: too few fields */
+                    "1e7,1e8,3,failed\n"    /* 7: failed run */
+                    "1e7,2e8,3,diverged\n"  /* 8: diverged run */
+                    "1e7,1e8,3.1,done\n"    /* 9: good */
+                    "1e7,1e8,3.1,done\n"    /* 10: duplicate of 9 */
+                    "1e7,1e8,3.2,done\n"    /* 11: another seed: kept */
                     "1e7,1e8,3.3,\"done\n"; /* 12: unterminated quote */
     assert_int_equal(parse(t, &d, &n, err, 0), 2);
     assert_true(has_note(&n, "t.csv:2:9:", "column 'loss': expected a number, got 'abc'"));
@@ -116,7 +116,9 @@ static void test_csv_errors(void **state) {
 
 static char tmpdir[64];
 
-static void path(char *out, const char *name) { sprintf(out, "%s/%s", tmpdir, name); }
+static void path(char *out, const char *name) {
+    sprintf(out, "%s/%s", tmpdir, name);
+}
 
 static void test_h5(void **state) {
     (void)state;
