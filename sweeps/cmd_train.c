@@ -24,8 +24,7 @@ static void show(const train_progress *p, void *ctx) {
     progress_line *line = ctx;
     char eta[16], text[200];
     double rate = p->tokens_per_s;
-    format_duration(eta, sizeof eta,
-                    rate > 0 ? (double)(p->total_tokens - p->tokens) / rate : -1);
+    format_duration(eta, sizeof eta, rate > 0 ? (double)(p->total_tokens - p->tokens) / rate : -1);
     int n = snprintf(text, sizeof text, "step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s",
                      (long long)p->step, (long long)p->total_steps, p->loss, rate, eta);
     if (!isnan(p->val_loss) && n > 0 && (size_t)n < sizeof text)
@@ -88,8 +87,8 @@ int cmd_train(int argc, char **argv) {
     if (!strcmp(res.status, "done"))
         printf("val loss:   %.4f   train loss: %.4f\n", res.val_loss, res.train_loss);
     printf("wall:       %.1f s\n", res.wall);
-    printf("memory:     buffers %.1f MiB, peak resident %.1f MiB\n",
-           res.buffer_bytes / 1048576.0, ru.ru_maxrss / 1024.0);
+    printf("memory:     buffers %.1f MiB, peak resident %.1f MiB\n", res.buffer_bytes / 1048576.0,
+           ru.ru_maxrss / 1024.0);
     printf("run file:   %s\ncheckpoint: %s\n", res.run_file, res.checkpoint);
     if (!strcmp(res.status, "stopped")) return 130;
     return 0;

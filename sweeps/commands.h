@@ -5,5 +5,9 @@
  * subcommand name. Returns the process exit status. */
 int cmd_train(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -14,6 +14,10 @@ typedef struct command {
 static const command commands[] = {
     {"tokenize", cmd_tokenize, "train the BPE tokenizer on a corpus and write token files"},
     {"train", cmd_train, "train one run from KEY=VALUE knobs"},
+    {"plan", cmd_plan, "list the runs of a sweep config with their cost"},
+    {"run", cmd_run, "train every run of a sweep not yet done (locally or on Slurm)"},
+    {"status", cmd_status, "show the state of a sweep's runs"},
+    {"exec", cmd_exec, "train one run of a sweep (what run and Slurm tasks start)"},
 };
 
 static void usage(FILE *f) {

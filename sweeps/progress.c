@@ -16,9 +16,12 @@ void progress_init(progress_line *p, FILE *out) {
 }
 
 void format_duration(char *buf, size_t len, double s) {
-    if (!(s >= 0) || s > 1e8) snprintf(buf, len, "--:--");
-    else if (s >= 3600) snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
-    else snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)s % 60);
+    if (!(s >= 0) || s > 1e8)
+        snprintf(buf, len, "--:--");
+    else if (s >= 3600)
+        snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+    else
+        snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)s % 60);
 }
 
 void progress_show(progress_line *p, double frac, const char *text, int force) {
@@ -31,8 +34,10 @@ void progress_show(progress_line *p, double frac, const char *text, int force) {
     int full = (int)(frac * WIDTH + 0.5);
     for (int i = 0; i < WIDTH; i++) bar[i] = i < full ? '#' : '.';
     bar[WIDTH] = 0;
-    if (p->is_tty) fprintf(p->out, "\r\033[K[%s] %3.0f%% %s", bar, 100 * frac, text);
-    else fprintf(p->out, "[%s] %3.0f%% %s\n", bar, 100 * frac, text);
+    if (p->is_tty)
+        fprintf(p->out, "\r\033[K[%s] %3.0f%% %s", bar, 100 * frac, text);
+    else
+        fprintf(p->out, "[%s] %3.0f%% %s\n", bar, 100 * frac, text);
     fflush(p->out);
 }
 

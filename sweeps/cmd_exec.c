@@ -1,0 +1,204 @@
+/* sweep exec CONFIG --index I | --name NAME: trains one run of a sweep, with the skip,
+ * resume and conflict rules of `sweep run`. It is what `sweep run` starts for each run
+ * and what every task of a Slurm array job runs. Exit status: 0 done, diverged or
+ * already finished; 1 failed; 2 usage or config error; 3 another process holds the run;
+ * 4 the run file belongs to another configuration (see --force); 130 stopped (signal). */
+#include "commands.h"
+#include "progress.h"
+#include "runlog.h"
+#include "runstate.h"
+#include "sweepdef.h"
+#include "train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+/* First SIGINT/SIGTERM: checkpoint after this step and exit. Second: exit now. */
+static void on_signal(int sig) {
+    if (stop_requested) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    stop_requested = 1;
+}
+
+typedef struct exec_ctx {
+    FILE *report;       /* progress records for `sweep run`, or NULL */
+    progress_line line; /* or a progress line on stderr */
+} exec_ctx;
+
+static void on_progress(const train_progress *p, void *arg) {
+    exec_ctx *x = arg;
+    if (x->report) {
+        /* One record per line: P step total tokens total_tokens loss tok/s elapsed val */
+        fprintf(x->report, "P %lld %lld %lld %lld %.6g %.6g %.6g %.6g\n", (long long)p->step,
+                (long long)p->total_steps, (long long)p->tokens, (long long)p->total_tokens,
+                p->loss, p->tokens_per_s, p->elapsed, p->val_loss);
+        fflush(x->report);
+        return;
+    }
+    char eta[16], text[200];
+    double rate = p->tokens_per_s;
+    format_duration(eta, sizeof eta, rate > 0 ? (double)(p->total_tokens - p->tokens) / rate : -1);
+    snprintf(text, sizeof text, "step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s", (long long)p->step,
+             (long long)p->total_steps, p->loss, rate, eta);
+    progress_show(&x->line, (double)p->step / (double)p->total_steps, text, !isnan(p->val_loss));
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: sweep exec CONFIG (--index I | --name NAME) [--results DIR | --dir DIR]\n"
+               "                  [--threads T] [--force] [--progress-fd FD]\n\n"
+               "Trains run I (0-based, in the order of `sweep plan`) of the sweep into\n"
+               "<results>/<sweep name>/. A finished run is skipped, a partly trained one resumes,\n"
+               "a run held by another process is left alone (exit 3), and a run file of another\n"
+               "configuration is kept (exit 4) unless --force moves it aside. SIGINT or SIGTERM\n"
+               "checkpoints and exits 130. --dir names the sweep's directory itself.\n");
+}
+
+/* Moves a conflicting run file and checkpoint aside (never deletes results). */
+static int move_aside(const sweep_run *r, char *err, size_t errlen) {
+    char ckpt[700], to[800];
+    runstate_path(r, "ckpt", ckpt, sizeof ckpt);
+    const char *files[] = {r->cfg.out, ckpt};
+    for (int i = 0; i < 2; i++) {
+        if (access(files[i], F_OK) != 0) continue;
+        snprintf(to, sizeof to, "%s.replaced-%ld", files[i], (long)time(NULL));
+        if (rename(files[i], to) != 0) {
+            snprintf(err, errlen, "cannot move %s aside: %s", files[i], strerror(errno));
+            return -1;
+        }
+        fprintf(stderr, "sweep exec: moved %s to %s (--force)\n", files[i], to);
+    }
+    return 0;
+}
+
+int cmd_exec(int argc, char **argv) {
+    const char *config = NULL, *name = NULL, *results = NULL, *dir = NULL;
+    long index = -1, threads = 0;
+    int force = 0, fd = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--index") && more) {
+            char *end;
+            index = strtol(argv[++i], &end, 10);
+            if (*end || index < 0) {
+                fprintf(stderr, "sweep exec: --index expects a number >= 0\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--name") && more) {
+            name = argv[++i];
+        } else if (!strcmp(a, "--results") && more) {
+            results = argv[++i];
+        } else if (!strcmp(a, "--dir") && more) {
+            dir = argv[++i];
+        } else if (!strcmp(a, "--threads") && more) {
+            threads = atol(argv[++i]);
+        } else if (!strcmp(a, "--progress-fd") && more) {
+            fd = atoi(argv[++i]);
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (a[0] == '-' || config) {
+            fprintf(stderr, "sweep exec: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            config = a;
+        }
+    }
+    if (!config || (index < 0) == (name == NULL)) {
+        usage(stderr);
+        return 2;
+    }
+    char err[2048];
+    sweep_def d;
+    sweep_load_opts o = {.results = results, .dir = dir};
+    if (sweep_load_file(config, &o, &d, err, sizeof err)) {
+        fprintf(stderr, "sweep exec: %s\n", err);
+        return 2;
+    }
+    if (name) index = sweep_find(&d, name);
+    if (index < 0 || (size_t)index >= d.n) {
+        fprintf(stderr, "sweep exec: %s: no run %s%s (the sweep has %zu runs)\n", config,
+                name ? "named " : "", name ? name : argv[0], d.n);
+        sweep_free(&d);
+        return 2;
+    }
+    sweep_run *r = &d.runs[index];
+    if (threads > 0) r->cfg.threads = threads;
+    exec_ctx x = {0};
+    if (fd >= 0) {
+        signal(SIGPIPE, SIG_IGN);
+        x.report = fdopen(fd, "w");
+    }
+    progress_init(&x.line, stderr);
+    int rc = 1;
+    int lock = -1;
+    if (make_dirs(d.dir, err, sizeof err)) goto fail;
+    lock = runstate_lock(r, err, sizeof err);
+    if (lock == -2) {
+        fprintf(stderr, "sweep exec: %s is being trained by another process\n", r->cfg.name);
+        rc = 3;
+        goto out;
+    }
+    if (lock < 0) goto fail;
+    run_status st;
+    runstate_read(r, &st);
+    if (st.state == RS_CONFLICT) {
+        if (!force) {
+            fprintf(stderr, "sweep exec: %s: %s; not overwritten (--force moves it aside)\n",
+                    r->cfg.out, st.reason);
+            runstate_write(r, "conflict", st.reason, err, sizeof err);
+            rc = 4;
+            goto out;
+        }
+        if (move_aside(r, err, sizeof err)) goto fail;
+    }
+    if (runstate_write(r, "running", "", err, sizeof err)) goto fail;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    train_hooks hooks = {on_progress, &x, &stop_requested, 0};
+    const char *abort_env = getenv("PSL_TEST_ABORT_AFTER_STEPS"); /* tests only */
+    if (abort_env) hooks.abort_after_steps = atoll(abort_env);
+    train_result res;
+    if (train_run(&r->cfg, &hooks, &res, err, sizeof err)) {
+        if (!x.report) progress_done(&x.line);
+        runstate_write(r, "failed", err, err + 1024, sizeof err - 1024);
+        goto fail;
+    }
+    if (!x.report) progress_done(&x.line);
+    const char *state = res.status;
+    if (!strcmp(state, "skipped")) state = res.reason + strlen("already ");
+    runstate_write(r, state, res.reason, err, sizeof err);
+    if (x.report)
+        fprintf(x.report, "R %s %.6g %s\n", res.status, res.val_loss, res.reason);
+    else
+        fprintf(stderr, "%s: %s%s%s\n", r->cfg.name, res.status, res.reason[0] ? ": " : "",
+                res.reason);
+    rc = !strcmp(res.status, "stopped") || !strcmp(res.status, "aborted") ? 130 : 0;
+    goto out;
+fail:
+    fprintf(stderr, "sweep exec: %s: %s\n", r->cfg.name, err);
+    if (x.report) fprintf(x.report, "R failed nan %s\n", err);
+    rc = 1;
+out:
+    if (x.report) fclose(x.report);
+    if (lock >= 0) close(lock);
+    sweep_free(&d);
+    return rc;
+}

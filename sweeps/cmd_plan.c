@@ -1,0 +1,131 @@
+/* sweep plan CONFIG: the runs of a sweep, their size and cost, without training. */
+#include "calibrate.h"
+#include "commands.h"
+#include "progress.h"
+#include "runstate.h"
+#include "sweepdef.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: sweep plan CONFIG [--threads T] [--jobs J] [--results DIR] [--only PATTERN]\n"
+            "                  [--no-calibrate]\n\n"
+            "Lists the runs of a sweep config (name, N, D, precision, FLOPs) with the time\n"
+            "each should take on this machine with T threads (default 2), measured by timing\n"
+            "a few forward/backward passes of each model shape, and the totals. Trains nothing.\n");
+}
+
+static void human(char *buf, size_t len, double v) {
+    static const char *suffix[] = {"", "k", "M", "G", "T", "P", "E"};
+    int i = 0;
+    while (fabs(v) >= 1000 && i < 6) v /= 1000, i++;
+    snprintf(buf, len, "%.3g%s", v, suffix[i]);
+}
+
+int cmd_plan(int argc, char **argv) {
+    const char *config = NULL, *results = NULL, *only = NULL;
+    int threads = 2, jobs = 1, calibrate = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--threads") && more) {
+            threads = atoi(argv[++i]);
+        } else if (!strcmp(a, "--jobs") && more) {
+            jobs = atoi(argv[++i]);
+        } else if (!strcmp(a, "--results") && more) {
+            results = argv[++i];
+        } else if (!strcmp(a, "--only") && more) {
+            only = argv[++i];
+        } else if (!strcmp(a, "--no-calibrate")) {
+            calibrate = 0;
+        } else if (a[0] == '-' || config) {
+            fprintf(stderr, "sweep plan: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            config = a;
+        }
+    }
+    if (!config || threads < 1 || jobs < 1) {
+        usage(stderr);
+        return 2;
+    }
+    char err[2048];
+    sweep_def d;
+    sweep_load_opts o = {.results = results, .fallback_vocab = 4096};
+    if (sweep_load_file(config, &o, &d, err, sizeof err)) {
+        fprintf(stderr, "sweep plan: %s\n", err);
+        return 2;
+    }
+    /* Tokens per second per distinct shape: runs of one shape share a measurement. */
+    double *rate = calloc(d.n, sizeof *rate);
+    for (size_t i = 0; rate && i < d.n; i++) {
+        const train_config *c = &d.runs[i].cfg;
+        rate[i] = 0;
+        for (size_t j = 0; j < i; j++) {
+            const train_config *p = &d.runs[j].cfg;
+            if (p->d_model == c->d_model && p->n_layer == c->n_layer && p->n_head == c->n_head &&
+                p->ctx == c->ctx && p->ffn_hidden == c->ffn_hidden && p->vocab == c->vocab &&
+                p->micro_batch == c->micro_batch) {
+                rate[i] = rate[j];
+                break;
+            }
+        }
+        if (rate[i] == 0 && calibrate) rate[i] = calibrate_tokens_per_s(c, threads, 0.4);
+    }
+    printf("sweep %s (%s): %zu runs -> %s/\n", d.name, config, d.n, d.dir);
+    if (d.description[0]) printf("%s\n", d.description);
+    printf("\n%4s  %-44s %8s %8s %6s %-14s %9s %9s  %-8s\n", "#", "name", "N", "D", "epochs",
+           "precision", "FLOPs", "time", "state");
+    double total_flops = 0, total_time = 0, max_epochs = 0;
+    size_t shown = 0, over = 0, unknown_time = 0, done = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        sweep_run *r = &d.runs[i];
+        if (!sweep_name_matches(only, r->cfg.name)) continue;
+        shown++;
+        char n[16], dd[16], t[16], ep[16];
+        human(n, sizeof n, (double)r->N);
+        human(dd, sizeof dd, (double)r->cfg.tokens);
+        double epochs = r->train_tokens ? (double)r->cfg.tokens / (double)r->train_tokens : NAN;
+        if (epochs > 1) over++;
+        if (epochs > max_epochs) max_epochs = epochs;
+        snprintf(ep, sizeof ep, isnan(epochs) ? "?" : "%.2f", epochs);
+        double secs = rate && rate[i] > 0 ? (double)r->cfg.tokens / rate[i] : -1;
+        if (secs >= 0)
+            total_time += secs;
+        else
+            unknown_time++;
+        format_duration(t, sizeof t, secs);
+        run_status st;
+        runstate_read(r, &st);
+        if (st.state == RS_DONE || st.state == RS_DIVERGED) done++;
+        total_flops += r->flops;
+        printf("%4zu  %-44s %8s %8s %6s %-14s %9.2e %9s  %-8s\n", i, r->cfg.name, n, dd, ep,
+               r->precision, r->flops, t, run_state_name(st.state));
+    }
+    char tt[16], tj[16];
+    format_duration(tt, sizeof tt, total_time);
+    format_duration(tj, sizeof tj, total_time / jobs);
+    printf("\ntotal: %zu runs, %.3e FLOPs, %s with %d thread%s (about %s with --jobs %d); %zu "
+           "already finished\n",
+           shown, total_flops, tt, threads, threads == 1 ? "" : "s", tj, jobs, done);
+    if (unknown_time) printf("note: %zu runs have no time estimate\n", unknown_time);
+    if (!calibrate) printf("note: --no-calibrate: no times measured\n");
+    if (d.data_missing)
+        printf("warning: some data directories have no train.tok yet (vocab 4096 assumed; "
+               "tokenize with `sweep tokenize`)\n");
+    if (over)
+        printf("warning: %zu runs see more tokens than the training split holds (up to %.1f "
+               "epochs): repeated data changes the laws\n",
+               over, max_epochs);
+    free(rate);
+    sweep_free(&d);
+    return 0;
+}

@@ -1,0 +1,509 @@
+/* sweep run CONFIG: trains every run of a sweep that is not done, J at a time, each in
+ * its own process (`sweep exec`), or submits them as a Slurm array job (--slurm). */
+#include "commands.h"
+#include "progress.h"
+#include "runstate.h"
+#include "slurm.h"
+#include "sweepdef.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig) {
+    (void)sig;
+    signals_seen++;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef enum {
+    J_QUEUED,
+    J_RUNNING,
+    J_WAITING,
+    J_DONE,
+    J_DIVERGED,
+    J_FAILED,
+    J_STOPPED,
+    J_CONFLICT
+} job_state;
+
+typedef struct job {
+    size_t run;
+    job_state state;
+    pid_t pid;
+    int fd;
+    char buf[2048];
+    size_t blen;
+    int64_t step, total_steps, tokens, total_tokens;
+    double loss, tok_s, elapsed, val_loss, retry_at;
+    char result[16], reason[256];
+} job;
+
+typedef struct scheduler {
+    sweep_def *d;
+    job *jobs;
+    size_t njobs;
+    int max_jobs, threads, force, fail_fast, is_tty, board_lines;
+    const char *self, *config_copy;
+    double last_board, start;
+    double sec_per_flop; /* from finished runs of this invocation */
+    double done_flops, done_wall;
+} scheduler;
+
+static void usage(FILE *f) {
+    fprintf(
+        f,
+        "usage: sweep run CONFIG [--jobs J] [--threads T] [--results DIR] [--only PATTERN]\n"
+        "                 [--fail-fast] [--force]\n"
+        "       sweep run CONFIG --slurm [--partition P] [--time T] [--array-limit K]\n"
+        "                 [--sbatch-arg ARG ...] [--threads T] [--results DIR] [--only PATTERN]\n\n"
+        "Trains every run of the sweep that is not done into <results>/<sweep name>/\n"
+        "(results/ by default), J runs at once with T threads each (defaults: J = 1,\n"
+        "T = cores / J). Finished runs are skipped, interrupted ones resume from their\n"
+        "checkpoint, runs held by another process are waited for. A run file that belongs\n"
+        "to another configuration is reported and kept; --force moves it aside and\n"
+        "retrains. Ctrl-C stops every run after a checkpoint; a second Ctrl-C stops at once.\n"
+        "Exit status: 0 when every selected run is done or diverged (diverged runs are\n"
+        "results), 1 if any failed or conflicts, 130 when stopped.\n\n"
+        "--slurm writes <dir>/slurm/sweep.sbatch, an array job with one task per run not\n"
+        "done, and submits it with sbatch; each task runs `sweep exec` with the same rules.\n");
+}
+
+static void job_text(const scheduler *s, const job *j, char *buf, size_t len) {
+    const sweep_run *r = &s->d->runs[j->run];
+    char eta[16];
+    double left = j->tok_s > 0 ? (double)(j->total_tokens - j->tokens) / j->tok_s : -1;
+    format_duration(eta, sizeof eta, left);
+    if (j->total_steps)
+        snprintf(buf, len, "  %-40.40s step %lld/%lld  loss %.4f  %.0f tok/s  ETA %s", r->cfg.name,
+                 (long long)j->step, (long long)j->total_steps, j->loss, j->tok_s, eta);
+    else
+        snprintf(buf, len, "  %-40.40s starting", r->cfg.name);
+}
+
+/* Seconds of work left, from the pace of runs so far (NaN: no measurement yet). */
+static double eta_seconds(const scheduler *s) {
+    double spf = s->done_flops > 0 ? s->done_wall / s->done_flops : NAN;
+    double left = 0, runs_left = 0;
+    for (size_t i = 0; i < s->njobs; i++) {
+        const job *j = &s->jobs[i];
+        const sweep_run *r = &s->d->runs[j->run];
+        if (j->state == J_RUNNING) {
+            double frac = j->total_tokens ? (double)j->tokens / (double)j->total_tokens : 0;
+            if (isnan(spf) && j->tok_s > 0) spf = 1 / (j->tok_s * r->flops_per_token);
+            left += (1 - frac) * r->flops, runs_left++;
+        } else if (j->state == J_QUEUED || j->state == J_WAITING) {
+            left += r->flops, runs_left++;
+        }
+    }
+    double par = runs_left < s->max_jobs ? runs_left : s->max_jobs;
+    return par > 0 ? left * spf / par : 0;
+}
+
+static void draw_board(scheduler *s, int force) {
+    double now = now_s();
+    if (!force && now - s->last_board < (s->is_tty ? 0.25 : 30)) return;
+    s->last_board = now;
+    size_t n[8] = {0};
+    for (size_t i = 0; i < s->njobs; i++) n[s->jobs[i].state]++;
+    size_t finished = n[J_DONE] + n[J_DIVERGED] + n[J_FAILED] + n[J_CONFLICT];
+    double frac = s->njobs ? (double)finished / (double)s->njobs : 1;
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i].state == J_RUNNING && s->jobs[i].total_tokens)
+            frac += (double)s->jobs[i].tokens / (double)s->jobs[i].total_tokens / (double)s->njobs;
+    char eta[16], head[256], line[300];
+    format_duration(eta, sizeof eta, eta_seconds(s));
+    snprintf(head, sizeof head, "%zu/%zu done, %zu running, %zu failed, %zu diverged%s  ETA %s",
+             n[J_DONE], s->njobs, n[J_RUNNING], n[J_FAILED] + n[J_CONFLICT], n[J_DIVERGED],
+             n[J_WAITING] ? ", some held elsewhere" : "", eta);
+    enum { WIDTH = 24 };
+    char bar[WIDTH + 1];
+    int full = (int)(frac * WIDTH + 0.5);
+    for (int i = 0; i < WIDTH; i++) bar[i] = i < full ? '#' : '.';
+    bar[WIDTH] = 0;
+    if (s->is_tty) {
+        for (int i = 0; i < s->board_lines; i++) fprintf(stderr, "\033[1A\033[2K");
+        fprintf(stderr, "\r\033[2K");
+    }
+    fprintf(stderr, "[%s] %3.0f%% %s\n", bar, 100 * frac, head);
+    int lines = 1;
+    for (size_t i = 0; i < s->njobs; i++) {
+        if (s->jobs[i].state != J_RUNNING) continue;
+        job_text(s, &s->jobs[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+        lines++;
+    }
+    s->board_lines = lines;
+    fflush(stderr);
+}
+
+/* Prints a line above the board (events: a run finished, failed, ...). */
+static void event(scheduler *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void event(scheduler *s, const char *fmt, ...) {
+    if (s->is_tty)
+        for (int i = 0; i < s->board_lines; i++) fprintf(stderr, "\033[1A\033[2K");
+    s->board_lines = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (s->is_tty) draw_board(s, 1);
+}
+
+static int launch(scheduler *s, job *j) {
+    const sweep_run *r = &s->d->runs[j->run];
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) return -1;
+    char logpath[700], index[32], threads[32];
+    runstate_path(r, "log", logpath, sizeof logpath);
+    snprintf(index, sizeof index, "%zu", j->run);
+    snprintf(threads, sizeof threads, "%d", s->threads);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]), close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Own process group: a terminal's Ctrl-C reaches only the scheduler, which asks
+         * each run once to stop. If the scheduler dies, the run is told to stop too. */
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(130);
+        int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+        if (log >= 0) dup2(log, 1), dup2(log, 2);
+        dup2(p[1], 3);
+        char *argv[] = {(char *)"sweep",
+                        (char *)"exec",
+                        (char *)s->config_copy,
+                        (char *)"--dir",
+                        s->d->dir,
+                        (char *)"--index",
+                        index,
+                        (char *)"--threads",
+                        threads,
+                        (char *)"--progress-fd",
+                        (char *)"3",
+                        s->force ? (char *)"--force" : NULL,
+                        NULL};
+        execv(s->self, argv);
+        _exit(127);
+    }
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    j->pid = pid, j->fd = p[0], j->blen = 0, j->state = J_RUNNING;
+    j->step = j->total_steps = j->tokens = j->total_tokens = 0;
+    j->result[0] = j->reason[0] = 0;
+    return 0;
+}
+
+static void parse_record(job *j, char *line) {
+    if (line[0] == 'P') {
+        long long step, total, tokens, total_tokens;
+        double loss, tps, elapsed, val;
+        if (sscanf(line, "P %lld %lld %lld %lld %lf %lf %lf %lf", &step, &total, &tokens,
+                   &total_tokens, &loss, &tps, &elapsed, &val) == 8) {
+            j->step = step, j->total_steps = total, j->tokens = tokens;
+            j->total_tokens = total_tokens, j->loss = loss, j->tok_s = tps, j->elapsed = elapsed;
+        }
+    } else if (line[0] == 'R') {
+        int used = 0;
+        if (sscanf(line, "R %15s %lf %n", j->result, &j->val_loss, &used) >= 2 && used > 0)
+            snprintf(j->reason, sizeof j->reason, "%.255s", line + used);
+    }
+}
+
+static void read_records(job *j) {
+    for (;;) {
+        ssize_t n = read(j->fd, j->buf + j->blen, sizeof j->buf - 1 - j->blen);
+        if (n <= 0) return;
+        j->blen += (size_t)n;
+        j->buf[j->blen] = 0;
+        char *start = j->buf, *nl;
+        while ((nl = strchr(start, '\n'))) {
+            *nl = 0;
+            parse_record(j, start);
+            start = nl + 1;
+        }
+        j->blen = strlen(start);
+        memmove(j->buf, start, j->blen);
+        if (j->blen == sizeof j->buf - 1) j->blen = 0; /* an overlong line: drop it */
+    }
+}
+
+static void finish_job(scheduler *s, job *j, int status, int stopping) {
+    read_records(j);
+    close(j->fd);
+    j->fd = -1;
+    const sweep_run *r = &s->d->runs[j->run];
+    char logpath[700];
+    runstate_path(r, "log", logpath, sizeof logpath);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code == 0 && !strcmp(j->result, "diverged")) {
+        j->state = J_DIVERGED;
+        event(s, "diverged: %s (%s)", r->cfg.name, j->reason);
+    } else if (code == 0 && !strcmp(j->result, "skipped") && strstr(j->reason, "diverged")) {
+        j->state = J_DIVERGED;
+    } else if (code == 0) {
+        j->state = J_DONE;
+        if (strcmp(j->result, "skipped"))
+            event(s, "done:     %s (val loss %.4f)", r->cfg.name, j->val_loss);
+    } else if (code == 3) {
+        j->state = J_WAITING;
+        j->retry_at = now_s() + 2;
+    } else if (code == 4) {
+        j->state = J_CONFLICT;
+        event(s, "conflict: %s: its run file belongs to another configuration (--force)",
+              r->cfg.name);
+    } else if (code == 130 || (stopping && code >= 128)) {
+        j->state = J_STOPPED;
+    } else {
+        j->state = J_FAILED;
+        event(s, "failed:   %s: %s (log: %s)", r->cfg.name,
+              j->reason[0]  ? j->reason
+              : code == 127 ? "cannot start sweep exec"
+                            : "crashed",
+              logpath);
+    }
+    if (j->state == J_DONE && j->elapsed > 0) s->done_flops += r->flops, s->done_wall += j->elapsed;
+}
+
+static int run_local(scheduler *s) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    int handled = 0, halted = 0;
+    struct pollfd *pfd = calloc(s->njobs + 1, sizeof *pfd);
+    if (!pfd) return 1;
+    for (;;) {
+        int stopping = handled > 0 || halted;
+        if (signals_seen > handled) {
+            handled = signals_seen;
+            int sig = handled == 1 ? SIGTERM : SIGKILL;
+            if (handled == 1)
+                event(s, "stopping: each run checkpoints and exits (Ctrl-C again: at once)");
+            for (size_t i = 0; i < s->njobs; i++)
+                if (s->jobs[i].state == J_RUNNING) kill(s->jobs[i].pid, sig);
+            stopping = 1;
+        }
+        size_t running = 0, waiting = 0;
+        for (size_t i = 0; i < s->njobs; i++) {
+            running += s->jobs[i].state == J_RUNNING;
+            waiting += s->jobs[i].state == J_WAITING;
+        }
+        for (size_t i = 0; i < s->njobs && !stopping && running < (size_t)s->max_jobs; i++) {
+            job *j = &s->jobs[i];
+            if (j->state == J_QUEUED || (j->state == J_WAITING && now_s() >= j->retry_at)) {
+                if (launch(s, j)) {
+                    j->state = J_FAILED;
+                    snprintf(j->reason, sizeof j->reason, "fork failed: %s", strerror(errno));
+                    continue;
+                }
+                running++;
+            }
+        }
+        if (running == 0) {
+            size_t queued = 0;
+            for (size_t i = 0; i < s->njobs; i++)
+                queued += s->jobs[i].state == J_QUEUED || s->jobs[i].state == J_WAITING;
+            if (stopping || queued == 0) break;
+        }
+        size_t np = 0;
+        for (size_t i = 0; i < s->njobs; i++)
+            if (s->jobs[i].state == J_RUNNING && s->jobs[i].fd >= 0)
+                pfd[np++] = (struct pollfd){.fd = s->jobs[i].fd, .events = POLLIN};
+        poll(pfd, np, 250);
+        for (size_t i = 0; i < s->njobs; i++)
+            if (s->jobs[i].state == J_RUNNING) read_records(&s->jobs[i]);
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            for (size_t i = 0; i < s->njobs; i++) {
+                job *j = &s->jobs[i];
+                if (j->state != J_RUNNING || j->pid != pid) continue;
+                finish_job(s, j, status, stopping);
+                if (j->state == J_FAILED && s->fail_fast && !halted) {
+                    halted = 1;
+                    event(s, "--fail-fast: stopping the other runs after a checkpoint");
+                    for (size_t k = 0; k < s->njobs; k++)
+                        if (s->jobs[k].state == J_RUNNING) kill(s->jobs[k].pid, SIGTERM);
+                }
+            }
+        }
+        (void)waiting;
+        draw_board(s, 0);
+    }
+    free(pfd);
+    draw_board(s, 1);
+    size_t n[8] = {0};
+    for (size_t i = 0; i < s->njobs; i++) n[s->jobs[i].state]++;
+    fprintf(stderr, "\nsweep %s: %zu done, %zu diverged, %zu failed, %zu conflicts, %zu not run\n",
+            s->d->name, n[J_DONE], n[J_DIVERGED], n[J_FAILED], n[J_CONFLICT],
+            n[J_QUEUED] + n[J_WAITING] + n[J_STOPPED]);
+    if (n[J_DIVERGED])
+        fprintf(stderr, "diverged runs are results (their run files say so), not failures\n");
+    for (size_t i = 0; i < s->njobs; i++)
+        if (s->jobs[i].state == J_FAILED)
+            fprintf(stderr, "  failed: %s: %s\n", s->d->runs[s->jobs[i].run].cfg.name,
+                    s->jobs[i].reason);
+    fprintf(stderr, "results in %s/ (sweep status %s)\n", s->d->dir, s->d->dir);
+    if (n[J_FAILED] || n[J_CONFLICT]) return 1;
+    if (handled || halted || n[J_QUEUED] + n[J_WAITING] + n[J_STOPPED]) return 130;
+    return 0;
+}
+
+/* Saves the config text and the expanded runs beside the results: `sweep status DIR`
+ * and every `sweep exec` read this copy, so indices mean the same runs. */
+static int save_sweep(const sweep_def *d, char *path, size_t len, char *err, size_t errlen) {
+    if (make_dirs(d->dir, err, errlen)) return -1;
+    snprintf(path, len, "%s/sweep.lua", d->dir);
+    if (write_file_atomic(path, d->source, d->source_len, err, errlen)) return -1;
+    char *json = sweep_json(d);
+    char jpath[700];
+    snprintf(jpath, sizeof jpath, "%s/sweep.json", d->dir);
+    int rc = json ? write_file_atomic(jpath, json, strlen(json), err, errlen) : -1;
+    free(json);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv) {
+    const char *config = NULL, *results = NULL, *only = NULL;
+    int jobs = 1, threads = 0, force = 0, fail_fast = 0, slurm = 0;
+    slurm_opts so = {0};
+    const char *sbatch_args[64];
+    int nsbatch = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--jobs") && more) {
+            jobs = atoi(argv[++i]);
+        } else if (!strcmp(a, "--threads") && more) {
+            threads = atoi(argv[++i]);
+        } else if (!strcmp(a, "--results") && more) {
+            results = argv[++i];
+        } else if (!strcmp(a, "--only") && more) {
+            only = argv[++i];
+        } else if (!strcmp(a, "--force")) {
+            force = 1;
+        } else if (!strcmp(a, "--fail-fast")) {
+            fail_fast = 1;
+        } else if (!strcmp(a, "--slurm")) {
+            slurm = 1;
+        } else if (!strcmp(a, "--partition") && more) {
+            so.partition = argv[++i];
+        } else if (!strcmp(a, "--time") && more) {
+            so.time = argv[++i];
+        } else if (!strcmp(a, "--array-limit") && more) {
+            so.array_limit = atoi(argv[++i]);
+        } else if (!strcmp(a, "--sbatch-arg") && more && nsbatch < 64) {
+            sbatch_args[nsbatch++] = argv[++i];
+        } else if (a[0] == '-' || config) {
+            fprintf(stderr, "sweep run: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else {
+            config = a;
+        }
+    }
+    if (!config || jobs < 1 || threads < 0) {
+        usage(stderr);
+        return 2;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (threads == 0) threads = cores / jobs > 0 ? (int)(cores / jobs) : 1;
+    char err[2048], copy[800];
+    sweep_def d;
+    sweep_load_opts o = {.results = results};
+    if (sweep_load_file(config, &o, &d, err, sizeof err)) {
+        fprintf(stderr, "sweep run: %s\n", err);
+        return 2;
+    }
+    if (save_sweep(&d, copy, sizeof copy, err, sizeof err)) {
+        fprintf(stderr, "sweep run: %s\n", err);
+        sweep_free(&d);
+        return 1;
+    }
+    scheduler s = {.d = &d,
+                   .max_jobs = jobs,
+                   .threads = threads,
+                   .force = force,
+                   .fail_fast = fail_fast,
+                   .is_tty = isatty(2),
+                   .config_copy = copy,
+                   .start = now_s()};
+    s.jobs = calloc(d.n, sizeof *s.jobs);
+    char self[1024];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (!s.jobs || sl <= 0) {
+        fprintf(stderr, "sweep run: cannot find its own executable\n");
+        sweep_free(&d);
+        free(s.jobs);
+        return 1;
+    }
+    self[sl] = 0;
+    s.self = self;
+    size_t finished = 0, conflicts = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        if (!sweep_name_matches(only, d.runs[i].cfg.name)) continue;
+        run_status st;
+        runstate_read(&d.runs[i], &st);
+        if (st.state == RS_DONE || st.state == RS_DIVERGED) {
+            finished++;
+            continue;
+        }
+        if (st.state == RS_CONFLICT && !force) {
+            fprintf(stderr, "sweep run: %s: %s; kept (--force moves it aside and retrains)\n",
+                    d.runs[i].cfg.out, st.reason);
+            conflicts++;
+            continue;
+        }
+        s.jobs[s.njobs++] = (job){.run = i, .state = J_QUEUED, .fd = -1};
+    }
+    fprintf(stderr, "sweep %s: %zu runs, %zu already finished, %zu to train%s -> %s/\n", d.name,
+            d.n, finished, s.njobs, conflicts ? " (conflicts kept)" : "", d.dir);
+    int rc;
+    if (slurm) {
+        size_t *idx = malloc((s.njobs + 1) * sizeof *idx);
+        for (size_t i = 0; idx && i < s.njobs; i++) idx[i] = s.jobs[i].run;
+        so.threads = threads;
+        so.sbatch_args = sbatch_args;
+        so.nsbatch_args = nsbatch;
+        rc = idx ? slurm_submit(&d, copy, self, idx, s.njobs, &so, err, sizeof err) : -1;
+        if (rc) fprintf(stderr, "sweep run: %s\n", err);
+        rc = rc ? 1 : 0;
+        free(idx);
+    } else if (s.njobs == 0) {
+        rc = 0;
+    } else {
+        fprintf(stderr, "%d at a time, %d threads each\n", jobs, threads);
+        rc = run_local(&s);
+    }
+    if (conflicts && rc == 0) rc = 1;
+    free(s.jobs);
+    sweep_free(&d);
+    return rc;
+}

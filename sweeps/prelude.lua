@@ -1,0 +1,416 @@
+-- Helpers every sweep config sees (docs/config.md). Runs in the sandbox before the
+-- config, as chunk "=prelude". Values are plain tables:
+--   a bundle is a table of knob = value (a number, a string, or a function of the run);
+--   a list is an array of bundles or scalars.
+-- Every bundle a helper makes remembers where each field was set (file:line of the
+-- helper call) under the key "__where", so that errors found later in C can name it.
+local getinfo, max_runs = ...
+
+local function user_where()
+    for level = 3, 60 do
+        local info = getinfo(level, "Sl")
+        if not info then break end
+        if info.source ~= "=prelude" and info.currentline and info.currentline > 0 then
+            return info.short_src .. ":" .. info.currentline
+        end
+    end
+    return "?"
+end
+
+local function fail(where, msg) error(where .. ": " .. msg, 0) end
+
+local function is_list(t)
+    if type(t) ~= "table" then return false end
+    local n = #t
+    if n == 0 then return false end
+    local count = 0
+    for _ in pairs(t) do count = count + 1 end
+    return count == n
+end
+
+local function is_bundle(t)
+    if type(t) ~= "table" then return false end
+    return not is_list(t) and next(t) ~= nil
+end
+
+local function sorted_keys(t, where, what)
+    local keys = {}
+    for k in pairs(t) do
+        if type(k) ~= "string" then
+            fail(where, what .. ": expected name = value fields, found a value at position " ..
+                tostring(k))
+        end
+        if k ~= "__where" then keys[#keys + 1] = k end
+    end
+    table.sort(keys)
+    return keys
+end
+
+local aliases = { D = "tokens" }
+
+-- Copies field k = v into bundle b. A bundle value is merged (its key is only a label).
+local function put(b, k, v, where, strict)
+    if k == "__where" then return end
+    k = aliases[k] or k
+    if is_bundle(v) then
+        local w = rawget(v, "__where") or {}
+        for _, kk in ipairs(sorted_keys(v, where, "bundle '" .. k .. "'")) do
+            put(b, kk, v[kk], w[kk] or where, strict)
+        end
+        return
+    end
+    if type(v) == "table" then
+        if next(v) == nil then fail(where, "field '" .. k .. "' is an empty table") end
+        fail(where, "field '" .. k .. "' is a list; put lists of values in grid{...} or zip{...}")
+    end
+    local w = rawget(b, "__where")
+    if strict and b[k] ~= nil and b[k] ~= v then
+        fail(where, "knob '" .. k .. "' is set twice in one run (" .. w[k] .. " and here)")
+    end
+    b[k] = v
+    w[k] = where
+end
+
+local function new_bundle() return { __where = {} } end
+
+local function axis_values(v, where, name)
+    if is_list(v) then return v end
+    if type(v) == "table" and next(v) == nil then
+        fail(where, "'" .. name .. "' is empty: expected a list of values")
+    end
+    return { v }
+end
+
+local function check_count(count, where, what)
+    if count > max_runs then
+        fail(where, string.format("%s makes %.0f runs; the limit is %d", what, count, max_runs))
+    end
+end
+
+--- grid{a = {...}, b = {...}}: every combination, the first key (sorted) outermost.
+function grid(spec)
+    local where = user_where()
+    if type(spec) ~= "table" then fail(where, "grid{...}: expected a table of name = {values}") end
+    local keys = sorted_keys(spec, where, "grid{...}")
+    if #keys == 0 then fail(where, "grid{...} is empty") end
+    local axes, count = {}, 1
+    for i, k in ipairs(keys) do
+        axes[i] = axis_values(spec[k], where, k)
+        count = count * #axes[i]
+        check_count(count, where, "grid{...}")
+    end
+    local out, idx = {}, {}
+    for i = 1, #keys do idx[i] = 1 end
+    while true do
+        local run = new_bundle()
+        for i, k in ipairs(keys) do put(run, k, axes[i][idx[i]], where, true) end
+        out[#out + 1] = run
+        local i = #keys
+        while i >= 1 do
+            idx[i] = idx[i] + 1
+            if idx[i] <= #axes[i] then break end
+            idx[i] = 1
+            i = i - 1
+        end
+        if i == 0 then break end
+    end
+    return out
+end
+
+--- zip{a = {...}, b = {...}}: the i-th values together; lists of equal length.
+function zip(spec)
+    local where = user_where()
+    if type(spec) ~= "table" then fail(where, "zip{...}: expected a table of name = {values}") end
+    local keys = sorted_keys(spec, where, "zip{...}")
+    if #keys == 0 then fail(where, "zip{...} is empty") end
+    local n
+    for _, k in ipairs(keys) do
+        local len = #axis_values(spec[k], where, k)
+        if n and len ~= n then
+            fail(where, "zip{...}: '" .. k .. "' has " .. len .. " values, '" .. keys[1] ..
+                "' has " .. n .. "; expected equal lengths")
+        end
+        n = len
+    end
+    check_count(n, where, "zip{...}")
+    local out = {}
+    for i = 1, n do
+        local run = new_bundle()
+        for _, k in ipairs(keys) do put(run, k, axis_values(spec[k], where, k)[i], where, true) end
+        out[i] = run
+    end
+    return out
+end
+
+--- concat(list, list, ...): one list after the other.
+function concat(...)
+    local where = user_where()
+    local out = {}
+    for i = 1, select("#", ...) do
+        local l = select(i, ...)
+        if is_bundle(l) then l = { l } end
+        if not is_list(l) then fail(where, "concat: argument " .. i .. " is not a list of runs") end
+        for _, v in ipairs(l) do out[#out + 1] = v end
+        check_count(#out, where, "concat(...)")
+    end
+    return out
+end
+
+local function round_sig(x, digits)
+    if x == 0 then return 0 end
+    local e = math.floor(math.log(math.abs(x), 10)) - digits + 1
+    local r = math.floor(x / 10 ^ e + 0.5) * 10 ^ e
+    if e >= 0 then return math.floor(r + 0.5) end
+    return tonumber(string.format("%." .. (-e) .. "f", r))
+end
+
+local function check_range_args(where, name, a, b, n)
+    if type(a) ~= "number" or type(b) ~= "number" then
+        fail(where, name .. "(a, b, n): a and b must be numbers")
+    end
+    if math.type(n) ~= "integer" or n < 1 then
+        fail(where, name .. "(a, b, n): n must be an integer >= 1, got " .. tostring(n))
+    end
+    check_count(n, where, name)
+end
+
+--- logspace(a, b, n): n values from a to b, equally spaced in log, 3 significant digits.
+function logspace(a, b, n)
+    local where = user_where()
+    check_range_args(where, "logspace", a, b, n)
+    if a <= 0 or b <= 0 then fail(where, "logspace(a, b, n): a and b must be > 0") end
+    local out = {}
+    for i = 0, n - 1 do
+        local t = n == 1 and 0 or i / (n - 1)
+        out[i + 1] = round_sig(math.exp(math.log(a) + t * (math.log(b) - math.log(a))), 3)
+    end
+    return out
+end
+
+--- linspace(a, b, n): n values from a to b, equally spaced.
+function linspace(a, b, n)
+    local where = user_where()
+    check_range_args(where, "linspace", a, b, n)
+    local out = {}
+    for i = 0, n - 1 do
+        local t = n == 1 and 0 or i / (n - 1)
+        local v = a + t * (b - a)
+        if math.type(a) == "integer" and math.type(b) == "integer" then v = math.floor(v + 0.5) end
+        out[i + 1] = v
+    end
+    return out
+end
+
+local shape_keys = {
+    d = "d_model", d_model = "d_model", l = "n_layer", n_layer = "n_layer", h = "n_head",
+    n_head = "n_head", ffn = "ffn_hidden", ffn_hidden = "ffn_hidden", ctx = "ctx",
+}
+
+local function shape(entry, where)
+    if not is_bundle(entry) then fail(where, "ladder: each shape is a table like {d=64, l=2, h=2}") end
+    local b = new_bundle()
+    local head_dim
+    for _, k in ipairs(sorted_keys(entry, where, "ladder shape")) do
+        local v = entry[k]
+        if k == "head_dim" then
+            head_dim = v
+        elseif shape_keys[k] then
+            put(b, shape_keys[k], v, where, true)
+        else
+            fail(where, "ladder: unknown shape field '" .. k ..
+                "'; expected d, l, h, head_dim, ffn or ctx (or the knob names)")
+        end
+    end
+    if head_dim ~= nil then
+        if math.type(head_dim) ~= "integer" or head_dim < 1 then
+            fail(where, "ladder: head_dim must be a positive integer")
+        end
+        local d = b.d_model
+        if math.type(d) ~= "integer" or d % head_dim ~= 0 then
+            fail(where, "ladder: head_dim " .. head_dim .. " does not divide d = " .. tostring(d))
+        end
+        put(b, "n_head", d // head_dim, where, true)
+    end
+    return b
+end
+
+--- ladder{{d=64, l=2, h=2}, ...} or ladder{d={64, 128}, l={2, 4}, head_dim=32}: model shapes.
+function ladder(spec)
+    local where = user_where()
+    if type(spec) ~= "table" then fail(where, "ladder{...}: expected a table") end
+    local out = {}
+    if is_list(spec) then
+        for i, e in ipairs(spec) do out[i] = shape(e, where) end
+        return out
+    end
+    local n
+    for _, k in ipairs(sorted_keys(spec, where, "ladder{...}")) do
+        if is_list(spec[k]) then
+            if n and #spec[k] ~= n then fail(where, "ladder{...}: lists of different lengths") end
+            n = #spec[k]
+        end
+    end
+    n = n or 1
+    check_count(n, where, "ladder{...}")
+    for i = 1, n do
+        local e = {}
+        for k, v in pairs(spec) do e[k] = is_list(v) and v[i] or v end
+        out[i] = shape(e, where)
+    end
+    return out
+end
+
+-- Precision constructors: format names per quantization point.
+local points = { w = "w_quant", a = "a_quant", kv = "kv_quant", q = "q_quant" }
+local grans = { w = "w_gran", a = "a_gran", kv = "kv_gran" }
+
+local function precision(family, spec, where, name_of)
+    if spec ~= nil and type(spec) ~= "table" then
+        fail(where, family .. "{...}: expected a table like {w=4, a=8}")
+    end
+    spec = spec or {}
+    local b = new_bundle()
+    local set = {}
+    for _, k in ipairs(sorted_keys(spec, where, family .. "{...}")) do
+        local v = spec[k]
+        if points[k] then
+            local fmt
+            if type(v) == "string" then
+                fmt = v
+            elseif math.type(v) == "integer" then
+                fmt = name_of(v)
+                if not fmt then
+                    fail(where, family .. "{" .. k .. "=" .. v .. "}: no " .. family ..
+                        " format of " .. v .. " bits")
+                end
+            else
+                fail(where, family .. "{" .. k .. "=...}: expected bits (an integer) or a format name, got " ..
+                    type(v) .. " " .. tostring(v))
+            end
+            put(b, points[k], fmt, where, true)
+            set[#set + 1] = k
+        elseif k == "gran" then
+            -- applied below to the points this constructor sets
+        elseif k == "backward" then
+            put(b, "backward", v, where, true)
+        else
+            local known = false
+            for _, g in pairs(grans) do if g == k then known = true end end
+            for _, p in pairs(points) do if p == k then known = true end end
+            if not known then
+                fail(where, family .. "{...}: unknown field '" .. k ..
+                    "'; expected w, a, kv, q, gran, backward or a *_quant/*_gran knob")
+            end
+            put(b, k, v, where, true)
+        end
+    end
+    if spec.gran ~= nil then
+        for _, k in ipairs(set) do
+            if grans[k] then put(b, grans[k], spec.gran, where, true) end
+        end
+    end
+    return b
+end
+
+local function int_name(bits)
+    if bits >= 1 and bits <= 16 then return "int" .. bits end
+end
+local fp_bits = { [3] = "e2m0", [4] = "e2m1", [5] = "e3m1", [6] = "e3m2", [7] = "e4m2",
+    [8] = "e4m3", [12] = "e5m6", [16] = "bf16", [32] = "fp32" }
+local mx_bits = { [4] = "mxfp4", [6] = "mxfp6_e2m3", [8] = "mxfp8_e4m3" }
+
+--- int{w=4, a=8, kv=4}: symmetric integer formats (bits 1..16).
+function int(spec) return precision("int", spec, user_where(), int_name) end
+--- fp{w="e2m1", a="e4m3"} or fp{w=4}: minifloat formats.
+function fp(spec) return precision("fp", spec, user_where(), function(b) return fp_bits[b] end) end
+--- mx{w="mxfp4"} or mx{w=4}: OCP microscaling formats.
+function mx(spec) return precision("mx", spec, user_where(), function(b) return mx_bits[b] end) end
+--- nvfp{w=4, a=4}: NVFP4.
+function nvfp(spec)
+    return precision("nvfp", spec, user_where(), function(b) return b == 4 and "nvfp4" or nil end)
+end
+--- quest{w=4, a=4}: QuEST (Hadamard + Gaussian clipping, trust-masked gradients).
+function quest(spec)
+    return precision("quest", spec, user_where(), function(b)
+        if b >= 1 and b <= 8 then return "quest" .. b end
+    end)
+end
+--- bf16(), fp32(): weights, activations and KV cache all in that format.
+function bf16() return precision("bf16", { w = "bf16", a = "bf16", kv = "bf16" }, user_where()) end
+function fp32() return precision("fp32", { w = "fp32", a = "fp32", kv = "fp32" }, user_where()) end
+
+--- ptq{"rtn", "gptq", bits = {3, 4, 5, 6}}: post-training quantization after the run.
+function ptq(spec)
+    local where = user_where()
+    if type(spec) ~= "table" then fail(where, "ptq{...}: expected a table like {\"gptq\", bits={3,4}}") end
+    local methods, bits = {}, {}
+    for i, m in ipairs(spec) do
+        if type(m) ~= "string" then fail(where, "ptq{...}: method " .. i .. " is not a string") end
+        methods[i] = m
+    end
+    for i, b in ipairs(spec.bits or {}) do
+        if math.type(b) ~= "integer" or b < 1 or b > 16 then
+            fail(where, "ptq{bits=...}: bits must be integers in 1..16, got " .. tostring(b))
+        end
+        bits[i] = tostring(b)
+    end
+    local b = new_bundle()
+    if #methods > 0 then put(b, "ptq", table.concat(methods, ","), where, true) end
+    if #bits > 0 then put(b, "ptq_bits", table.concat(bits, ","), where, true) end
+    return b
+end
+
+local sweep_mt = {}
+local reserved = { name = true, runs = true, description = true }
+
+--- sweep{name = "...", runs = grid{...}, knob = value, ...}: the value a config returns.
+function sweep(spec)
+    local where = user_where()
+    if type(spec) ~= "table" then fail(where, "sweep{...}: expected a table") end
+    if getmetatable(spec) == sweep_mt then return spec end
+    local name = spec.name
+    if name ~= nil and type(name) ~= "string" then fail(where, "sweep{name=...}: expected a string") end
+    if name and not name:match("^[%w][%w%._%-]*$") then
+        fail(where, "sweep{name=\"" .. name .. "\"}: use letters, digits, '.', '_' and '-'")
+    end
+    local base = new_bundle()
+    for _, k in ipairs(sorted_keys(spec, where, "sweep{...}")) do
+        if not reserved[k] then put(base, k, spec[k], where, false) end
+    end
+    local runs = spec.runs
+    if runs == nil then
+        runs = { {} }
+    elseif is_bundle(runs) then
+        runs = { runs }
+    elseif not is_list(runs) then
+        fail(where, "sweep{runs=...}: expected a list of runs (grid{...}, zip{...}, {...})")
+    end
+    check_count(#runs, where, "sweep{runs=...}")
+    local out = {}
+    for i, r in ipairs(runs) do
+        if type(r) ~= "table" then
+            fail(where, "sweep{runs=...}: run " .. i .. " is a " .. type(r) .. ", expected a table")
+        end
+        local run = new_bundle()
+        for _, k in ipairs(sorted_keys(base, where, "sweep{...}")) do
+            put(run, k, base[k], base.__where[k], false)
+        end
+        local w = rawget(r, "__where") or {}
+        for _, k in ipairs(sorted_keys(r, where, "run " .. i)) do
+            put(run, k, r[k], w[k] or where, false)
+        end
+        out[i] = run
+    end
+    return setmetatable({ name = name, description = spec.description, runs = out, where = where },
+        sweep_mt)
+end
+
+-- Called by the loader on the config's return value.
+return function(value)
+    if type(value) ~= "table" then
+        error("the config must return a table (sweep{...}), got " .. type(value), 0)
+    end
+    if getmetatable(value) == sweep_mt then return value end
+    if is_list(value) then return sweep { runs = value } end
+    return sweep(value)
+end

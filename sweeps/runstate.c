@@ -1,0 +1,186 @@
+#include "runstate.h"
+
+#include "runlog.h"
+#include "tokfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *run_state_name(run_state s) {
+    static const char *names[RS_COUNT] = {"pending",  "running", "done",
+                                          "diverged", "failed",  "conflict"};
+    return s < RS_COUNT ? names[s] : "?";
+}
+
+void runstate_path(const sweep_run *r, const char *suffix, char *buf, size_t len) {
+    /* out is <dir>/<name>.h5 */
+    size_t n = strlen(r->cfg.out);
+    if (n > 3 && !strcmp(r->cfg.out + n - 3, ".h5")) n -= 3;
+    snprintf(buf, len, "%.*s.%s", (int)n, r->cfg.out, suffix);
+}
+
+static int exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+static const char *str_attr(const attr_set *a, const char *name) {
+    const attr *x = attr_get(a, name);
+    return x && x->type == ATTR_STR ? x->s : NULL;
+}
+
+static double real_attr(const attr_set *a, const char *name) {
+    const attr *x = attr_get(a, name);
+    if (!x) return NAN;
+    return x->type == ATTR_REAL ? x->r : x->type == ATTR_INT ? (double)x->i : NAN;
+}
+
+void runstate_read(const sweep_run *r, run_status *st) {
+    memset(st, 0, sizeof *st);
+    st->loss = st->val_loss = NAN;
+    st->state = RS_PENDING;
+    char path[700], line[512];
+
+    /* Whoever trains the run holds its lock; a shared probe fails while they do. */
+    int held = 0;
+    runstate_path(r, "lock", path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) held = 1;
+        close(fd);
+    }
+
+    char state_word[32] = "";
+    runstate_path(r, "state", path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(line, sizeof line, f)) {
+            int used = 0;
+            if (sscanf(line, "%31s %ld %63s %*s %n", state_word, &st->pid, st->host, &used) >= 3 &&
+                used > 0) {
+                snprintf(st->reason, sizeof st->reason, "%.255s", line + used);
+                st->reason[strcspn(st->reason, "\n")] = 0;
+            }
+        }
+        fclose(f);
+    }
+
+    st->started = exists(r->cfg.out);
+    char ckpt[700];
+    runstate_path(r, "ckpt", ckpt, sizeof ckpt);
+    if (exists(ckpt)) st->started = 1;
+    if (exists(r->cfg.out)) {
+        runlog rl;
+        char err[512];
+        if (runlog_load(&rl, r->cfg.out, err, sizeof err) == 0) {
+            const char *id = str_attr(&rl.root, "run_id");
+            snprintf(st->file_run_id, sizeof st->file_run_id, "%s", id ? id : "?");
+            const table *t = runlog_find_table(&rl, "/train");
+            if (t && t->rows) {
+                st->step = (int64_t)table_get(t, 0, t->rows - 1);
+                st->tokens = (int64_t)table_get(t, 1, t->rows - 1);
+                st->loss = table_get(t, 2, t->rows - 1);
+                st->wall = table_get(t, 5, t->rows - 1);
+            }
+            const char *status = rl.has_final ? str_attr(&rl.final, "status") : NULL;
+            if (!id || strcmp(id, r->id_hex)) {
+                st->state = RS_CONFLICT;
+                snprintf(st->reason, sizeof st->reason,
+                         "the run file belongs to run_id %s, the config says %s", st->file_run_id,
+                         r->id_hex);
+            } else if (status && !strcmp(status, "done")) {
+                st->state = RS_DONE;
+            } else if (status && !strcmp(status, "diverged")) {
+                st->state = RS_DIVERGED;
+            } else if (status && !strcmp(status, "failed") && !held) {
+                st->state = RS_FAILED;
+            }
+            if (rl.has_final) {
+                st->val_loss = real_attr(&rl.final, "val_loss");
+                const char *why = str_attr(&rl.final, "reason");
+                if (why && *why) snprintf(st->reason, sizeof st->reason, "%.250s", why);
+            }
+            runlog_free(&rl);
+        } else {
+            /* Written atomically, so unreadable means not ours or damaged: never touch it. */
+            st->state = RS_CONFLICT;
+            snprintf(st->reason, sizeof st->reason, "%.200s", err);
+        }
+    }
+    if (st->state == RS_PENDING || st->state == RS_FAILED) {
+        if (held)
+            st->state = RS_RUNNING;
+        else if (!strcmp(state_word, "failed") && st->state == RS_PENDING)
+            st->state = RS_FAILED;
+        else if (!strcmp(state_word, "conflict") && st->state == RS_PENDING)
+            st->state = RS_CONFLICT;
+        else if (!strcmp(state_word, "running"))
+            st->interrupted = 1;
+    }
+}
+
+int make_dirs(const char *path, char *err, size_t errlen) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, errlen, "cannot create %s: %s", buf, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (!c) break;
+        }
+    }
+    return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen) {
+    return tok_write_file_atomic(path, data, len, NULL, 0, err, errlen);
+}
+
+int runstate_write(const sweep_run *r, const char *state, const char *reason, char *err,
+                   size_t errlen) {
+    char path[700], host[64] = "?", line[600], when[32];
+    runstate_path(r, "state", path, sizeof path);
+    gethostname(host, sizeof host - 1);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    int n = snprintf(line, sizeof line, "%s %ld %s %s %s\n", state, (long)getpid(), host, when,
+                     reason ? reason : "");
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof line) n = sizeof line - 1, line[n - 1] = '\n';
+    /* Reasons are one line. */
+    for (int i = 0; i < n - 1; i++)
+        if (line[i] == '\n') line[i] = ' ';
+    return write_file_atomic(path, line, (size_t)n, err, errlen);
+}
+
+int runstate_lock(const sweep_run *r, char *err, size_t errlen) {
+    char path[700];
+    runstate_path(r, "lock", path, sizeof path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        if (!busy) snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+        close(fd);
+        return busy ? -2 : -1;
+    }
+    return fd;
+}

@@ -1,0 +1,140 @@
+#include "slurm.h"
+
+#include "runstate.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void slurm_array_spec(const size_t *idx, size_t n, char *buf, size_t len) {
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && idx[j + 1] == idx[j] + 1) j++;
+        int w = j > i ? snprintf(buf + at, len - at, "%s%zu-%zu", at ? "," : "", idx[i], idx[j])
+                      : snprintf(buf + at, len - at, "%s%zu", at ? "," : "", idx[i]);
+        if (w < 0 || (size_t)w >= len - at) break;
+        at += (size_t)w;
+        i = j + 1;
+    }
+}
+
+/* Single-quotes s for sh. */
+static void put_quoted(FILE *f, const char *s) {
+    fputc('\'', f);
+    for (; *s; s++)
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    fputc('\'', f);
+}
+
+static int run_sbatch(const char *script, char *jobid, size_t len, char *err, size_t errlen) {
+    int p[2];
+    if (pipe(p)) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]), close(p[1]);
+        execlp("sbatch", "sbatch", "--parsable", script, (char *)NULL);
+        fprintf(stderr, "cannot run sbatch: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(p[1]);
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < len && (r = read(p[0], jobid + got, len - 1 - got)) > 0) got += (size_t)r;
+    jobid[got] = 0;
+    jobid[strcspn(jobid, ";\n")] = 0;
+    close(p[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !jobid[0]) {
+        snprintf(err, errlen, "sbatch %s failed (exit %d)%s", script,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                 WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ": is Slurm installed?" : "");
+        return -1;
+    }
+    return 0;
+}
+
+int slurm_submit(const sweep_def *d, const char *config_copy, const char *self, const size_t *idx,
+                 size_t n, const slurm_opts *o, char *err, size_t errlen) {
+    if (n == 0) {
+        fprintf(stderr, "nothing to submit: every run is done\n");
+        return 0;
+    }
+    char dir[PATH_MAX], copy[PATH_MAX], cwd[PATH_MAX], sdir[PATH_MAX + 16], script[PATH_MAX + 32];
+    if (!realpath(d->dir, dir) || !realpath(config_copy, copy) || !getcwd(cwd, sizeof cwd)) {
+        snprintf(err, errlen, "cannot resolve %s: %s", d->dir, strerror(errno));
+        return -1;
+    }
+    snprintf(sdir, sizeof sdir, "%s/slurm", dir);
+    if (make_dirs(sdir, err, errlen)) return -1;
+    snprintf(script, sizeof script, "%s/sweep.sbatch", sdir);
+    size_t speclen = n * 24 + 32;
+    char *spec = malloc(speclen);
+    if (!spec) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    slurm_array_spec(idx, n, spec, speclen);
+    char tmp[PATH_MAX + 64];
+    snprintf(tmp, sizeof tmp, "%s.tmp", script);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        free(spec);
+        return -1;
+    }
+    fprintf(
+        f, "#!/bin/sh\n# Written by `sweep run --slurm` for sweep %s: one task per run not done.\n",
+        d->name);
+    fprintf(f, "#SBATCH --job-name=sweep-%s\n", d->name);
+    fprintf(f, "#SBATCH --array=%s", spec);
+    if (o->array_limit > 0) fprintf(f, "%%%d", o->array_limit);
+    fprintf(f, "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", o->threads);
+    fprintf(f, "#SBATCH --output=%s/%%A_%%a.out\n", sdir);
+    if (o->partition) fprintf(f, "#SBATCH --partition=%s\n", o->partition);
+    if (o->time) fprintf(f, "#SBATCH --time=%s\n", o->time);
+    for (int i = 0; i < o->nsbatch_args; i++) fprintf(f, "#SBATCH %s\n", o->sbatch_args[i]);
+    fprintf(f, "# Slurm sends SIGTERM at the time limit or on preemption: the run checkpoints.\n");
+    fprintf(f, "cd ");
+    put_quoted(f, cwd);
+    fprintf(f, " || exit 1\nexec ");
+    put_quoted(f, self);
+    fprintf(f, " exec ");
+    put_quoted(f, copy);
+    fprintf(f, " --dir ");
+    put_quoted(f, dir);
+    fprintf(f, " --index \"$SLURM_ARRAY_TASK_ID\" --threads \"${SLURM_CPUS_PER_TASK:-%d}\"\n",
+            o->threads);
+    int bad = ferror(f);
+    if (fclose(f) || bad || rename(tmp, script)) {
+        snprintf(err, errlen, "cannot write %s", script);
+        free(spec);
+        return -1;
+    }
+    char jobid[128];
+    if (run_sbatch(script, jobid, sizeof jobid, err, errlen)) {
+        free(spec);
+        return -1;
+    }
+    printf("submitted Slurm job %s: %zu tasks (array %s), script %s\n", jobid, n, spec, script);
+    printf("follow it with: sweep status %s\n", d->dir);
+    free(spec);
+    return 0;
+}

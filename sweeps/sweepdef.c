@@ -1,0 +1,667 @@
+#include "sweepdef.h"
+
+#include "lua_sandbox.h"
+#include "model.h"
+#include "prelude_lua.h"
+#include "tokfile.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_CONFIG_BYTES = 1 << 20, MAX_DATA_DIRS = 16 };
+
+/* Vocabulary and size of each data directory's train split, read once per load. */
+typedef struct data_info {
+    char dir[512];
+    int64_t vocab, train_tokens;
+} data_info;
+
+typedef struct loader {
+    lua_sandbox sb;
+    const sweep_load_opts *o;
+    sweep_def *d;
+    data_info data[MAX_DATA_DIRS];
+    int ndata;
+    size_t nknobs;
+    const knob_def *knobs;
+    unsigned char *explicit_set; /* [run][knob]: set by the config (not a default) */
+    char *err;
+    size_t errlen;
+    const char *path, *text;
+    size_t len;
+    int rc;
+} loader;
+
+static int fail(loader *ld, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ld->err, ld->errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int data_lookup(loader *ld, const char *dir, int64_t *vocab, int64_t *train_tokens) {
+    for (int i = 0; i < ld->ndata; i++)
+        if (!strcmp(ld->data[i].dir, dir)) {
+            *vocab = ld->data[i].vocab, *train_tokens = ld->data[i].train_tokens;
+            return 0;
+        }
+    char path[600], why[512];
+    snprintf(path, sizeof path, "%s/train.tok", dir);
+    tokfile tf;
+    int64_t v, n;
+    if (tokfile_open(path, &tf, why, sizeof why) == 0) {
+        v = tf.vocab, n = (int64_t)tf.n;
+        tokfile_close(&tf);
+    } else if (ld->o->fallback_vocab > 0) {
+        v = ld->o->fallback_vocab, n = 0;
+        ld->d->data_missing = 1;
+    } else {
+        return fail(ld, "data '%s': %s (tokenize it first: sweep tokenize %s)", dir, why, dir);
+    }
+    if (ld->ndata < MAX_DATA_DIRS) {
+        data_info *di = &ld->data[ld->ndata++];
+        snprintf(di->dir, sizeof di->dir, "%s", dir);
+        di->vocab = v, di->train_tokens = n;
+    }
+    *vocab = v, *train_tokens = n;
+    return 0;
+}
+
+/* Resolves a copy of c; fills N and the flops per token. */
+static int resolve(loader *ld, train_config *c, int64_t *N, double *fpt, int64_t *train_tokens,
+                   char *why, size_t whylen) {
+    int64_t vocab;
+    if (data_lookup(ld, c->data, &vocab, train_tokens)) {
+        snprintf(why, whylen, "%s", ld->err);
+        return -1;
+    }
+    if (config_resolve(c, vocab, why, whylen)) return -1;
+    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
+                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    *N = model_params_nonembedding(&s);
+    *fpt = model_flops_per_token(&s);
+    return 0;
+}
+
+/* The Lua value at idx as the text config_set reads, checking its type against the knob. */
+static int value_text(lua_State *L, int idx, const knob_def *k, char *buf, size_t len, char *why,
+                      size_t whylen) {
+    int t = lua_type(L, idx);
+    if (t == LUA_TNUMBER) {
+        if (k->type == KNOB_STR) {
+            snprintf(why, whylen, "knob %s: expected text (a string), got the number %s", k->name,
+                     lua_tostring(L, idx));
+            return -1;
+        }
+        if (lua_isinteger(L, idx)) {
+            snprintf(buf, len, "%lld", (long long)lua_tointeger(L, idx));
+        } else {
+            double v = lua_tonumber(L, idx);
+            if (!isfinite(v)) {
+                snprintf(why, whylen, "knob %s: expected a finite number, got %g", k->name, v);
+                return -1;
+            }
+            snprintf(buf, len, "%.17g", v);
+        }
+        return 0;
+    }
+    if (t == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        if (k->type != KNOB_STR) {
+            snprintf(why, whylen, "knob %s: expected a number, got the string \"%.60s\"", k->name,
+                     s);
+            return -1;
+        }
+        if (n >= len || strlen(s) != n) {
+            snprintf(why, whylen, "knob %s: text too long or holding a NUL byte", k->name);
+            return -1;
+        }
+        memcpy(buf, s, n + 1);
+        return 0;
+    }
+    snprintf(why, whylen, "knob %s: expected %s, got a %s", k->name,
+             k->type == KNOB_STR ? "text (a string)" : "a number", lua_typename(L, t));
+    return -1;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Where field `key` of the run table at `run` was set ("?" when unknown). */
+static void field_where(lua_State *L, int run, const char *key, const char *dflt, char *buf,
+                        size_t len) {
+    lua_getfield(L, run, "__where");
+    if (lua_istable(L, -1))
+        lua_getfield(L, -1, key);
+    else
+        lua_pushnil(L);
+    snprintf(buf, len, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : dflt);
+    lua_pop(L, 2);
+}
+
+/* The table derived fields receive: every resolved knob, plus N, N_total,
+ * flops_per_token and train_tokens. */
+static void push_run_view(lua_State *L, const loader *ld, const train_config *c, int64_t N,
+                          double fpt, int64_t train_tokens) {
+    lua_createtable(L, 0, (int)ld->nknobs + 4);
+    for (size_t i = 0; i < ld->nknobs; i++) {
+        const knob_def *k = &ld->knobs[i];
+        const char *p = (const char *)c + k->offset;
+        if (k->type == KNOB_INT)
+            lua_pushinteger(L, (lua_Integer) * (const int64_t *)p);
+        else if (k->type == KNOB_REAL)
+            lua_pushnumber(L, *(const double *)p);
+        else
+            lua_pushstring(L, p);
+        lua_setfield(L, -2, k->name);
+    }
+    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
+                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    lua_pushinteger(L, N);
+    lua_setfield(L, -2, "N");
+    lua_pushinteger(L, model_params_total(&s));
+    lua_setfield(L, -2, "N_total");
+    lua_pushinteger(L, (lua_Integer)c->tokens);
+    lua_setfield(L, -2, "D");
+    lua_pushnumber(L, fpt);
+    lua_setfield(L, -2, "flops_per_token");
+    lua_pushinteger(L, train_tokens);
+    lua_setfield(L, -2, "train_tokens");
+}
+
+/* Converts the run table at the top of the stack into ld->d->runs[i]. */
+static int build_run(loader *ld, size_t i, const char *sweep_where) {
+    lua_State *L = ld->sb.L;
+    int run = lua_gettop(L);
+    sweep_run *r = &ld->d->runs[i];
+    memset(r, 0, sizeof *r);
+    train_config c;
+    config_defaults(&c);
+    unsigned char *expl = ld->explicit_set + i * ld->nknobs;
+
+    /* Keys, sorted: derived fields run in this order too. The array is Lua userdata
+     * so that a Lua error (out of memory) cannot leak it. */
+    size_t nkeys = 0, cap = 0;
+    lua_pushnil(L);
+    while (lua_next(L, run)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            return fail(ld, "%s: run %zu has a field that is not a name = value pair", sweep_where,
+                        i + 1);
+        }
+        cap++;
+    }
+    const char **keys = lua_newuserdatauv(L, (cap + 1) * sizeof *keys, 0);
+    lua_pushnil(L);
+    while (lua_next(L, run)) {
+        lua_pop(L, 1);
+        const char *key = lua_tostring(L, -1); /* anchored by the run table */
+        if (strcmp(key, "__where") && nkeys < cap) keys[nkeys++] = key;
+    }
+    qsort(keys, nkeys, sizeof *keys, cmp_str);
+    snprintf(r->where, sizeof r->where, "%s", sweep_where);
+
+    char where[160], text[1024], why[768];
+    int nderived = 0, rc = -1;
+    for (size_t j = 0; j < nkeys; j++) {
+        field_where(L, run, keys[j], sweep_where, where, sizeof where);
+        if (j == 0) snprintf(r->where, sizeof r->where, "%s", where);
+        const knob_def *k = knob_find(keys[j]);
+        if (!strcmp(keys[j], "out")) {
+            fail(ld,
+                 "%s: knob out is chosen by sweep run (<results>/<sweep>/<run name>.h5); "
+                 "remove it from the config",
+                 where);
+            goto out;
+        }
+        if (!k) {
+            config_set(&c, keys[j], "0", why, sizeof why); /* for its suggestion */
+            fail(ld, "%s: %s", where, why);
+            goto out;
+        }
+        lua_getfield(L, run, keys[j]);
+        if (lua_isfunction(L, -1)) {
+            nderived++;
+            lua_pop(L, 1);
+            continue;
+        }
+        int bad = value_text(L, -1, k, text, sizeof text, why, sizeof why) ||
+                  config_set(&c, keys[j], text, why, sizeof why);
+        lua_pop(L, 1);
+        if (bad) {
+            fail(ld, "%s: %s", where, why);
+            goto out;
+        }
+        expl[k - ld->knobs] = 1;
+    }
+
+    int64_t N, train_tokens;
+    double fpt;
+    train_config tmp = c;
+    if (resolve(ld, &tmp, &N, &fpt, &train_tokens, why, sizeof why)) {
+        fail(ld, "%s: run %zu: %s", r->where, i + 1, why);
+        goto out;
+    }
+    if (nderived) {
+        for (size_t j = 0; j < nkeys; j++) {
+            lua_getfield(L, run, keys[j]);
+            if (!lua_isfunction(L, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            field_where(L, run, keys[j], sweep_where, where, sizeof where);
+            const knob_def *k = knob_find(keys[j]);
+            push_run_view(L, ld, &tmp, N, fpt, train_tokens);
+            if (sandbox_call(&ld->sb, 1, 1, why, sizeof why)) {
+                fail(ld, "run %zu, derived field '%s' (set at %s): %s", i + 1, keys[j], where, why);
+                goto out;
+            }
+            int bad = value_text(L, -1, k, text, sizeof text, why, sizeof why) ||
+                      config_set(&c, keys[j], text, why, sizeof why);
+            lua_pop(L, 1);
+            if (bad) {
+                fail(ld, "run %zu, derived field '%s' (set at %s): %s", i + 1, keys[j], where, why);
+                goto out;
+            }
+            expl[k - ld->knobs] = 1;
+        }
+        tmp = c;
+        if (resolve(ld, &tmp, &N, &fpt, &train_tokens, why, sizeof why)) {
+            fail(ld, "%s: run %zu (after derived fields): %s", r->where, i + 1, why);
+            goto out;
+        }
+    }
+    r->cfg = tmp;
+    r->N = N;
+    r->flops_per_token = fpt;
+    r->flops = fpt * (double)tmp.tokens;
+    r->train_tokens = train_tokens;
+    r->id = config_run_id(&tmp);
+    snprintf(r->id_hex, sizeof r->id_hex, "%016llx", (unsigned long long)r->id);
+    sweep_precision_label(&tmp, r->precision, sizeof r->precision);
+    rc = 0;
+out:
+    lua_settop(L, run);
+    return rc;
+}
+
+static double round_sig(double x, int digits) {
+    if (x == 0 || !isfinite(x)) return x;
+    double e = floor(log10(fabs(x))) - digits + 1;
+    return round(x / pow(10, e)) * pow(10, e);
+}
+
+static void human_count(char *buf, size_t len, double v) {
+    static const char *suffix[] = {"", "k", "M", "G", "T", "P"};
+    int i = 0;
+    while (fabs(v) >= 1000 && i < 5) v /= 1000, i++;
+    snprintf(buf, len, "%.3g%s", v, suffix[i]);
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...) {
+    size_t at = strlen(buf);
+    if (at >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + at, len - at, fmt, ap);
+    va_end(ap);
+}
+
+/* File names stay portable: anything but letters, digits, '.', '_', '-' becomes '-'. */
+static void sanitize(char *s) {
+    for (; *s; s++)
+        if (!(((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')) ||
+              *s == '.' || *s == '_' || *s == '-'))
+            *s = '-';
+}
+
+void sweep_precision_label(const train_config *c, char *buf, size_t len) {
+    static const char *knob[] = {"w_quant", "a_quant", "kv_quant", "q_quant"};
+    static const char *tag[] = {"w", "a", "kv", "q"};
+    char fmt[4][64];
+    int n_set = 0, all_int = 1, all_same = 1;
+    for (int i = 0; i < 4; i++) {
+        const knob_def *k = knob_find(knob[i]);
+        if (k)
+            config_format_value(c, k, fmt[i], sizeof fmt[i]);
+        else
+            snprintf(fmt[i], sizeof fmt[i], "fp32");
+        if (strcmp(fmt[i], "fp32")) {
+            n_set++;
+            if (strncmp(fmt[i], "int", 3) || !fmt[i][3]) all_int = 0;
+        }
+        if (i < 3 && strcmp(fmt[i], fmt[0])) all_same = 0;
+    }
+    if (all_same && (!strcmp(fmt[3], "fp32") || !strcmp(fmt[3], fmt[0]))) {
+        snprintf(buf, len, "%s", fmt[0]);
+    } else {
+        buf[0] = 0;
+        for (int i = 0; i < 4; i++) {
+            if (!strcmp(fmt[i], "fp32")) continue;
+            if (all_int)
+                append(buf, len, "%s%s", tag[i], fmt[i] + 3);
+            else
+                append(buf, len, "%s%s%s", buf[0] ? "-" : "", tag[i], fmt[i]);
+        }
+        if (all_int && n_set) append(buf, len, "-int");
+    }
+    sanitize(buf);
+}
+
+/* Knobs the readable name already shows, or that follow from ones it shows. */
+static int in_base_name(const char *name) {
+    static const char *shown[] = {"d_model",          "n_layer", "n_head",  "tokens",
+                                  "tokens_per_param", "seed",    "w_quant", "a_quant",
+                                  "kv_quant",         "q_quant", "name",    "out"};
+    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
+        if (!strcmp(name, shown[i])) return 1;
+    return 0;
+}
+
+static void name_runs(loader *ld) {
+    sweep_def *d = ld->d;
+    const knob_def *name_knob = knob_find("name");
+    size_t name_idx = (size_t)(name_knob - ld->knobs);
+    /* Knobs set by the config whose values differ between runs go into the names. */
+    unsigned char *varies = calloc(ld->nknobs, 1);
+    for (size_t k = 0; varies && k < ld->nknobs; k++) {
+        const knob_def *kd = &ld->knobs[k];
+        if (!kd->identity || in_base_name(kd->name)) continue;
+        int set = 0;
+        for (size_t i = 0; i < d->n; i++) set |= ld->explicit_set[i * ld->nknobs + k];
+        if (!set) continue;
+        char first[600], v[600];
+        config_format_value(&d->runs[0].cfg, kd, first, sizeof first);
+        for (size_t i = 1; i < d->n && !varies[k]; i++) {
+            config_format_value(&d->runs[i].cfg, kd, v, sizeof v);
+            if (strcmp(first, v)) varies[k] = 1;
+        }
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        sweep_run *r = &d->runs[i];
+        train_config *c = &r->cfg;
+        if (ld->explicit_set[i * ld->nknobs + name_idx]) continue;
+        char dpart[32], h[24];
+        double ratio = r->N > 0 ? (double)c->tokens / (double)r->N : 0;
+        double k = round_sig(ratio, 3);
+        if (r->N > 0 && llround(k * (double)r->N) == c->tokens) {
+            snprintf(dpart, sizeof dpart, "D%gN", k);
+        } else {
+            human_count(h, sizeof h, (double)c->tokens);
+            snprintf(dpart, sizeof dpart, "D%s", h);
+        }
+        char name[sizeof c->name];
+        snprintf(name, sizeof name, "d%lld-l%lld-h%lld_%s_%s_s%lld", (long long)c->d_model,
+                 (long long)c->n_layer, (long long)c->n_head, dpart, r->precision,
+                 (long long)c->seed);
+        for (size_t kk = 0; varies && kk < ld->nknobs; kk++) {
+            if (!varies[kk]) continue;
+            char v[600];
+            config_format_value(c, &ld->knobs[kk], v, sizeof v);
+            append(name, sizeof name, "_%s%s%s", ld->knobs[kk].name,
+                   ld->knobs[kk].type == KNOB_STR ? "-" : "", v);
+        }
+        sanitize(name);
+        snprintf(c->name, sizeof c->name, "%s", name);
+    }
+    free(varies);
+}
+
+static int cmp_run_id(const void *a, const void *b) {
+    const sweep_run *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int cmp_run_order(const void *a, const void *b) {
+    const sweep_run *x = a, *y = b;
+    if (x->N != y->N) return x->N < y->N ? -1 : 1;
+    if (x->cfg.tokens != y->cfg.tokens) return x->cfg.tokens < y->cfg.tokens ? -1 : 1;
+    return strcmp(x->cfg.name, y->cfg.name);
+}
+
+static int finish_runs(loader *ld) {
+    sweep_def *d = ld->d;
+    name_runs(ld);
+    qsort(d->runs, d->n, sizeof *d->runs, cmp_run_id);
+    for (size_t i = 1; i < d->n; i++)
+        if (d->runs[i].id == d->runs[i - 1].id)
+            return fail(ld,
+                        "two runs are the same run (run_id %s, %s): one made at %s, one at %s; "
+                        "remove the duplicate",
+                        d->runs[i].id_hex, d->runs[i].cfg.name, d->runs[i - 1].where,
+                        d->runs[i].where);
+    qsort(d->runs, d->n, sizeof *d->runs, cmp_run_order);
+    /* Names must be unique: runs that differ only in knobs a name does not show
+     * (e.g. set by derived fields) get a piece of their run id. */
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t j = i + 1; j < d->n; j++)
+            if (!strcmp(d->runs[i].cfg.name, d->runs[j].cfg.name)) {
+                for (size_t k = 0; k < d->n; k++)
+                    if (k != i && !strcmp(d->runs[k].cfg.name, d->runs[i].cfg.name) &&
+                        strlen(d->runs[k].cfg.name) + 8 < sizeof d->runs[k].cfg.name)
+                        append(d->runs[k].cfg.name, sizeof d->runs[k].cfg.name, "_%.6s",
+                               d->runs[k].id_hex);
+                append(d->runs[i].cfg.name, sizeof d->runs[i].cfg.name, "_%.6s", d->runs[i].id_hex);
+            }
+    for (size_t i = 0; i < d->n; i++) {
+        int n = snprintf(d->runs[i].cfg.out, sizeof d->runs[i].cfg.out, "%s/%s.h5", d->dir,
+                         d->runs[i].cfg.name);
+        if (n < 0 || (size_t)n >= sizeof d->runs[i].cfg.out)
+            return fail(ld, "run %s: results path too long", d->runs[i].cfg.name);
+    }
+    return 0;
+}
+
+static void default_name(const char *path, char *buf, size_t len) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(buf, len, "%s", base);
+    char *dot = strrchr(buf, '.');
+    if (dot && dot != buf) *dot = 0;
+    sanitize(buf);
+    if (!buf[0]) snprintf(buf, len, "sweep");
+}
+
+static int run_loader(loader *ld, const char *path, const char *text, size_t len) {
+    sweep_def *d = ld->d;
+    const sweep_load_opts *o = ld->o;
+    lua_sandbox *sb = &ld->sb;
+    lua_State *L = sb->L;
+    if (sandbox_seed_random(sb, tok_fnv1a64(text, len), ld->err, ld->errlen)) return -1;
+    /* The prelude gets debug.getinfo (for file:line in its errors) as an argument; the
+     * config never sees the debug library. */
+    luaL_requiref(L, "debug", luaopen_debug, 0);
+    lua_getfield(L, -1, "getinfo");
+    lua_remove(L, -2);
+    if (sandbox_load(sb, prelude_lua, sizeof prelude_lua, "=prelude", ld->err, ld->errlen))
+        return -1;
+    lua_insert(L, -2);
+    lua_pushinteger(L, o->max_runs ? o->max_runs : 100000);
+    if (sandbox_call(sb, 2, 1, ld->err, ld->errlen)) return -1;
+    int finish = lua_gettop(L);
+
+    char chunk[600];
+    snprintf(chunk, sizeof chunk, "@%s", path);
+    if (sandbox_load(sb, text, len, chunk, ld->err, ld->errlen)) return -1;
+    if (sandbox_call(sb, 0, 1, ld->err, ld->errlen)) return -1;
+    lua_pushvalue(L, finish);
+    lua_insert(L, -2);
+    if (sandbox_call(sb, 1, 1, ld->err, ld->errlen)) return -1;
+    int sw = lua_gettop(L);
+
+    lua_getfield(L, sw, "where");
+    char sweep_where[160];
+    snprintf(sweep_where, sizeof sweep_where, "%s",
+             lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : path);
+    lua_pop(L, 1);
+    lua_getfield(L, sw, "name");
+    if (lua_type(L, -1) == LUA_TSTRING)
+        snprintf(d->name, sizeof d->name, "%s", lua_tostring(L, -1));
+    else
+        default_name(path, d->name, sizeof d->name);
+    lua_pop(L, 1);
+    lua_getfield(L, sw, "description");
+    if (lua_type(L, -1) == LUA_TSTRING)
+        snprintf(d->description, sizeof d->description, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    int n = o->dir ? snprintf(d->dir, sizeof d->dir, "%s", o->dir)
+                   : snprintf(d->dir, sizeof d->dir, "%s/%s", o->results ? o->results : "results",
+                              d->name);
+    if (n < 0 || (size_t)n >= sizeof d->dir) return fail(ld, "results directory name too long");
+
+    lua_getfield(L, sw, "runs");
+    int runs = lua_gettop(L);
+    lua_Integer count = luaL_len(L, runs);
+    if (count < 1) return fail(ld, "%s: the sweep has no runs", sweep_where);
+    d->n = (size_t)count;
+    d->runs = calloc(d->n, sizeof *d->runs);
+    ld->explicit_set = calloc(d->n * ld->nknobs, 1);
+    if (!d->runs || !ld->explicit_set) return fail(ld, "out of memory for %zu runs", d->n);
+    for (size_t i = 0; i < d->n; i++) {
+        lua_geti(L, runs, (lua_Integer)i + 1);
+        if (!lua_istable(L, -1)) return fail(ld, "%s: run %zu is not a table", sweep_where, i + 1);
+        if (build_run(ld, i, sweep_where)) return -1;
+        lua_pop(L, 1);
+    }
+    return finish_runs(ld);
+}
+
+static int loader_main(lua_State *L) {
+    loader *ld = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    ld->rc = run_loader(ld, ld->path, ld->text, ld->len);
+    return 0;
+}
+
+int sweep_load_text(const char *path, const char *text, size_t len, const sweep_load_opts *o,
+                    sweep_def *out, char *err, size_t errlen) {
+    static const sweep_load_opts defaults = {0};
+    memset(out, 0, sizeof *out);
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.o = o ? o : &defaults;
+    ld.d = out;
+    ld.err = err, ld.errlen = errlen;
+    ld.knobs = knob_table(&ld.nknobs);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    ld.path = path, ld.text = text, ld.len = len;
+    ld.rc = -1;
+    out->source = malloc(len + 1);
+    if (!out->source) {
+        snprintf(err, errlen, "out of memory");
+    } else if (sandbox_open(&ld.sb, ld.o->mem_limit ? ld.o->mem_limit : (size_t)256 << 20,
+                            ld.o->instruction_limit ? ld.o->instruction_limit : 200000000LL, err,
+                            errlen) == 0) {
+        memcpy(out->source, text, len);
+        out->source[len] = 0;
+        out->source_len = len;
+        /* Everything that touches the Lua state runs inside one protected call, so a Lua
+         * error anywhere (even out of memory in the C side) unwinds to here. */
+        lua_pushcfunction(ld.sb.L, loader_main);
+        lua_pushlightuserdata(ld.sb.L, &ld);
+        char why[1024];
+        if (sandbox_call(&ld.sb, 1, 0, why, sizeof why)) {
+            snprintf(err, errlen, "%s", why);
+            ld.rc = -1;
+        }
+    }
+    int rc = ld.rc;
+    sandbox_close(&ld.sb);
+    free(ld.explicit_set);
+    if (rc) sweep_free(out);
+    return rc;
+}
+
+int sweep_load_file(const char *path, const sweep_load_opts *o, sweep_def *out, char *err,
+                    size_t errlen) {
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = malloc(MAX_CONFIG_BYTES + 1);
+    size_t len = text ? fread(text, 1, MAX_CONFIG_BYTES + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!text || bad || len > MAX_CONFIG_BYTES) {
+        snprintf(err, errlen, "%s: %s", path,
+                 !text ? "out of memory"
+                 : bad ? "read error"
+                       : "larger than 1 MiB");
+        free(text);
+        return -1;
+    }
+    int rc = sweep_load_text(path, text, len, o, out, err, errlen);
+    free(text);
+    return rc;
+}
+
+void sweep_free(sweep_def *d) {
+    free(d->runs);
+    free(d->source);
+    d->runs = NULL, d->source = NULL, d->n = 0;
+}
+
+long sweep_find(const sweep_def *d, const char *name) {
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->runs[i].cfg.name, name)) return (long)i;
+    return -1;
+}
+
+char *sweep_json(const sweep_def *d) {
+    size_t cap = 4096 + d->n * 256, at = 0;
+    char *buf = malloc(cap);
+    if (!buf) return NULL;
+    at += (size_t)snprintf(buf, cap, "{\"name\": \"%s\", \"runs\": [\n", d->name);
+    for (size_t i = 0; i < d->n; i++) {
+        for (;;) {
+            size_t room = cap - at;
+            int head =
+                snprintf(buf + at, room,
+                         "  {\"index\": %zu, \"name\": \"%s\", \"run_id\": \"%s\", \"config\": ", i,
+                         d->runs[i].cfg.name, d->runs[i].id_hex);
+            int body =
+                head >= 0 && (size_t)head < room
+                    ? config_canonical_json(&d->runs[i].cfg, buf + at + head, room - (size_t)head)
+                    : -1;
+            if (body >= 0 && (size_t)(head + body) + 8 < room) {
+                at += (size_t)(head + body);
+                at += (size_t)snprintf(buf + at, cap - at, "}%s\n", i + 1 < d->n ? "," : "");
+                break;
+            }
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown, cap *= 2;
+        }
+    }
+    if (at + 8 > cap) {
+        char *grown = realloc(buf, cap + 8);
+        if (!grown) {
+            free(buf);
+            return NULL;
+        }
+        buf = grown, cap += 8;
+    }
+    snprintf(buf + at, cap - at, "]}\n");
+    return buf;
+}
+
+int sweep_name_matches(const char *pattern, const char *name) {
+    if (!pattern || !*pattern) return 1;
+    if (strpbrk(pattern, "*?[")) return fnmatch(pattern, name, 0) == 0;
+    return strstr(name, pattern) != NULL;
+}

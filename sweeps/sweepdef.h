@@ -1,0 +1,62 @@
+#ifndef SWEEP_SWEEPDEF_H
+#define SWEEP_SWEEPDEF_H
+/* A sweep config (Lua, docs/config.md) expanded into its runs: each one a resolved
+ * train_config with an identity (config_run_id) and a readable, unique name. The list
+ * is sorted (N, then D, then name), so an index names the same run every time. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sweep_run {
+    train_config cfg; /* resolved; out = <results>/<sweep>/<name>.h5 */
+    uint64_t id;
+    char id_hex[17];
+    int64_t N;
+    double flops_per_token, flops; /* flops = tokens * flops_per_token */
+    int64_t train_tokens;          /* tokens in the data's train split (0: unknown) */
+    char precision[64];            /* e.g. "fp32", "bf16", "w4a8kv4-int" */
+    char where[160];               /* file:line of the helper call that made the run */
+} sweep_run;
+
+typedef struct sweep_def {
+    char name[128];
+    char description[256];
+    char path[512];
+    char dir[640]; /* <results>/<name> */
+    sweep_run *runs;
+    size_t n;
+    char *source; /* the config text */
+    size_t source_len;
+    int data_missing; /* some data dir had no token files; fallback_vocab was used */
+} sweep_def;
+
+typedef struct sweep_load_opts {
+    const char *results;         /* parent of the sweep's directory; NULL: "results" */
+    const char *dir;             /* the sweep's directory itself (overrides results) */
+    int64_t fallback_vocab;      /* vocab when <data>/train.tok is missing; 0: error */
+    size_t mem_limit;            /* bytes; 0: 256 MiB */
+    long long instruction_limit; /* 0: 200 million */
+    long max_runs;               /* 0: 100000 */
+} sweep_load_opts;
+
+int sweep_load_file(const char *path, const sweep_load_opts *o, sweep_def *out, char *err,
+                    size_t errlen);
+/* As sweep_load_file, from text already read; path names the chunk in errors. */
+int sweep_load_text(const char *path, const char *text, size_t len, const sweep_load_opts *o,
+                    sweep_def *out, char *err, size_t errlen);
+void sweep_free(sweep_def *d);
+
+/* Precision label of a config from its *_quant knobs ("fp32" where none exist). */
+void sweep_precision_label(const train_config *c, char *buf, size_t len);
+
+/* JSON of the whole expanded sweep: name, and per run its name, run_id and canonical
+ * config. Returns a malloc'd string or NULL. */
+char *sweep_json(const sweep_def *d);
+
+/* --only PATTERN: a glob (fnmatch) when it has *?[, else a substring; NULL matches all. */
+int sweep_name_matches(const char *pattern, const char *name);
+
+/* Index of the run called name, or -1. */
+long sweep_find(const sweep_def *d, const char *name);
+#endif
