@@ -10,6 +10,7 @@
  *                    [--batch B] [--ctx T] [--vocab V] [--quant] */
 #include "model_f32.h"
 #include "optimizer.h"
+#include "procenv.h"
 #include "qat_model.h"
 #include "train.h"
 
@@ -131,6 +132,7 @@ static void plan_of(qat_plan *p, const char *w, const char *a, const char *kv) {
 }
 
 int main(int argc, char **argv) {
+    procenv_reexec(argv); /* the thread-pool settings `sweep` runs with */
     int steps = 5, batch = 8, ctx = 256, vocab = 4096, quant = 0;
     const char *shapes = "128x4,256x6,512x8", *thread_list = "1,2";
     for (int i = 1; i < argc; i += 2) {

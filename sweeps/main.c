@@ -1,6 +1,7 @@
 /* sweep: train runs, sweeps of runs, and post-training quantization.
  * Each subcommand lives in cmd_<name>.c. */
 #include "commands.h"
+#include "procenv.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    procenv_reexec(argv); /* passive thread pools: see engine/procenv.h */
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
