@@ -30,6 +30,11 @@ void runlog_free(runlog *rl) {
     memset(rl, 0, sizeof *rl);
 }
 
+void runlog_clear_final(runlog *rl) {
+    attrs_free(&rl->final);
+    rl->has_final = 0;
+}
+
 static attr *attr_slot(attr_set *a, const char *name) {
     for (size_t i = 0; i < a->n; i++)
         if (!strcmp(a->items[i].name, name)) {

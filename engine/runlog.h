@@ -51,6 +51,9 @@ void attr_set_real(attr_set *a, const char *name, double v);
 void attr_set_str(attr_set *a, const char *name, const char *v);
 const attr *attr_get(const attr_set *a, const char *name);
 
+/* Forgets /final (a resumed run is running again). */
+void runlog_clear_final(runlog *rl);
+
 /* Finds the table at path, or creates it with the given columns ("step:i,loss:r"). */
 table *runlog_table(runlog *rl, const char *path, const char *columns);
 table *runlog_find_table(const runlog *rl, const char *path);

@@ -294,6 +294,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         if (runlog_load(&t.log, t.cfg.out, err, errlen)) goto out;
         for (size_t i = 0; i < t.log.ntables; i++)
             table_truncate_after(&t.log.tables[i], t.st.step);
+        runlog_clear_final(&t.log); /* e.g. "failed" from an earlier attempt */
         t.gen.state = t.st.rng_state;
         res->resumed_from = t.st.step;
     } else {
