@@ -35,8 +35,8 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     sb->instructions += HOOK_EVERY;
     if (sb->instructions > sb->instruction_limit) {
         sb->limit_hit = 2;
-        luaL_error(L, "instruction limit exceeded (%lld instructions; an endless loop?)",
-                   sb->instruction_limit);
+        luaL_error(L, "instruction limit exceeded (%I instructions; an endless loop?)",
+                   (lua_Integer)sb->instruction_limit);
     }
 }
 

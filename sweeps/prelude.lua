@@ -4,9 +4,24 @@
 --   a list is an array of bundles or scalars.
 -- Every bundle a helper makes remembers where each field was set (file:line of the
 -- helper call) under the key "__where", so that errors found later in C can name it.
-local getinfo, max_runs = ...
+local getinfo, max_runs, config_path, config_text = ...
 
-local function user_where()
+-- After a tail call (`return sweep{...}`) no frame holds the config's line; the first
+-- line that assigns `key =` is then the best guess, else the file alone.
+local function guess_where(key)
+    if key then
+        local line = 1
+        for text in (config_text .. "\n"):gmatch("([^\n]*)\n") do
+            if text:find("%f[%w_]" .. key .. "%s*=[^=]") or text:find("%f[%w_]" .. key .. "%s*=$") then
+                return config_path .. ":" .. line
+            end
+            line = line + 1
+        end
+    end
+    return config_path
+end
+
+local function user_where(key)
     for level = 3, 60 do
         local info = getinfo(level, "Sl")
         if not info then break end
@@ -14,7 +29,7 @@ local function user_where()
             return info.short_src .. ":" .. info.currentline
         end
     end
-    return "?"
+    return guess_where(key)
 end
 
 local function fail(where, msg) error(where .. ": " .. msg, 0) end
@@ -365,7 +380,7 @@ local reserved = { name = true, runs = true, description = true }
 
 --- sweep{name = "...", runs = grid{...}, knob = value, ...}: the value a config returns.
 function sweep(spec)
-    local where = user_where()
+    local where = user_where("runs")
     if type(spec) ~= "table" then fail(where, "sweep{...}: expected a table") end
     if getmetatable(spec) == sweep_mt then return spec end
     local name = spec.name
@@ -375,7 +390,7 @@ function sweep(spec)
     end
     local base = new_bundle()
     for _, k in ipairs(sorted_keys(spec, where, "sweep{...}")) do
-        if not reserved[k] then put(base, k, spec[k], where, false) end
+        if not reserved[k] then put(base, k, spec[k], where == config_path and guess_where(k) or where, false) end
     end
     local runs = spec.runs
     if runs == nil then

@@ -7,6 +7,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <math.h>
@@ -136,15 +137,40 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Where field `key` of the run table at `run` was set ("?" when unknown). */
-static void field_where(lua_State *L, int run, const char *key, const char *dflt, char *buf,
-                        size_t len) {
+/* A Lua tail call (`return sweep{...}`) leaves no line to report; the first line of the
+ * source that assigns the key (`key =`) is then the best guess. */
+static void guess_where(const loader *ld, const char *key, char *buf, size_t len) {
+    const char *text = ld->text, *end = ld->text + ld->len;
+    size_t klen = key ? strlen(key) : 0;
+    int line = 1;
+    for (const char *p = text; klen && p + klen <= end; p++) {
+        if (*p == '\n') line++;
+        if (memcmp(p, key, klen)) continue;
+        int before_ok = p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        const char *q = p + klen;
+        if (!before_ok || (q < end && (isalnum((unsigned char)*q) || *q == '_'))) continue;
+        while (q < end && (*q == ' ' || *q == '\t')) q++;
+        if (q < end && *q == '=' && (q + 1 >= end || q[1] != '=')) {
+            snprintf(buf, len, "%s:%d", ld->path, line);
+            return;
+        }
+    }
+    snprintf(buf, len, "%s", ld->path);
+}
+
+/* Where field `key` of the run table at `run` was set. */
+static void field_where(const loader *ld, lua_State *L, int run, const char *key, const char *dflt,
+                        char *buf, size_t len) {
     lua_getfield(L, run, "__where");
     if (lua_istable(L, -1))
         lua_getfield(L, -1, key);
     else
         lua_pushnil(L);
-    snprintf(buf, len, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : dflt);
+    const char *w = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : dflt;
+    if (!strcmp(w, "?"))
+        guess_where(ld, key, buf, len);
+    else
+        snprintf(buf, len, "%s", w);
     lua_pop(L, 2);
 }
 
@@ -214,7 +240,7 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
     char where[160], text[1024], why[768];
     int nderived = 0, rc = -1;
     for (size_t j = 0; j < nkeys; j++) {
-        field_where(L, run, keys[j], sweep_where, where, sizeof where);
+        field_where(ld, L, run, keys[j], sweep_where, where, sizeof where);
         if (j == 0) snprintf(r->where, sizeof r->where, "%s", where);
         const knob_def *k = knob_find(keys[j]);
         if (!strcmp(keys[j], "out")) {
@@ -259,7 +285,7 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
                 lua_pop(L, 1);
                 continue;
             }
-            field_where(L, run, keys[j], sweep_where, where, sizeof where);
+            field_where(ld, L, run, keys[j], sweep_where, where, sizeof where);
             const knob_def *k = knob_find(keys[j]);
             push_run_view(L, ld, &tmp, N, fpt, train_tokens);
             if (sandbox_call(&ld->sb, 1, 1, why, sizeof why)) {
@@ -325,11 +351,20 @@ static void sanitize(char *s) {
             *s = '-';
 }
 
+/* Splits "int4" / "quest4" into family and bits; 0 when the name is not of that form. */
+static int family_bits(const char *fmt, char *family, size_t len) {
+    size_t n = 0;
+    while (fmt[n] >= 'a' && fmt[n] <= 'z') n++;
+    if (n == 0 || !fmt[n] || strspn(fmt + n, "0123456789") != strlen(fmt + n)) return 0;
+    snprintf(family, len, "%.*s", (int)n, fmt);
+    return atoi(fmt + n);
+}
+
 void sweep_precision_label(const train_config *c, char *buf, size_t len) {
     static const char *knob[] = {"w_quant", "a_quant", "kv_quant", "q_quant"};
     static const char *tag[] = {"w", "a", "kv", "q"};
-    char fmt[4][64];
-    int n_set = 0, all_int = 1, all_same = 1;
+    char fmt[4][64], fam[16] = "", f[16];
+    int n_set = 0, compact = 1, all_same = 1;
     for (int i = 0; i < 4; i++) {
         const knob_def *k = knob_find(knob[i]);
         if (k)
@@ -337,23 +372,25 @@ void sweep_precision_label(const train_config *c, char *buf, size_t len) {
         else
             snprintf(fmt[i], sizeof fmt[i], "fp32");
         if (strcmp(fmt[i], "fp32")) {
+            if (!family_bits(fmt[i], f, sizeof f) || (n_set && strcmp(f, fam))) compact = 0;
+            snprintf(fam, sizeof fam, "%s", f);
             n_set++;
-            if (strncmp(fmt[i], "int", 3) || !fmt[i][3]) all_int = 0;
         }
         if (i < 3 && strcmp(fmt[i], fmt[0])) all_same = 0;
     }
     if (all_same && (!strcmp(fmt[3], "fp32") || !strcmp(fmt[3], fmt[0]))) {
         snprintf(buf, len, "%s", fmt[0]);
     } else {
+        /* w4a8kv4-int when every quantized point is one family, else wint4-ae4m3 */
         buf[0] = 0;
         for (int i = 0; i < 4; i++) {
             if (!strcmp(fmt[i], "fp32")) continue;
-            if (all_int)
-                append(buf, len, "%s%s", tag[i], fmt[i] + 3);
+            if (compact)
+                append(buf, len, "%s%d", tag[i], family_bits(fmt[i], f, sizeof f));
             else
                 append(buf, len, "%s%s%s", buf[0] ? "-" : "", tag[i], fmt[i]);
         }
-        if (all_int && n_set) append(buf, len, "-int");
+        if (compact && n_set) append(buf, len, "-%s", fam);
     }
     sanitize(buf);
 }
@@ -487,7 +524,9 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
         return -1;
     lua_insert(L, -2);
     lua_pushinteger(L, o->max_runs ? o->max_runs : 100000);
-    if (sandbox_call(sb, 2, 1, ld->err, ld->errlen)) return -1;
+    lua_pushstring(L, path);
+    lua_pushlstring(L, text, len);
+    if (sandbox_call(sb, 4, 1, ld->err, ld->errlen)) return -1;
     int finish = lua_gettop(L);
 
     char chunk[600];
@@ -503,6 +542,7 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     char sweep_where[160];
     snprintf(sweep_where, sizeof sweep_where, "%s",
              lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : path);
+    if (!strcmp(sweep_where, "?")) guess_where(ld, "runs", sweep_where, sizeof sweep_where);
     lua_pop(L, 1);
     lua_getfield(L, sw, "name");
     if (lua_type(L, -1) == LUA_TSTRING)
