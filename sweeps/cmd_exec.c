@@ -11,6 +11,7 @@
 #include "train.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +62,23 @@ static void usage(FILE *f) {
                "a run held by another process is left alone (exit 3), and a run file of another\n"
                "configuration is kept (exit 4) unless --force moves it aside. SIGINT or SIGTERM\n"
                "checkpoints and exits 130. --dir names the sweep's directory itself.\n");
+}
+
+/* A process killed while writing leaves its temporary file (the real file is replaced
+ * only by rename); with the lock held, no one else can be writing them. */
+static void remove_stale_temporaries(const sweep_run *r) {
+    char path[800], ckpt[700];
+    snprintf(path, sizeof path, "%s.tmp", r->cfg.out);
+    unlink(path);
+    runstate_path(r, "ckpt", ckpt, sizeof ckpt);
+    snprintf(path, sizeof path, "%s.tmp", ckpt);
+    unlink(path);
+    runstate_path(r, "state", ckpt, sizeof ckpt);
+    snprintf(path, sizeof path, "%s.tmp.*", ckpt);
+    glob_t g;
+    if (glob(path, 0, NULL, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+    globfree(&g);
 }
 
 /* Moves a conflicting run file and checkpoint aside (never deletes results). */
@@ -153,6 +171,7 @@ int cmd_exec(int argc, char **argv) {
         goto out;
     }
     if (lock < 0) goto fail;
+    remove_stale_temporaries(r);
     run_status st;
     runstate_read(r, &st);
     if (st.state == RS_CONFLICT) {

@@ -278,7 +278,12 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
         fail(ld, "%s: run %zu: %s", r->where, i + 1, why);
         goto out;
     }
-    if (nderived) {
+    /* Derived fields see the resolved run, other derived fields included: they are
+     * evaluated again on the result until nothing changes (a few passes at most). */
+    train_config statics = c;
+    uint64_t prev_id = 0;
+    for (int pass = 0; nderived && pass < 5; pass++) {
+        c = statics;
         for (size_t j = 0; j < nkeys; j++) {
             lua_getfield(L, run, keys[j]);
             if (!lua_isfunction(L, -1)) {
@@ -306,6 +311,16 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
             fail(ld, "%s: run %zu (after derived fields): %s", r->where, i + 1, why);
             goto out;
         }
+        uint64_t id = config_run_id(&tmp);
+        if (pass > 0 && id == prev_id) break;
+        if (pass == 4) {
+            fail(ld,
+                 "%s: run %zu: derived fields do not settle (they depend on each other in a "
+                 "cycle)",
+                 r->where, i + 1);
+            goto out;
+        }
+        prev_id = id;
     }
     r->cfg = tmp;
     r->N = N;
