@@ -95,6 +95,14 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
     float *E = NULL;
     if (!perm || !A || !U || !WT) goto oom;
 
+    for (size_t i = 0; i < n * n; i++)
+        if (!isfinite(H[i])) {
+            snprintf(err, errlen,
+                     "GPTQ: Hessian (%zu x %zu) not positive definite: entry (%zu, %zu) is %g "
+                     "(non-finite calibration activations)",
+                     n, n, i / n, i % n, H[i]);
+            goto out;
+        }
     /* 1. Dead inputs: nothing reaches them, so their weights cannot matter; 0 is exact. */
     for (size_t i = 0; i < n; i++)
         if (H[i * n + i] == 0.0) {
