@@ -82,7 +82,10 @@ int cmd_plan(int argc, char **argv) {
     }
     printf("sweep %s (%s): %zu runs -> %s/\n", d.name, config, d.n, d.dir);
     if (d.description[0]) printf("%s\n", d.description);
-    printf("\n%4s  %-44s %8s %8s %6s %-14s %9s %9s  %-8s\n", "#", "name", "N", "D", "epochs",
+    int w = 20;
+    for (size_t i = 0; i < d.n; i++)
+        if ((int)strlen(d.runs[i].cfg.name) > w) w = (int)strlen(d.runs[i].cfg.name);
+    printf("\n%4s  %-*s %8s %8s %6s %-14s %9s %9s  %-8s\n", "#", w, "name", "N", "D", "epochs",
            "precision", "FLOPs", "time", "state");
     double total_flops = 0, total_time = 0, max_epochs = 0;
     size_t shown = 0, over = 0, unknown_time = 0, done = 0;
@@ -107,7 +110,7 @@ int cmd_plan(int argc, char **argv) {
         runstate_read(r, &st);
         if (st.state == RS_DONE || st.state == RS_DIVERGED) done++;
         total_flops += r->flops;
-        printf("%4zu  %-44s %8s %8s %6s %-14s %9.2e %9s  %-8s\n", i, r->cfg.name, n, dd, ep,
+        printf("%4zu  %-*s %8s %8s %6s %-14s %9.2e %9s  %-8s\n", i, w, r->cfg.name, n, dd, ep,
                r->precision, r->flops, t, run_state_name(st.state));
     }
     char tt[16], tj[16];

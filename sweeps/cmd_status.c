@@ -76,7 +76,10 @@ int cmd_status(int argc, char **argv) {
     printf("sweep %s: %zu runs in %s/\n", d.name, shown, d.dir);
     for (int s = 0; s < RS_COUNT; s++)
         if (count[s]) printf("  %-9s %zu\n", run_state_name((run_state)s), count[s]);
-    printf("\n%4s  %-44s %-9s %7s %9s %8s %8s %9s\n", "#", "name", "state", "done", "tokens",
+    int w = 20;
+    for (size_t i = 0; i < d.n; i++)
+        if ((int)strlen(d.runs[i].cfg.name) > w) w = (int)strlen(d.runs[i].cfg.name);
+    printf("\n%4s  %-*s %-9s %7s %9s %8s %8s %9s\n", "#", w, "name", "state", "done", "tokens",
            "loss", "val", "ETA");
     double sec_per_flop = done_flops > 0 ? done_wall / done_flops : NAN;
     for (size_t i = 0; st && i < d.n; i++) {
@@ -93,7 +96,7 @@ int cmd_status(int argc, char **argv) {
         }
         if (!isnan(st[i].loss)) snprintf(loss, sizeof loss, "%.4f", st[i].loss);
         if (!isnan(st[i].val_loss)) snprintf(val, sizeof val, "%.4f", st[i].val_loss);
-        printf("%4zu  %-44s %-9s %6.1f%% %9lld %8s %8s %9s", i, r->cfg.name,
+        printf("%4zu  %-*s %-9s %6.1f%% %9lld %8s %8s %9s", i, w, r->cfg.name,
                run_state_name(st[i].state), 100 * frac, (long long)st[i].tokens, loss, val, eta);
         if (st[i].interrupted) printf("  (interrupted; resumes)");
         if (st[i].state == RS_FAILED || st[i].state == RS_CONFLICT)

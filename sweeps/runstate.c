@@ -106,7 +106,8 @@ void runstate_read(const sweep_run *r, run_status *st) {
             if (rl.has_final) {
                 st->val_loss = real_attr(&rl.final, "val_loss");
                 const char *why = str_attr(&rl.final, "reason");
-                if (why && *why) snprintf(st->reason, sizeof st->reason, "%.250s", why);
+                if (why && *why && st->state != RS_CONFLICT)
+                    snprintf(st->reason, sizeof st->reason, "%.250s", why);
             }
             runlog_free(&rl);
         } else {

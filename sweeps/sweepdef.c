@@ -429,12 +429,19 @@ static void name_runs(loader *ld) {
     for (size_t k = 0; varies && k < ld->nknobs; k++) {
         const knob_def *kd = &ld->knobs[k];
         if (!kd->identity || in_base_name(kd->name)) continue;
+        /* Among the runs that get a generated name (named runs speak for themselves). */
         int set = 0;
-        for (size_t i = 0; i < d->n; i++) set |= ld->explicit_set[i * ld->nknobs + k];
+        long first_run = -1;
+        for (size_t i = 0; i < d->n; i++) {
+            if (ld->explicit_set[i * ld->nknobs + name_idx]) continue;
+            set |= ld->explicit_set[i * ld->nknobs + k];
+            if (first_run < 0) first_run = (long)i;
+        }
         if (!set) continue;
         char first[600], v[600];
-        config_format_value(&d->runs[0].cfg, kd, first, sizeof first);
-        for (size_t i = 1; i < d->n && !varies[k]; i++) {
+        config_format_value(&d->runs[first_run].cfg, kd, first, sizeof first);
+        for (size_t i = 0; i < d->n && !varies[k]; i++) {
+            if (ld->explicit_set[i * ld->nknobs + name_idx]) continue;
             config_format_value(&d->runs[i].cfg, kd, v, sizeof v);
             if (strcmp(first, v)) varies[k] = 1;
         }

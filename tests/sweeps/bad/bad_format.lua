@@ -1,0 +1,2 @@
+-- expect: quantization spec "fp5"
+return sweep{ runs = { fp{w = "fp5"} } }

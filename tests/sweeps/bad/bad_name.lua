@@ -1,0 +1,2 @@
+-- expect: use letters, digits
+return sweep{ name = "../../etc" }

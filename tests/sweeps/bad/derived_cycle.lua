@@ -1,0 +1,2 @@
+-- expect: derived fields do not settle
+return sweep{ tokens = function(r) return r.tokens + 1 end }

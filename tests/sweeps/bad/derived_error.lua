@@ -1,0 +1,2 @@
+-- expect: derived field 'tokens'
+return sweep{ tokens = function(r) return r.N .. {} end }

@@ -1,0 +1,3 @@
+-- expect: global 'io'
+local f = io.open("/etc/passwd")
+return sweep{}

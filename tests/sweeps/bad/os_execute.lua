@@ -1,0 +1,3 @@
+-- expect: global 'os'
+os.execute("touch /tmp/psl-sweep-pwned")
+return sweep{}

@@ -1,0 +1,2 @@
+-- expect: the config must return a table
+return 42
