@@ -133,7 +133,10 @@ int slurm_submit(const sweep_def *d, const char *config_copy, const char *self, 
         free(spec);
         return -1;
     }
-    printf("submitted Slurm job %s: %zu tasks (array %s), script %s\n", jobid, n, spec, script);
+    char limit[32] = "";
+    if (o->array_limit > 0) snprintf(limit, sizeof limit, "%%%d", o->array_limit);
+    printf("submitted Slurm job %s: %zu tasks (array %s%s), script %s\n", jobid, n, spec, limit,
+           script);
     printf("follow it with: sweep status %s\n", d->dir);
     free(spec);
     return 0;
