@@ -127,6 +127,23 @@ static int fig_draw(fig *f, const char *title, psl_notes *done, psl_notes *missi
     return 0;
 }
 
+/* A law name for enhanced-text titles: underscores would become subscripts. */
+typedef struct {
+    char s[96];
+} escaped;
+
+static escaped esc(const char *s) {
+    escaped e;
+    char *b = e.s;
+    size_t j = 0;
+    for (; *s && j + 3 < sizeof e.s; s++) {
+        if (*s == '_') b[j++] = '\\';
+        b[j++] = *s;
+    }
+    b[j] = 0;
+    return e;
+}
+
 /* ---- helpers over points ---- */
 
 static int uniq(double *v, int n) {
@@ -307,7 +324,7 @@ static void fig3(const char *dir, const psl_law_result *res, int nres, psl_notes
     for (int x = 0; x < 3; x++) {
         if (!src[x]) continue;
         gp(&f, "%s'fig3_neff.dat' index %d using 1:2 with lines lw 2 lc rgb '%s' title '%s (%s)'",
-           first ? "" : ", ", idx[x], palette[x], nm[x], src[x]->law->name);
+           first ? "" : ", ", idx[x], palette[x], nm[x], esc(src[x]->law->name).s);
         first = 0;
     }
     if (j)
@@ -420,7 +437,7 @@ static void fig5(const char *dir, const psl_law_result *res, int nres, psl_notes
            "set xrange [%g:%g]\nset yrange [%g:%g]\nplot 'fig5_pred.dat' index %d using 1:2 "
            "with points pt 7 ps 0.6 lc rgb '%s' notitle, x with lines dt 2 lc rgb '#000000' "
            "notitle\n",
-           r->law->name, r->q.r2_log, t ? "{/Symbol d}_{PTQ}" : "loss",
+           esc(r->law->name).s, r->q.r2_log, t ? "{/Symbol d}_{PTQ}" : "loss",
            t ? "set logscale xy\n" : "unset logscale\n", lo * 0.98, hi * 1.02, lo * 0.98, hi * 1.02,
            b, palette[t]);
     }
@@ -447,14 +464,17 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
     gp(&f,
        "set multiplot layout 1,2 title 'Compute-optimal precision (tied P_w = P_a = P_kv, C = "
        "(6/16) N D P; from %s)'\n",
-       j->law->name);
+       esc(j->law->name).s);
     /* left: at fixed D, N P constant: N = C 16 / (6 D P) */
     int li[3];
     double Cs[3];
     for (int c = 0; c < 3; c++) {
         Cs[c] = 6.0 / 16 * Nmid * Dmid * 16 * pow(4, c - 1);
         li[c] = block(&f, "compute-matched at D = %g, C = %g: P loss N", Dmid, Cs[c]);
-        for (double P = 3; P <= 16.0001; P += 0.25) {
+        for (double P = 2; P <= 16.0001; P += 0.25) {
+            /* below the bits where a factor 1 - exp(-P/gamma + n) vanishes the law says
+             * nothing (the paper's diverging 3-bit activations) */
+            if (psl_neff_log_ratio(j, P, 7) < log(0.02)) continue;
             double N = Cs[c] * 16 / (6 * Dmid * P);
             fprintf(f.dat, "%g %g %g\n", P, psl_neff_loss(j, N, Dmid, P), N);
         }
@@ -478,7 +498,8 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
             fprintf(f.dat, "%g %g %g\n", C, P, 16 * C / (6 * Ns[a] * P));
         }
     }
-    gp(&f, "set title 'Optimal precision at fixed N grows with data'\nset logscale x\nset xlabel "
+    gp(&f, "set title 'Optimal precision at fixed N grows with data'\nset key top left\nset "
+           "logscale x\nset xlabel "
            "'D (tokens)'\nset ylabel 'P* (bits)'\nplot ");
     for (int a = 0; a < nN; a++)
         gp(&f,
@@ -529,9 +550,10 @@ static void fig7(const char *dir, const psl_data *d, psl_notes *done, psl_notes 
     gp(&f,
        "set title '{/Symbol d}_{PTQ} at N = %.3g, D = %.3g'\nset xlabel 'training P_w "
        "(bits)'\nset ylabel 'P_{post} (bits)'\nset cblabel '{/Symbol d}_{PTQ}'\nset view map\n"
-       "set palette rgbformulae 33,13,10\nunset key\nsplot 'fig7_heatmap.dat' index 0 using "
-       "1:2:3 with points pt 5 ps 5 palette, '' index 0 using 1:2:3:(sprintf('%%.3g',$3)) "
-       "with labels font ',8'\n",
+       "set palette rgbformulae 33,13,10\nset offsets 1, 1, 0.5, 0.5\nunset key\nsplot "
+       "'fig7_heatmap.dat' index 0 using "
+       "1:2:3 with points pt 5 ps 5 palette, '' index 0 using 1:2:3:(sprintf('%%.2g',$3)) "
+       "with labels font ',7' offset 0,1.2\n",
        bN, bD);
     fig_draw(&f, "Fig. 7 centre/right analogue", done, missing);
 }
