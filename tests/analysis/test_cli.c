@@ -1,0 +1,182 @@
+/* fitlaws end to end: a synthetic run set written as HDF5 run files (the schema helper)
+ * is fitted by the real binary; the report, tables and every figure (PNG, SVG, data and
+ * script) must appear. Also the CLI's error paths. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "h5write.h"
+#include "synth.h"
+
+#ifndef FITLAWS_BIN
+#error FITLAWS_BIN must name the fitlaws binary
+#endif
+
+static char dir[64];
+
+static double fac(double P, double g, double n) {
+    return 1 - exp(-P / g + n);
+}
+
+/* Paper-like truth: N_eff with offsets and the unified PTQ term (C_x = 1). */
+static double truth_loss(double N, double D, double pw, double pa, double pkv) {
+    double ne = N * fac(pw, 2.6745, 0.3037) * fac(pa, 2.2102, 1.4072) * fac(pkv, 0.9578, 2.4185);
+    return 4299 * pow(ne, -0.4965) + 18060 * pow(D, -0.4965) + 2.7648;
+}
+
+static double truth_delta(double N, double D, double pw, double pp) {
+    double ne = N * fac(pw, 2.6745, 0.3037);
+    return 0.0598 * exp(-pp / 0.5907) * pow(D, 0.5068) / pow(ne, 0.3439) *
+           (pw > pp ? 1 - exp(-(pw - pp)) : 0);
+}
+
+static void write_runs(int with_ptq) {
+    strcpy(dir, "/tmp/psl_test_cli_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char runs[128];
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    mkdir(runs, 0777);
+    const double Ns[] = {2e7, 5e7, 1.2e8}, tpp[] = {10, 20, 40};
+    const double cfg[][3] = {{16, 16, 16}, {3, 16, 16}, {4, 16, 16}, {6, 16, 16}, {8, 16, 16},
+                             {16, 4, 16},  {16, 6, 16}, {16, 8, 16}, {16, 16, 3}, {16, 16, 4},
+                             {16, 16, 6},  {16, 16, 8}, {6, 6, 6},   {8, 8, 8}};
+    uint64_t st = 3;
+    int k = 0;
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++)
+            for (size_t c = 0; c < sizeof cfg / sizeof *cfg; c++) {
+                char id[17], path[256];
+                snprintf(id, sizeof id, "%016x", k);
+                snprintf(path, sizeof path, "%s/%s/run%03d.h5", runs, c % 2 ? "a" : "b", k++);
+                char sub[160];
+                snprintf(sub, sizeof sub, "%s/%s", runs, c % 2 ? "a" : "b");
+                mkdir(sub, 0777);
+                h5run r =
+                    h5run_default(id, (long long)Ns[a], (long long)(Ns[a] * tpp[b]), cfg[c][0]);
+                r.P_a = cfg[c][1];
+                r.P_kv = cfg[c][2];
+                double l = truth_loss(Ns[a], Ns[a] * tpp[b], r.P_w, r.P_a, r.P_kv);
+                r.val_loss = l * exp(0.002 * synth_gauss(&st));
+                if (with_ptq && r.P_a >= 16 && r.P_kv >= 16) {
+                    const double pp[] = {3, 4, 6};
+                    for (int e = 0; e < 3; e++) {
+                        if (pp[e] >= r.P_w) continue;
+                        double dl = truth_delta(Ns[a], Ns[a] * tpp[b], r.P_w, pp[e]);
+                        r.ptq_bits[r.nptq] = pp[e];
+                        r.ptq_loss[r.nptq] = r.val_loss + dl * exp(0.02 * synth_gauss(&st));
+                        r.nptq++;
+                    }
+                }
+                assert_int_equal(h5run_write(path, &r), 0);
+            }
+}
+
+static int file_ok(const char *name) {
+    char p[256];
+    struct stat s;
+    snprintf(p, sizeof p, "%s/out/%s", dir, name);
+    return !stat(p, &s) && s.st_size > 0;
+}
+
+static char *slurp(const char *name) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/out/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    if (!f) return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int run(const char *args) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s >%s/stdout.txt 2>%s/stderr.txt", FITLAWS_BIN, args, dir, dir);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void cleanup(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_report_and_figures(void **state) {
+    (void)state;
+    write_runs(1);
+    char args[512];
+    snprintf(args, sizeof args,
+             "--out %s/out --bootstrap 10 --kfold 3 --laws "
+             "chinchilla_tied,ptq,neff_w_off,neff_joint_off,unified_w %s/runs",
+             dir, dir);
+    assert_int_equal(run(args), 0);
+    const char *figs[] = {"fig1_ptq",  "fig3_neff",    "fig4_loss_vs_pw",
+                          "fig5_pred", "fig6_compute", "fig7_heatmap"};
+    const char *ext[] = {"png", "svg", "dat", "gp"};
+    for (int i = 0; i < 6; i++)
+        for (int e = 0; e < 4; e++) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "%s.%s", figs[i], ext[e]);
+            if (!file_ok(nm)) fail_msg("missing %s", nm);
+        }
+    assert_true(file_ok("report.md"));
+    assert_true(file_ok("pred_neff_joint_off.tsv"));
+    char *j = slurp("report.json");
+    assert_non_null(j);
+    assert_non_null(strstr(j, "\"name\": \"neff_joint_off\""));
+    assert_non_null(strstr(j, "\"status\": \"fitted\""));
+    assert_non_null(strstr(j, "\"pstar_tied\": "));
+    char *md = slurp("report.md");
+    assert_non_null(strstr(md, "| neff_joint_off | fitted |"));
+    cleanup();
+}
+
+static void test_missing_figures_explained(void **state) {
+    (void)state;
+    write_runs(0); /* no PTQ rows */
+    char args[512];
+    snprintf(args, sizeof args, "--out %s/out --bootstrap 0 --no-heldout --laws ptq,neff_w %s/runs",
+             dir, dir);
+    assert_int_equal(run(args), 0);
+    assert_false(file_ok("fig1_ptq.png"));
+    char *md = slurp("report.md");
+    assert_non_null(strstr(md, "fig1_ptq (Fig. 1 left / Fig. 2): needs post-training-quantized"));
+    assert_non_null(strstr(md, "fig7_heatmap"));
+    assert_non_null(strstr(md, "Not fitted: no runs this law applies to"));
+    cleanup();
+}
+
+static void test_cli_errors(void **state) {
+    (void)state;
+    strcpy(dir, "/tmp/psl_test_cli_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(run("--help"), 0);
+    assert_int_equal(run("--laws nosuchlaw /tmp"), 2);
+    assert_int_equal(run("--bootstrap -3 /tmp"), 2);
+    assert_int_equal(run(""), 2);
+    char args[256];
+    snprintf(args, sizeof args, "%s/empty", dir);
+    mkdir(args, 0777);
+    assert_int_equal(run(args), 1); /* no usable runs */
+    cleanup();
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_missing_figures_explained),
+        cmocka_unit_test(test_report_and_figures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
