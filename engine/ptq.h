@@ -13,6 +13,7 @@
  *   ptq_run.c    run file + checkpoint -> evaluated rows in the run file */
 #include "model_f32.h"
 #include "quant/quant.h"
+#include "runlog.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -145,5 +146,13 @@ typedef void (*ptq_progress_fn)(const ptq_progress *p, void *ctx);
  * replaced; nothing else in the file changes. The checkpoint is only read. */
 int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progress, void *ctx,
             char *err, size_t errlen);
+
+/* The same on a run log held in memory (the training loop's own), without saving it:
+ * quantizes params (the weights at `step`; NULL: the checkpoint, as ptq_run) and merges
+ * the rows into rl's /ptq/<table>. run_file names the run in messages and locates the
+ * checkpoint; the data and shapes come from rl's /config. */
+int ptq_run_log(runlog *rl, const char *run_file, const float *params, int64_t step,
+                const ptq_request *req, ptq_progress_fn progress, void *ctx, char *err,
+                size_t errlen);
 
 #endif

@@ -26,7 +26,7 @@ void ptq_gptq_opts_default(ptq_gptq_opts *o) {
 void ptq_hessian_add(double *H, const float *X, size_t n, size_t cols, double scale) {
     /* ssyrk in float over slabs of rows, summed into double: float products over many
      * thousands of tokens would lose digits the Cholesky needs. */
-    const size_t slab = 512;
+    const size_t slab = 4096;
     float *P = malloc(cols * cols * sizeof *P);
     if (!P) return;
     for (size_t r0 = 0; r0 < n; r0 += slab) {

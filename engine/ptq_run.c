@@ -172,20 +172,8 @@ static void drop_rows(table *t, int64_t step, double bits) {
     t->rows = k;
 }
 
-int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progress, void *ctx,
-            char *err, size_t errlen) {
-    runlog rl;
-    run_info ri;
-    tokfile tr = {0}, val = {0};
-    model_f32 m = {0};
-    float *orig = NULL;
-    uint16_t *calib = NULL, *in = NULL, *tg = NULL;
-    ptq_hessians hs = {0};
-    int rc = -1, have_log = 0;
-    double rows[PTQ_MAX_BITS][5];
-    qspec specs[PTQ_MAX_BITS];
-    char path[1200], ckpt[1200];
-
+/* Checks the request and resolves the spec of every bit width. */
+static int check_request(const ptq_request *req, qspec *specs, char *err, size_t errlen) {
     if (req->nbits < 1 || req->nbits > PTQ_MAX_BITS) {
         snprintf(err, errlen, "PTQ: give 1..%d bit widths", PTQ_MAX_BITS);
         return -1;
@@ -196,12 +184,10 @@ int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progre
             snprintf(err, errlen, "PTQ: %s", sub);
             return -1;
         }
-        if (req->method == PTQ_GPTQ) {
-            ptq_grid g;
-            if (ptq_grid_init(&g, &specs[i], 1024, sub, sizeof sub)) {
-                snprintf(err, errlen, "PTQ: %s", sub);
-                return -1;
-            }
+        ptq_grid g;
+        if (req->method == PTQ_GPTQ && ptq_grid_init(&g, &specs[i], 1024, sub, sizeof sub)) {
+            snprintf(err, errlen, "PTQ: %s", sub);
+            return -1;
         }
     }
     if (req->method == PTQ_GPTQ && req->calib < 1) {
@@ -209,22 +195,45 @@ int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progre
                  req->calib);
         return -1;
     }
-    if (runlog_load(&rl, run_file, err, errlen)) return -1;
-    have_log = 1;
-    if (read_run_info(&rl, run_file, &ri, err, errlen)) goto out;
+    return 0;
+}
 
-    if (req->checkpoint)
-        snprintf(ckpt, sizeof ckpt, "%s", req->checkpoint);
-    else
-        train_checkpoint_path(run_file, ckpt, sizeof ckpt);
-    ckpt_state st;
-    if (checkpoint_peek(ckpt, &st, err, errlen)) goto out;
-    char id[24];
-    snprintf(id, sizeof id, "%016llx", (unsigned long long)st.run_id);
-    if (strcmp(id, ri.run_id)) {
-        snprintf(err, errlen, "%s belongs to run %s, but %s is run %s", ckpt, id, run_file,
-                 ri.run_id);
-        goto out;
+/* One evaluated row per bit width: rows[i] = {step, bits, val_loss, base_loss, delta}. */
+typedef struct ptq_rows {
+    qspec specs[PTQ_MAX_BITS];
+    double v[PTQ_MAX_BITS][5];
+    int64_t calib_tokens;
+} ptq_rows;
+
+/* The weights are params (at step) when given, else the checkpoint's. */
+static int compute_rows(const runlog *rl, const char *run_file, const float *params, int64_t step,
+                        const ptq_request *req, ptq_rows *out, ptq_progress_fn progress, void *ctx,
+                        char *err, size_t errlen) {
+    run_info ri;
+    tokfile tr = {0}, val = {0};
+    model_f32 m = {0};
+    float *orig = NULL;
+    uint16_t *calib = NULL, *in = NULL, *tg = NULL;
+    ptq_hessians hs = {0};
+    int rc = -1;
+    char path[1200], ckpt[1200];
+    ckpt_state st = {0};
+
+    if (read_run_info(rl, run_file, &ri, err, errlen)) return -1;
+    if (!params) {
+        if (req->checkpoint)
+            snprintf(ckpt, sizeof ckpt, "%s", req->checkpoint);
+        else
+            train_checkpoint_path(run_file, ckpt, sizeof ckpt);
+        if (checkpoint_peek(ckpt, &st, err, errlen)) return -1;
+        char id[24];
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)st.run_id);
+        if (strcmp(id, ri.run_id)) {
+            snprintf(err, errlen, "%s belongs to run %s, but %s is run %s", ckpt, id, run_file,
+                     ri.run_id);
+            return -1;
+        }
+        step = st.step;
     }
 
     train_set_threads(req->threads);
@@ -240,7 +249,10 @@ int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progre
         goto out;
     }
     if (model_create_f32(&m, &ri.shape, (int)ri.micro_batch, err, errlen)) goto out;
-    if (checkpoint_load(ckpt, &st, m.layout.total, m.params, NULL, NULL, err, errlen)) goto out;
+    if (params)
+        memcpy(m.params, params, m.layout.total * sizeof *m.params);
+    else if (checkpoint_load(ckpt, &st, m.layout.total, m.params, NULL, NULL, err, errlen))
+        goto out;
     orig = malloc(m.layout.total * sizeof *orig);
     in = malloc((size_t)m.max_batch * ri.shape.ctx * sizeof *in);
     tg = malloc((size_t)m.max_batch * ri.shape.ctx * sizeof *tg);
@@ -251,7 +263,7 @@ int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progre
         goto out;
     }
     memcpy(orig, m.params, m.layout.total * sizeof *orig);
-    int64_t calib_tokens_n = (int64_t)ncal * ri.shape.ctx;
+    out->calib_tokens = req->method == PTQ_GPTQ ? (int64_t)ncal * ri.shape.ctx : 0;
 
     double t0 = ptq_now();
     double base = evaluate(&m, &val, ri.eval_tokens, in, tg);
@@ -259,46 +271,57 @@ int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progre
         ptq_progress p = {0, 0, req->nbits, NAN, base, ptq_now() - t0, "base"};
         progress(&p, ctx);
     }
-    ptq_model_opts mo = {req->method, specs[0], req->embed_head, req->sequential, req->gptq};
+    ptq_model_opts mo = {req->method, out->specs[0], req->embed_head, req->sequential, req->gptq};
     if (req->method == PTQ_GPTQ && !req->sequential &&
         ptq_collect_hessians(&m, calib, ncal, req->embed_head, &hs, err, errlen))
         goto out;
     for (int i = 0; i < req->nbits; i++) {
+        double b = out->specs[i].bits;
         memcpy(m.params, orig, m.layout.total * sizeof *orig);
-        mo.spec = specs[i];
+        mo.spec = out->specs[i];
         if (progress) {
-            ptq_progress p = {req->bits[i] ? req->bits[i] : specs[i].bits,
-                              i,
-                              req->nbits,
-                              NAN,
-                              base,
-                              ptq_now() - t0,
-                              "quantize"};
+            ptq_progress p = {(int)b, i, req->nbits, NAN, base, ptq_now() - t0, "quantize"};
             progress(&p, ctx);
         }
         if (ptq_quantize_model(&m, &mo, calib, ncal, hs.h ? &hs : NULL, NULL, err, errlen))
             goto out;
         double v = evaluate(&m, &val, ri.eval_tokens, in, tg);
-        double b = specs[i].bits;
-        rows[i][0] = (double)st.step, rows[i][1] = b, rows[i][2] = v, rows[i][3] = base;
-        rows[i][4] = v - base;
+        double *row = out->v[i];
+        row[0] = (double)step, row[1] = b, row[2] = v, row[3] = base, row[4] = v - base;
         if (progress) {
             ptq_progress p = {(int)b, i + 1, req->nbits, v, base, ptq_now() - t0, "eval"};
             progress(&p, ctx);
         }
     }
+    rc = 0;
+out:
+    ptq_hessians_free(&hs);
+    model_destroy_f32(&m);
+    tokfile_close(&tr);
+    tokfile_close(&val);
+    free(orig);
+    free(calib);
+    free(in);
+    free(tg);
+    return rc;
+}
 
-    /* Merge into the file as it is now (another PTQ may have written meanwhile). */
-    runlog_free(&rl);
-    have_log = 0;
-    if (runlog_load(&rl, run_file, err, errlen)) goto out;
-    have_log = 1;
+static void free_attrs(attr_set *a) {
+    for (size_t k = 0; k < a->n; k++) free(a->items[k].s);
+    free(a->items);
+    memset(a, 0, sizeof *a);
+}
+
+/* Rows of the same (step, bits) are replaced; rows made with other settings are refused
+ * unless req->replace drops them. */
+static int merge_rows(runlog *rl, const char *run_file, const ptq_request *req, const ptq_rows *r,
+                      char *err, size_t errlen) {
     char name[96], tpath[128];
     ptq_table_name(req->method, &req->fmt, name, sizeof name);
     snprintf(tpath, sizeof tpath, "/ptq/%s", name);
     attr_set want = {0};
-    settings_attrs(&want, req, &specs[0], calib_tokens_n);
-    table *t = runlog_find_table(&rl, tpath);
+    settings_attrs(&want, req, &r->specs[0], r->calib_tokens);
+    table *t = runlog_find_table(rl, tpath);
     if (t && t->rows) {
         char which[64];
         if (!same_attrs(&t->attrs, &want, which, sizeof which)) {
@@ -307,17 +330,17 @@ int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progre
                          "%s: %s holds rows made with another %s; use the same settings, or "
                          "replace=1 to drop those rows",
                          run_file, tpath, which);
-                for (size_t k = 0; k < want.n; k++) free(want.items[k].s);
-                free(want.items);
-                goto out;
+                free_attrs(&want);
+                return -1;
             }
             t->rows = 0;
         }
     }
-    if (!t) t = runlog_table(&rl, tpath, "step:i,bits:r,val_loss:r,base_loss:r,delta:r");
+    if (!t) t = runlog_table(rl, tpath, "step:i,bits:r,val_loss:r,base_loss:r,delta:r");
     if (!t || t->ncols != 5) {
         snprintf(err, errlen, "%s: %s has unexpected columns", run_file, tpath);
-        goto out;
+        free_attrs(&want);
+        return -1;
     }
     for (size_t k = 0; k < want.n; k++) {
         const attr *x = &want.items[k];
@@ -327,27 +350,57 @@ int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progre
             attr_set_real(&t->attrs, x->name, x->r);
         else
             attr_set_str(&t->attrs, x->name, x->s);
-        free(x->s);
     }
-    free(want.items);
+    free_attrs(&want);
     for (int i = 0; i < req->nbits; i++) {
-        drop_rows(t, (int64_t)rows[i][0], rows[i][1]);
-        if (table_append(t, rows[i])) {
+        drop_rows(t, (int64_t)r->v[i][0], r->v[i][1]);
+        if (table_append(t, r->v[i])) {
             snprintf(err, errlen, "PTQ: out of memory");
-            goto out;
+            return -1;
         }
     }
     sort_rows(t);
-    rc = runlog_save(&rl, run_file, err, errlen);
-out:
-    if (have_log) runlog_free(&rl);
-    ptq_hessians_free(&hs);
-    model_destroy_f32(&m);
-    tokfile_close(&tr);
-    tokfile_close(&val);
-    free(orig);
-    free(calib);
-    free(in);
-    free(tg);
+    return 0;
+}
+
+int ptq_run(const char *run_file, const ptq_request *req, ptq_progress_fn progress, void *ctx,
+            char *err, size_t errlen) {
+    ptq_rows *r = calloc(1, sizeof *r);
+    runlog rl;
+    if (!r) {
+        snprintf(err, errlen, "PTQ: out of memory");
+        return -1;
+    }
+    int rc = check_request(req, r->specs, err, errlen);
+    if (!rc) rc = runlog_load(&rl, run_file, err, errlen);
+    if (rc) {
+        free(r);
+        return -1;
+    }
+    rc = compute_rows(&rl, run_file, NULL, 0, req, r, progress, ctx, err, errlen);
+    runlog_free(&rl);
+    /* Merge into the file as it is now (another PTQ may have written meanwhile). */
+    if (!rc) rc = runlog_load(&rl, run_file, err, errlen);
+    if (!rc) {
+        rc = merge_rows(&rl, run_file, req, r, err, errlen);
+        if (!rc) rc = runlog_save(&rl, run_file, err, errlen);
+        runlog_free(&rl);
+    }
+    free(r);
+    return rc;
+}
+
+int ptq_run_log(runlog *rl, const char *run_file, const float *params, int64_t step,
+                const ptq_request *req, ptq_progress_fn progress, void *ctx, char *err,
+                size_t errlen) {
+    ptq_rows *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "PTQ: out of memory");
+        return -1;
+    }
+    int rc = check_request(req, r->specs, err, errlen);
+    if (!rc) rc = compute_rows(rl, run_file, params, step, req, r, progress, ctx, err, errlen);
+    if (!rc) rc = merge_rows(rl, run_file, req, r, err, errlen);
+    free(r);
     return rc;
 }

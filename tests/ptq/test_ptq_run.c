@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "../engine/fixture.h"
+#include "checkpoint.h"
 #include "config.h"
 #include "ptq.h"
 #include "runlog.h"
@@ -303,6 +304,42 @@ static void test_formats_end_to_end(void **state) {
     runlog_free(&rl);
 }
 
+/* In memory (what the training loop calls on intermediate weights): rows go to the log it
+ * is given, keyed by the step it is told, and the file on disk is not touched. */
+static void test_run_log_in_memory(void **state) {
+    (void)state;
+    runlog rl, disk;
+    load(&rl);
+    ckpt_state st;
+    char err[1024], ckpt[600];
+    train_checkpoint_path(run_file, ckpt, sizeof ckpt);
+    assert_int_equal(checkpoint_peek(ckpt, &st, err, sizeof err), 0);
+    float *params = malloc(st.n_params * sizeof *params);
+    assert_int_equal(checkpoint_load(ckpt, &st, st.n_params, params, NULL, NULL, err, sizeof err),
+                     0);
+    ptq_request req;
+    ptq_request_default(&req);
+    req.method = PTQ_RTN;
+    req.bits[0] = 4;
+    req.nbits = 1;
+    req.threads = 1;
+    snprintf(req.fmt.granularity, sizeof req.fmt.granularity, "group");
+    req.fmt.group = 16;
+    int rc = ptq_run_log(&rl, run_file, params, 7, &req, NULL, NULL, err, sizeof err);
+    if (rc) fprintf(stderr, "%s\n", err);
+    assert_int_equal(rc, 0);
+    const table *t = runlog_find_table(&rl, "/ptq/rtn_int_g16");
+    assert_non_null(t);
+    assert_int_equal(t->rows, 1);
+    assert_true(table_get(t, 0, 0) == 7);
+    assert_true(table_get(t, 3, 0) == attr_get(&rl.final, "val_loss")->r);
+    load(&disk);
+    assert_null(runlog_find_table(&disk, "/ptq/rtn_int_g16"));
+    runlog_free(&disk);
+    runlog_free(&rl);
+    free(params);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delta_grows_as_bits_fall),
@@ -311,6 +348,7 @@ int main(void) {
         cmocka_unit_test(test_settings_mismatch),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_formats_end_to_end),
+        cmocka_unit_test(test_run_log_in_memory),
 
     };
     return cmocka_run_group_tests(tests, setup, teardown);

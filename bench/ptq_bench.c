@@ -1,0 +1,127 @@
+/* GPTQ of a whole model: seconds per block and per bit width, for the sequential pass
+ * (one calibration forward per bit width) and for Hessians collected once and reused.
+ * Random weights (what is timed does not depend on them) and random calibration tokens.
+ *
+ * usage: ptq_bench [--threads T] [--calib N] [--d D] [--layers L] [--bits 3,4]
+ *        defaults: 2 threads, 128 sequences, d_model 512, 8 layers, vocab 4096, ctx 256 */
+#include "model_f32.h"
+#include "optimizer.h"
+#include "ptq.h"
+#include "train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+    int threads = 2, calib = 128, d = 512, layers = 8, nbits = 2;
+    int bits[16] = {3, 4};
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--threads"))
+            threads = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--calib"))
+            calib = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--d"))
+            d = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--layers"))
+            layers = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--bits")) {
+            nbits = 0;
+            for (char *s = argv[i + 1]; *s && nbits < 16; s += *s == ',')
+                bits[nbits++] = (int)strtol(s, &s, 10);
+        } else {
+            fprintf(stderr, "ptq_bench: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    train_set_threads(threads);
+    model_shape s = {4096, d, layers, d / 64, 256, model_default_ffn_hidden(d)};
+    model_f32 m;
+    char err[512];
+    if (model_create_f32(&m, &s, 8, err, sizeof err)) {
+        fprintf(stderr, "ptq_bench: %s\n", err);
+        return 1;
+    }
+    init_params(m.params, &s, &m.layout, 0.02, 1);
+    float *orig = malloc(m.layout.total * sizeof *orig);
+    uint16_t *tok = malloc((size_t)calib * s.ctx * sizeof *tok);
+    double *layer_s = calloc((size_t)layers, sizeof *layer_s);
+    if (!orig || !tok || !layer_s) return 1;
+    memcpy(orig, m.params, m.layout.total * sizeof *orig);
+    uint64_t x = 88172645463325252ULL;
+    for (size_t i = 0; i < (size_t)calib * s.ctx; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        tok[i] = (uint16_t)(x % (uint64_t)s.vocab);
+    }
+    printf("GPTQ, d_model %d, %d layers, ffn %d, vocab %d, ctx %d, %d calibration sequences "
+           "(%d tokens), %d threads\n",
+           d, layers, s.ffn_hidden, s.vocab, s.ctx, calib, calib * s.ctx, threads);
+    printf("matrices per block: Wqkv %dx%d, Wo %dx%d, W13 %dx%d, W2 %dx%d (int, per channel)\n\n",
+           3 * d, d, d, d, 2 * s.ffn_hidden, d, d, s.ffn_hidden);
+
+    ptq_model_opts o = {0};
+    o.method = PTQ_GPTQ;
+    o.sequential = 1;
+    ptq_gptq_opts_default(&o.gptq);
+    printf("sequential (one calibration forward per bit width)\n");
+    printf("%5s %9s %9s %9s %10s %s\n", "bits", "total_s", "calib_s", "gptq_s", "s/block",
+           "per block");
+    for (int b = 0; b < nbits; b++) {
+        char text[32];
+        snprintf(text, sizeof text, "int%d:row", bits[b]);
+        if (qspec_parse(text, &o.spec, err, sizeof err)) return 1;
+        memcpy(m.params, orig, m.layout.total * sizeof *orig);
+        ptq_timing t = {layer_s, 0, 0, 0, 0};
+        double t0 = now_s();
+        if (ptq_quantize_model(&m, &o, tok, calib, NULL, &t, err, sizeof err)) {
+            fprintf(stderr, "ptq_bench: %s\n", err);
+            return 1;
+        }
+        double total = now_s() - t0;
+        printf("%5d %9.2f %9.2f %9.2f %10.2f ", bits[b], total, t.calib_s, t.gptq_s,
+               total / layers);
+        for (int l = 0; l < layers; l++) printf("%s%.2f", l ? " " : "", layer_s[l]);
+        printf("\n");
+    }
+
+    printf("\nHessians collected once (sequential=0), then GPTQ per bit width\n");
+    memcpy(m.params, orig, m.layout.total * sizeof *orig);
+    ptq_hessians hs;
+    double t0 = now_s();
+    if (ptq_collect_hessians(&m, tok, calib, 0, &hs, err, sizeof err)) {
+        fprintf(stderr, "ptq_bench: %s\n", err);
+        return 1;
+    }
+    printf("collect: %.2f s (%.0f MiB of Hessians)\n", now_s() - t0,
+           (double)hs.total * 8 / 1048576.0);
+    printf("%5s %9s %9s %s\n", "bits", "total_s", "s/block", "per block");
+    for (int b = 0; b < nbits; b++) {
+        char text[32];
+        snprintf(text, sizeof text, "int%d:row", bits[b]);
+        if (qspec_parse(text, &o.spec, err, sizeof err)) return 1;
+        memcpy(m.params, orig, m.layout.total * sizeof *orig);
+        ptq_timing t = {layer_s, 0, 0, 0, 0};
+        t0 = now_s();
+        if (ptq_quantize_model(&m, &o, NULL, 0, &hs, &t, err, sizeof err)) {
+            fprintf(stderr, "ptq_bench: %s\n", err);
+            return 1;
+        }
+        double total = now_s() - t0;
+        printf("%5d %9.2f %9.2f ", bits[b], total, total / layers);
+        for (int l = 0; l < layers; l++) printf("%s%.2f", l ? " " : "", layer_s[l]);
+        printf("\n");
+    }
+    ptq_hessians_free(&hs);
+    model_destroy_f32(&m);
+    free(orig);
+    free(tok);
+    free(layer_s);
+    return 0;
+}
