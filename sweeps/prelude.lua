@@ -4,7 +4,10 @@
 --   a list is an array of bundles or scalars.
 -- Every bundle a helper makes remembers where each field was set (file:line of the
 -- helper call) under the key "__where", so that errors found later in C can name it.
-local getinfo, max_runs, config_path, config_text = ...
+local getinfo, max_runs, config_path, config_text, knob_names = ...
+
+--- has_knob("ptq"): whether this build knows a knob (configs can use newer knobs when present).
+function has_knob(name) return knob_names[name] == true end
 
 -- After a tail call (`return sweep{...}`) no frame holds the config's line; the first
 -- line that assigns `key =` is then the best guess, else the file alone.

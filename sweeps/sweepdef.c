@@ -452,8 +452,8 @@ static void name_runs(loader *ld) {
         if (ld->explicit_set[i * ld->nknobs + name_idx]) continue;
         char dpart[32], h[24];
         double ratio = r->N > 0 ? (double)c->tokens / (double)r->N : 0;
-        double k = round_sig(ratio, 3);
-        if (r->N > 0 && llround(k * (double)r->N) == c->tokens) {
+        double k = round_sig(ratio, 2); /* D20N, D2.5N: only for round ratios */
+        if (r->N > 0 && k >= 1 && llround(k * (double)r->N) == c->tokens) {
             snprintf(dpart, sizeof dpart, "D%gN", k);
         } else {
             human_count(h, sizeof h, (double)c->tokens);
@@ -548,7 +548,12 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     lua_pushinteger(L, o->max_runs ? o->max_runs : 100000);
     lua_pushstring(L, path);
     lua_pushlstring(L, text, len);
-    if (sandbox_call(sb, 4, 1, ld->err, ld->errlen)) return -1;
+    lua_createtable(L, 0, (int)ld->nknobs);
+    for (size_t i = 0; i < ld->nknobs; i++) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, ld->knobs[i].name);
+    }
+    if (sandbox_call(sb, 5, 1, ld->err, ld->errlen)) return -1;
     int finish = lua_gettop(L);
 
     char chunk[600];

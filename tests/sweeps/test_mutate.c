@@ -21,11 +21,41 @@ static const char *inline_seeds[] = {
 };
 
 /* Tokens spliced into configs: Lua syntax and the helpers' vocabulary. */
-static const char *pieces[] = {"{", "}", "(", ")", "=", ",", "\"", "'", "[[", "]]", "--",
-                               "function(r) return r.N end", "nil", "true", "0", "-1", "1e309",
-                               "grid{", "zip{", "ladder{", "int{w=", "sweep{", "...", "..",
-                               "#", "r.", "math.huge", "end", "while true do end", "\n",
-                               "string.rep('x', 1e7)", "\\0", "\xff", "runs =", "d_model ="};
+static const char *pieces[] = {"{",
+                               "}",
+                               "(",
+                               ")",
+                               "=",
+                               ",",
+                               "\"",
+                               "'",
+                               "[[",
+                               "]]",
+                               "--",
+                               "function(r) return r.N end",
+                               "nil",
+                               "true",
+                               "0",
+                               "-1",
+                               "1e309",
+                               "grid{",
+                               "zip{",
+                               "ladder{",
+                               "int{w=",
+                               "sweep{",
+                               "...",
+                               "..",
+                               "#",
+                               "r.",
+                               "math.huge",
+                               "end",
+                               "while true do end",
+                               "\n",
+                               "string.rep('x', 1e7)",
+                               "\\0",
+                               "\xff",
+                               "runs =",
+                               "d_model ="};
 
 static uint64_t next(uint64_t *s) {
     *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
@@ -78,8 +108,10 @@ static int run_seed(const char *name, const char *text, size_t n, int mutants, i
     uint64_t rng = 0x9E3779B97F4A7C15ULL ^ n;
     for (const char *p = name; *p; p++) rng = rng * 31 + (unsigned char)*p;
     if (!rng) rng = 1;
-    sweep_load_opts o = {.results = "/tmp/psl-mutate", .fallback_vocab = 384,
-                         .mem_limit = (size_t)32 << 20, .instruction_limit = 1000000,
+    sweep_load_opts o = {.results = "/tmp/psl-mutate",
+                         .fallback_vocab = 384,
+                         .mem_limit = (size_t)32 << 20,
+                         .instruction_limit = 1000000,
                          .max_runs = 2000};
     for (int i = 0; i < mutants; i++) {
         size_t len = mutate(text, n, buf, CAP, &rng);
