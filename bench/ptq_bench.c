@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,15 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds of the process (all threads): on a shared machine wall time alone says
+ * more about the other jobs than about this one. */
+static double cpu_s(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
 }
 
 int main(int argc, char **argv) {
@@ -79,14 +89,14 @@ int main(int argc, char **argv) {
         if (qspec_parse(text, &o.spec, err, sizeof err)) return 1;
         memcpy(m.params, orig, m.layout.total * sizeof *orig);
         ptq_timing t = {layer_s, 0, 0, 0, 0};
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         if (ptq_quantize_model(&m, &o, tok, calib, NULL, &t, err, sizeof err)) {
             fprintf(stderr, "ptq_bench: %s\n", err);
             return 1;
         }
         double total = now_s() - t0;
-        printf("%5d %9.2f %9.2f %9.2f %10.2f ", bits[b], total, t.calib_s, t.gptq_s,
-               total / layers);
+        printf("%5d %9.2f %9.2f %9.2f %9.2f %10.2f ", bits[b], total, cpu_s() - c0, t.calib_s,
+               t.gptq_s, total / layers);
         for (int l = 0; l < layers; l++) printf("%s%.2f", l ? " " : "", layer_s[l]);
         printf("\n");
     }
@@ -94,7 +104,7 @@ int main(int argc, char **argv) {
     printf("\nHessians collected once (sequential=0), then GPTQ per bit width\n");
     memcpy(m.params, orig, m.layout.total * sizeof *orig);
     ptq_hessians hs;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     if (ptq_collect_hessians(&m, tok, calib, 0, &hs, err, sizeof err)) {
         fprintf(stderr, "ptq_bench: %s\n", err);
         return 1;
@@ -108,13 +118,13 @@ int main(int argc, char **argv) {
         if (qspec_parse(text, &o.spec, err, sizeof err)) return 1;
         memcpy(m.params, orig, m.layout.total * sizeof *orig);
         ptq_timing t = {layer_s, 0, 0, 0, 0};
-        t0 = now_s();
+        t0 = now_s(), c0 = cpu_s();
         if (ptq_quantize_model(&m, &o, NULL, 0, &hs, &t, err, sizeof err)) {
             fprintf(stderr, "ptq_bench: %s\n", err);
             return 1;
         }
         double total = now_s() - t0;
-        printf("%5d %9.2f %9.2f ", bits[b], total, total / layers);
+        printf("%5d %9.2f %9.2f %9.2f ", bits[b], total, cpu_s() - c0, total / layers);
         for (int l = 0; l < layers; l++) printf("%s%.2f", l ? " " : "", layer_s[l]);
         printf("\n");
     }
