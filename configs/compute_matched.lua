@@ -3,6 +3,8 @@
 -- near constant (about 1.7M bit-parameters), from a BF16 model of 107k parameters to an
 -- INT3 model of 600k. The loss-optimal precision P* under a compute budget is read off
 -- these runs (the paper finds 7-8 bits for integer training).
+-- Cost (sweep plan): 2.0e+14 FLOPs, about 2.5 h on 2 cores (--jobs 2 --threads 1) at the
+-- 22 GFLOP/s that configs/smoke.lua sustained on this shared machine; less when it is idle.
 return sweep{
   name = "compute_matched",
   description = "N * P constant at fixed D: which precision spends compute best",

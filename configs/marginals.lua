@@ -2,6 +2,8 @@
 -- Eq. 4 factor by factor). One of weights, activations, KV cache is trained in INT3..INT8
 -- while the other two stay BF16, plus a BF16 baseline, for two model sizes at D = 20N.
 -- Fitting gamma_w, gamma_a, gamma_kv (with and without offsets) needs exactly these runs.
+-- Cost (sweep plan): 5.7e+14 FLOPs, about 7.1 h on 2 cores (--jobs 2 --threads 1) at the
+-- 22 GFLOP/s that configs/smoke.lua sustained on this shared machine; less when it is idle.
 local runs = {}
 for _, point in ipairs({"w", "a", "kv"}) do
   for _, bits in ipairs({3, 4, 5, 6, 8}) do

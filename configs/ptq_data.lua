@@ -4,6 +4,8 @@
 -- delta_PTQ grows with D: past D_crit more data makes the quantized model worse.
 -- Data: D = 160N of the largest model is 53M tokens, about 4.6 epochs of
 -- data/corpus/prose (use data/corpus/full for fewer repeats).
+-- Cost (sweep plan): 5.7e+14 FLOPs, about 7.3 h on 2 cores (--jobs 2 --threads 1) at the
+-- 22 GFLOP/s that configs/smoke.lua sustained on this shared machine; less when it is idle.
 local post = has_knob("ptq") and ptq{ "rtn", "gptq", bits = {3, 4, 5, 6} } or nil
 return sweep{
   name = "ptq_data",

@@ -3,6 +3,8 @@
 -- INT4 with a straight-through estimator and with the clipped straight-through gradient,
 -- and a BF16 baseline, over three model sizes at D = 20N. QuEST's claim: W4A4 close to
 -- BF16 where STE falls well behind, the gap shrinking with N.
+-- Cost (sweep plan): 6.8e+14 FLOPs, about 8.6 h on 2 cores (--jobs 2 --threads 1) at the
+-- 22 GFLOP/s that configs/smoke.lua sustained on this shared machine; less when it is idle.
 return sweep{
   name = "quest_vs_ste",
   description = "W4A4: QuEST vs INT4 STE vs INT4 clipped STE vs BF16",

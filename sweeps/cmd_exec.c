@@ -146,10 +146,13 @@ int cmd_exec(int argc, char **argv) {
         fprintf(stderr, "sweep exec: %s\n", err);
         return 2;
     }
+    long asked = index;
     if (name) index = sweep_find(&d, name);
     if (index < 0 || (size_t)index >= d.n) {
-        fprintf(stderr, "sweep exec: %s: no run %s%s (the sweep has %zu runs)\n", config,
-                name ? "named " : "", name ? name : argv[0], d.n);
+        if (name) fprintf(stderr, "sweep exec: %s: no run named %s\n", config, name);
+        else
+            fprintf(stderr, "sweep exec: %s: no run %ld (the sweep has %zu runs: 0..%zu)\n",
+                    config, asked, d.n, d.n - 1);
         sweep_free(&d);
         return 2;
     }
