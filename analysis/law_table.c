@@ -444,8 +444,9 @@ const psl_law psl_laws[] = {
      psl_lp_eff},
     {"unified_w",
      "Unified law (Eq. 9/11), quantized weights",
-     NEFF "+ C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N (1 - exp(-C_w (P_w - "
-          "P_post)))",
+     "L = A N_eff^-alpha + B D^-alpha + E + C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N "
+     "(1 - exp(-C_w (P_w - "
+     "P_post)))",
      PSL_TARGET_LOSS,
      &s_uni_w,
      {ND, NEED_PW(2), {PSL_F_PPOST, 2, 0, 1}, {PSL_F_PW, 2, 1, 1}},
@@ -455,8 +456,9 @@ const psl_law psl_laws[] = {
      psl_lp_eff},
     {"unified",
      "Unified law (Eq. 9/11), all parts",
-     NEFF "+ C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N prod_x (1 - exp(-C_x (P_x "
-          "- P_post)))",
+     "L = A N_eff^-alpha + B D^-alpha + E + C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N "
+     "prod_x (1 - exp(-C_x (P_x "
+     "- P_post)))",
      PSL_TARGET_LOSS,
      &s_uni,
      {ND,
