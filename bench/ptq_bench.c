@@ -81,8 +81,8 @@ int main(int argc, char **argv) {
     o.sequential = 1;
     ptq_gptq_opts_default(&o.gptq);
     printf("sequential (one calibration forward per bit width)\n");
-    printf("%5s %9s %9s %9s %10s %s\n", "bits", "total_s", "calib_s", "gptq_s", "s/block",
-           "per block");
+    printf("%5s %9s %9s %9s %9s %10s %s\n", "bits", "total_s", "cpu_s", "calib_s", "gptq_s",
+           "s/block", "per block");
     for (int b = 0; b < nbits; b++) {
         char text[32];
         snprintf(text, sizeof text, "int%d:row", bits[b]);
@@ -109,9 +109,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ptq_bench: %s\n", err);
         return 1;
     }
-    printf("collect: %.2f s (%.0f MiB of Hessians)\n", now_s() - t0,
+    printf("collect: %.2f s, cpu %.2f s (%.0f MiB of Hessians)\n", now_s() - t0, cpu_s() - c0,
            (double)hs.total * 8 / 1048576.0);
-    printf("%5s %9s %9s %s\n", "bits", "total_s", "s/block", "per block");
+    printf("%5s %9s %9s %9s %s\n", "bits", "total_s", "cpu_s", "s/block", "per block");
     for (int b = 0; b < nbits; b++) {
         char text[32];
         snprintf(text, sizeof text, "int%d:row", bits[b]);

@@ -236,7 +236,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         step = st.step;
     }
 
-    train_set_threads(req->threads);
+    if (req->threads > 0) train_set_threads(req->threads); /* 0: leave the process as it is */
     snprintf(path, sizeof path, "%s/train.tok", ri.data);
     if (tokfile_open(path, &tr, err, errlen)) goto out;
     snprintf(path, sizeof path, "%s/val.tok", ri.data);
