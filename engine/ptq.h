@@ -121,7 +121,7 @@ typedef struct ptq_request {
     int nbits;
     ptq_format fmt;
     int calib;   /* calibration sequences of ctx tokens from train.tok; 128 */
-    int threads; /* 0: all cores */
+    int threads; /* > 0: sets the process's OpenMP and OpenBLAS threads; 0: leaves them */
     int embed_head;
     int sequential; /* 1 */
     ptq_gptq_opts gptq;

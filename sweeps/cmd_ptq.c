@@ -22,7 +22,7 @@ static void usage(FILE *f) {
             "  group=N                  columns per group for granularity=group (128)\n"
             "  symmetric=1|0            INT: absmax (1) or min-max with zero point (0) (1)\n"
             "  calib=N                  calibration sequences from train.tok (128)\n"
-            "  threads=N                threads, 0 = all cores (0)\n"
+            "  threads=N                threads; 0 = process default, all cores (0)\n"
             "  embed_head=0|1           also quantize token embedding and LM head (0)\n"
             "  act_order=0|1            GPTQ: columns by decreasing Hessian diagonal (0)\n"
             "  damp=R                   GPTQ: dampening, fraction of mean diag(H) (0.01)\n"
