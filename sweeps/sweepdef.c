@@ -521,14 +521,20 @@ static int finish_runs(loader *ld) {
     return 0;
 }
 
+/* The sweep's name when the config gives none: the file name without ".lua", or for the
+ * saved copy in a results directory, that directory's name. */
 static void default_name(const char *path, char *buf, size_t len) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    size_t n = strlen(tmp);
+    while (n > 1 && tmp[n - 1] == '/') tmp[--n] = 0;
+    const char *base = strrchr(tmp, '/');
+    base = base ? base + 1 : tmp;
     snprintf(buf, len, "%s", base);
-    char *dot = strrchr(buf, '.');
-    if (dot && dot != buf) *dot = 0;
+    n = strlen(buf);
+    if (n > 4 && !strcmp(buf + n - 4, ".lua")) buf[n - 4] = 0;
     sanitize(buf);
-    if (!buf[0]) snprintf(buf, len, "sweep");
+    if (!buf[0] || !strcmp(buf, "-") || !strcmp(buf, ".")) snprintf(buf, len, "sweep");
 }
 
 static int run_loader(loader *ld, const char *path, const char *text, size_t len) {
@@ -575,7 +581,7 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     if (lua_type(L, -1) == LUA_TSTRING)
         snprintf(d->name, sizeof d->name, "%s", lua_tostring(L, -1));
     else
-        default_name(path, d->name, sizeof d->name);
+        default_name(o->dir ? o->dir : path, d->name, sizeof d->name);
     lua_pop(L, 1);
     lua_getfield(L, sw, "description");
     if (lua_type(L, -1) == LUA_TSTRING)
@@ -585,6 +591,7 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
                    : snprintf(d->dir, sizeof d->dir, "%s/%s", o->results ? o->results : "results",
                               d->name);
     if (n < 0 || (size_t)n >= sizeof d->dir) return fail(ld, "results directory name too long");
+    for (size_t k = strlen(d->dir); k > 1 && d->dir[k - 1] == '/'; k--) d->dir[k - 1] = 0;
 
     lua_getfield(L, sw, "runs");
     int runs = lua_gettop(L);
