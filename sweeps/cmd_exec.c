@@ -167,7 +167,13 @@ int cmd_exec(int argc, char **argv) {
     int rc = 1;
     int lock = -1;
     if (make_dirs(d.dir, err, sizeof err)) goto fail;
-    lock = runstate_lock(r, err, sizeof err);
+    /* `sweep status` probes locks for an instant; a few tries tell that apart from a run
+     * really held by another process. */
+    for (int tries = 0; tries < 20; tries++) {
+        lock = runstate_lock(r, err, sizeof err);
+        if (lock != -2) break;
+        usleep(50000);
+    }
     if (lock == -2) {
         fprintf(stderr, "sweep exec: %s is being trained by another process\n", r->cfg.name);
         rc = 3;
