@@ -19,6 +19,7 @@ static const command commands[] = {
     {"run", cmd_run, "train every run of a sweep not yet done (locally or on Slurm)"},
     {"status", cmd_status, "show the state of a sweep's runs"},
     {"exec", cmd_exec, "train one run of a sweep (what run and Slurm tasks start)"},
+    {"ptq", cmd_ptq, "quantize trained runs after training (RTN, GPTQ) and log the losses"},
 };
 
 static void usage(FILE *f) {
