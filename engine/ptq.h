@@ -74,8 +74,9 @@ typedef struct ptq_layer_info {
 int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *H,
                     const ptq_gptq_opts *o, ptq_layer_info *info, char *err, size_t errlen);
 
-/* H += scale * X^T X for X [n][cols] (float; accumulated in float64 by blocks of rows). */
-void ptq_hessian_add(double *H, const float *X, size_t n, size_t cols, double scale);
+/* H += scale * X^T X for X [n][cols] (float; accumulated in float64 by blocks of rows).
+ * Returns -1 when out of memory (H unchanged). */
+int ptq_hessian_add(double *H, const float *X, size_t n, size_t cols, double scale);
 
 /* ---------------------------------------------------------------- whole model ---- */
 

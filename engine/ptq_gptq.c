@@ -23,12 +23,12 @@ void ptq_gptq_opts_default(ptq_gptq_opts *o) {
     o->act_order = 0;
 }
 
-void ptq_hessian_add(double *H, const float *X, size_t n, size_t cols, double scale) {
+int ptq_hessian_add(double *H, const float *X, size_t n, size_t cols, double scale) {
     /* ssyrk in float over slabs of rows, summed into double: float products over many
      * thousands of tokens would lose digits the Cholesky needs. */
     const size_t slab = 4096;
     float *P = malloc(cols * cols * sizeof *P);
-    if (!P) return;
+    if (!P) return -1;
     for (size_t r0 = 0; r0 < n; r0 += slab) {
         size_t k = n - r0 < slab ? n - r0 : slab;
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)cols, (blasint)k, 1.0f,
@@ -39,6 +39,7 @@ void ptq_hessian_add(double *H, const float *X, size_t n, size_t cols, double sc
     for (size_t i = 0; i < cols; i++)
         for (size_t j = 0; j < i; j++) H[i * cols + j] = H[j * cols + i];
     free(P);
+    return 0;
 }
 
 /* U (row-major upper, float) with H^-1 = U^T U. Called on a row-major buffer, LAPACK's

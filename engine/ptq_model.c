@@ -95,15 +95,15 @@ static int on_input(pass_ctx *p, enum param_tensor t, int site, int l, const flo
                     size_t cols) {
     double t0 = ptq_now();
     double scale = 2.0 / (double)n; /* H = 2 X^T X / tokens */
-    if (p->collect) {
-        ptq_hessian_add(hess_slot(p->collect, l, site), X, n, cols, scale);
-        if (p->t) p->t->calib_s += ptq_now() - t0;
-        return 0;
+    double *H = p->collect ? hess_slot(p->collect, l, site) : p->H;
+    if (!p->collect) memset(H, 0, cols * cols * sizeof *H);
+    if (ptq_hessian_add(H, X, n, cols, scale)) {
+        snprintf(p->err, p->errlen, "PTQ: out of memory for the Hessian of %s (%zu inputs)",
+                 param_tensor_name(t), cols);
+        return -1;
     }
-    memset(p->H, 0, cols * cols * sizeof *p->H);
-    ptq_hessian_add(p->H, X, n, cols, scale);
     if (p->t) p->t->calib_s += ptq_now() - t0;
-    return quantize_site(p, t, l, p->H);
+    return p->collect ? 0 : quantize_site(p, t, l, H);
 }
 
 /* One pass of the calibration tokens through the blocks; see the file comment. */
@@ -126,7 +126,7 @@ static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
     for (size_t i = 0; i < M; i++) memcpy(X + i * C, wte + (size_t)calib[i] * C, C * sizeof *X);
 
     for (int l = 0; l < s->n_layer; l++) {
-        double tl = ptq_now(), tq0 = p->t ? p->t->gptq_s : 0;
+        double tl = ptq_now();
         const float *g1 = m->params + m->layout.offset[PT_LN1] + (size_t)l * C;
         const float *g2 = m->params + m->layout.offset[PT_LN2] + (size_t)l * C;
         /* The weights are read after each quantization step, so later stages use them. */
@@ -159,7 +159,6 @@ static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
             for (size_t i = 0; i < (size_t)nb * T * C; i++) x[i] = out[i] + x[i];
         }
         if (p->t && p->t->layer_s) p->t->layer_s[l] = ptq_now() - tl;
-        (void)tq0;
     }
     if (head) {
         const float *gf = m->params + m->layout.offset[PT_LNF];

@@ -154,10 +154,11 @@ static void sort_rows(table *t) {
             double b0 = table_get(t, 1, j - 1), b1 = table_get(t, 1, j);
             if (s0 < s1 || (s0 == s1 && b0 <= b1)) break;
             for (int c = 0; c < t->ncols; c++) {
-                int64_t *p = t->col[c];
-                int64_t tmp = p[j - 1];
-                p[j - 1] = p[j];
-                p[j] = tmp;
+                /* 8-byte cells of either type, moved as bytes */
+                unsigned char *p = t->col[c], tmp[8];
+                memcpy(tmp, p + 8 * (j - 1), 8);
+                memcpy(p + 8 * (j - 1), p + 8 * j, 8);
+                memcpy(p + 8 * j, tmp, 8);
             }
         }
 }
@@ -166,7 +167,8 @@ static void drop_rows(table *t, int64_t step, double bits) {
     size_t k = 0;
     for (size_t i = 0; i < t->rows; i++) {
         if (table_get(t, 0, i) == (double)step && table_get(t, 1, i) == bits) continue;
-        for (int c = 0; c < t->ncols; c++) ((int64_t *)t->col[c])[k] = ((int64_t *)t->col[c])[i];
+        for (int c = 0; c < t->ncols; c++)
+            memmove((unsigned char *)t->col[c] + 8 * k, (unsigned char *)t->col[c] + 8 * i, 8);
         k++;
     }
     t->rows = k;
