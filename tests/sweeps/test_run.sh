@@ -21,6 +21,10 @@ return sweep{
 LUA
 "$sweep" plan tiny.lua --no-calibrate >plan.txt || fail "plan"
 grep -q "6 runs" plan.txt || fail "plan lists 6 runs"
+# With calibration every run gets a measured time estimate.
+"$sweep" plan tiny.lua --threads 1 >plan2.txt || fail "plan with calibration"
+grep -q "no time estimate" plan2.txt && { cat plan2.txt; fail "calibrated times"; }
+grep -q "diverges" plan2.txt || fail "plan lists named runs"
 "$sweep" run tiny.lua --jobs 2 --threads 1 >out.txt 2>&1
 rc=$?
 [ $rc -eq 1 ] || { cat out.txt; fail "a failed run makes the exit status 1 (got $rc)"; }
