@@ -1,6 +1,7 @@
 #include "calibrate.h"
 
 #include "model_f32.h"
+#include "qat_model.h"
 #include "train.h"
 
 #include <stdlib.h>
@@ -12,6 +13,14 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* One training pass over a micro-batch, with the quantization steps when quantized. */
+static void pass(model_f32 *m, const uint16_t *in, const uint16_t *tg, int mb, int qat) {
+    if (qat) model_qat_quantize_weights(m);
+    model_forward_f32(m, in, tg, mb);
+    model_backward_f32(m, in, tg, mb, 1.0f);
+    if (qat) model_qat_weight_backward(m);
+}
+
 double calibrate_tokens_per_s(const train_config *c, int threads, double budget_s) {
     model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
                      (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
@@ -20,6 +29,13 @@ double calibrate_tokens_per_s(const train_config *c, int threads, double budget_
     model_f32 m;
     char err[256];
     if (model_create_f32(&m, &s, mb, err, sizeof err)) return -1;
+    /* Quantized training costs its fake quantization too: time it with the run's plan. */
+    qat_plan plan;
+    int qat = qat_plan_from_config(c, &plan, err, sizeof err) == 0 && qat_any(&plan);
+    if (qat && model_qat_attach(&m, &plan, err, sizeof err)) {
+        model_destroy_f32(&m);
+        return -1;
+    }
     size_t n = (size_t)mb * (size_t)c->ctx;
     uint16_t *in = malloc(n * sizeof *in), *tg = malloc(n * sizeof *tg);
     double rate = -1;
@@ -34,8 +50,7 @@ double calibrate_tokens_per_s(const train_config *c, int threads, double budget_
             m.params[i] = 0.02f * (float)((i * 2654435761u) % 1000) / 1000.0f;
         /* One pass to warm caches and thread pools, then as many as fit the budget. */
         double t0 = now_s();
-        model_forward_f32(&m, in, tg, mb);
-        model_backward_f32(&m, in, tg, mb, 1.0f);
+        pass(&m, in, tg, mb, qat);
         double first = now_s() - t0;
         if (first > budget_s) budget_s = 0; /* a big model: one pass is the measurement */
         /* The fastest of several passes: the machine is shared, and a pass that lost its
@@ -43,8 +58,7 @@ double calibrate_tokens_per_s(const train_config *c, int threads, double budget_
         double best = first, t0_all = now_s();
         for (int reps = 0; reps < 50 && now_s() - t0_all < budget_s; reps++) {
             double t1 = now_s();
-            model_forward_f32(&m, in, tg, mb);
-            model_backward_f32(&m, in, tg, mb, 1.0f);
+            pass(&m, in, tg, mb, qat);
             double dt = now_s() - t1;
             if (dt < best) best = dt;
         }
@@ -55,6 +69,7 @@ double calibrate_tokens_per_s(const train_config *c, int threads, double budget_
     }
     free(in);
     free(tg);
+    if (qat) model_qat_detach(&m);
     model_destroy_f32(&m);
     return rate;
 }

@@ -149,10 +149,11 @@ int cmd_exec(int argc, char **argv) {
     long asked = index;
     if (name) index = sweep_find(&d, name);
     if (index < 0 || (size_t)index >= d.n) {
-        if (name) fprintf(stderr, "sweep exec: %s: no run named %s\n", config, name);
+        if (name)
+            fprintf(stderr, "sweep exec: %s: no run named %s\n", config, name);
         else
-            fprintf(stderr, "sweep exec: %s: no run %ld (the sweep has %zu runs: 0..%zu)\n",
-                    config, asked, d.n, d.n - 1);
+            fprintf(stderr, "sweep exec: %s: no run %ld (the sweep has %zu runs: 0..%zu)\n", config,
+                    asked, d.n, d.n - 1);
         sweep_free(&d);
         return 2;
     }

@@ -26,6 +26,25 @@ static void human(char *buf, size_t len, double v) {
     snprintf(buf, len, "%.3g%s", v, suffix[i]);
 }
 
+/* Whether two runs quantize alike (every *_quant, *_gran and backward knob equal), so
+ * that one calibration serves both. */
+static int same_quantization(const train_config *a, const train_config *b) {
+    size_t n;
+    const knob_def *k = knob_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(k[i].name);
+        int q = (len > 6 && !strcmp(k[i].name + len - 6, "_quant")) ||
+                (len > 5 && !strcmp(k[i].name + len - 5, "_gran")) ||
+                !strcmp(k[i].name, "backward");
+        if (!q) continue;
+        char x[128], y[128];
+        config_format_value(a, &k[i], x, sizeof x);
+        config_format_value(b, &k[i], y, sizeof y);
+        if (strcmp(x, y)) return 0;
+    }
+    return 1;
+}
+
 int cmd_plan(int argc, char **argv) {
     const char *config = NULL, *results = NULL, *only = NULL;
     int threads = 2, jobs = 1, calibrate = 1;
@@ -64,6 +83,8 @@ int cmd_plan(int argc, char **argv) {
         fprintf(stderr, "sweep plan: %s\n", err);
         return 2;
     }
+    /* A first throwaway measurement starts the thread pools and faults in the code. */
+    if (calibrate && d.n) calibrate_tokens_per_s(&d.runs[0].cfg, threads, 0.2);
     /* Tokens per second per distinct shape: runs of one shape share a measurement. */
     double *rate = calloc(d.n, sizeof *rate);
     for (size_t i = 0; rate && i < d.n; i++) {
@@ -73,12 +94,12 @@ int cmd_plan(int argc, char **argv) {
             const train_config *p = &d.runs[j].cfg;
             if (p->d_model == c->d_model && p->n_layer == c->n_layer && p->n_head == c->n_head &&
                 p->ctx == c->ctx && p->ffn_hidden == c->ffn_hidden && p->vocab == c->vocab &&
-                p->micro_batch == c->micro_batch) {
+                p->micro_batch == c->micro_batch && same_quantization(p, c)) {
                 rate[i] = rate[j];
                 break;
             }
         }
-        if (rate[i] == 0 && calibrate) rate[i] = calibrate_tokens_per_s(c, threads, 0.4);
+        if (rate[i] == 0 && calibrate) rate[i] = calibrate_tokens_per_s(c, threads, 0.6);
     }
     printf("sweep %s (%s): %zu runs -> %s/\n", d.name, config, d.n, d.dir);
     if (d.description[0]) printf("%s\n", d.description);

@@ -464,7 +464,7 @@ static void name_runs(loader *ld) {
                  (long long)c->n_layer, (long long)c->n_head, dpart, r->precision,
                  (long long)c->seed);
         for (size_t kk = 0; varies && kk < ld->nknobs; kk++) {
-            if (!varies[kk]) continue;
+            if (!varies[kk] || !ld->explicit_set[i * ld->nknobs + kk]) continue;
             char v[600];
             config_format_value(c, &ld->knobs[kk], v, sizeof v);
             append(name, sizeof name, "_%s%s%s", ld->knobs[kk].name,
