@@ -8,6 +8,7 @@
  * sequential" in GPTQ's code), which costs one block forward per block: one forward
  * of the calibration set per bit width in all. */
 #include "ptq_internal.h"
+#include "qat_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -132,13 +133,22 @@ static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
         /* The weights are read after each quantization step, so later stages use them. */
 #define CHUNKS       for (int b0 = 0, nb; b0 < nseq && (nb = nseq - b0 < mb ? nseq - b0 : mb); b0 += mb)
 #define ROWS(buf, w) ((buf) + (size_t)b0 * T * (w))
-        CHUNKS rmsnorm_forward_f32(ROWS(A, C), a->ln1_rstd, ROWS(X, C), g1, nb * T, C);
+/* Activation quantization of a run trained with it, per chunk of max_batch sequences as
+ * in training and evaluation (a per-tensor scale is per micro-batch there too). */
+#define QA(slot, x, cols)                                                                          \
+    if (m->qat) qat_act_forward(m, l, slot, x, nb *T, cols)
+        CHUNKS {
+            rmsnorm_forward_f32(ROWS(A, C), a->ln1_rstd, ROWS(X, C), g1, nb * T, C);
+            QA(0, ROWS(A, C), C);
+        }
         if (on_input(p, PT_WQKV, SITE_QKV, l, A, M, C)) goto out;
         CHUNKS {
             linear_forward_f32(a->qkv, ROWS(A, C), weight_of(m, PT_WQKV, l), nb * T, C, 3 * C);
             rope_forward_f32(a->qkv, m->rope_cos, m->rope_sin, nb, T, C, Hh);
+            if (m->qat) qat_qkv_forward(m, l, a->qkv, nb * T, C);
             attention_forward_f32(ROWS(A, C), a->att, a->qkv, nb, T, C, Hh, a->attn_scratch,
                                   m->nthreads);
+            QA(1, ROWS(A, C), C);
         }
         if (on_input(p, PT_WO, SITE_O, l, A, M, C)) goto out;
         CHUNKS {
@@ -146,11 +156,13 @@ static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
             linear_forward_f32(mid, ROWS(A, C), weight_of(m, PT_WO, l), nb * T, C, C);
             for (size_t i = 0; i < (size_t)nb * T * C; i++) x[i] = mid[i] + x[i];
             rmsnorm_forward_f32(ROWS(A, C), a->ln2_rstd, x, g2, nb * T, C);
+            QA(2, ROWS(A, C), C);
         }
         if (on_input(p, PT_W13, SITE_13, l, A, M, C)) goto out;
         CHUNKS {
             linear_forward_f32(a->h13, ROWS(A, C), weight_of(m, PT_W13, l), nb * T, C, 2 * F);
             swiglu_forward_f32(ROWS(S, F), a->h13, nb * T, F);
+            QA(3, ROWS(S, F), F);
         }
         if (on_input(p, PT_W2, SITE_2, l, S, M, F)) goto out;
         CHUNKS {
@@ -167,6 +179,7 @@ static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
     }
 #undef CHUNKS
 #undef ROWS
+#undef QA
     rc = 0;
 out:
     free(X);

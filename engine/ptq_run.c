@@ -1,7 +1,9 @@
 /* PTQ of a run: its checkpoint's weights, calibration from its train.tok, evaluation on
  * the validation tokens it was evaluated on, rows in /ptq/<table> of its run file. */
 #include "checkpoint.h"
+#include "config.h"
 #include "ptq_internal.h"
+#include "qat_model.h"
 #include "runlog.h"
 #include "tokfile.h"
 #include "train.h"
@@ -174,6 +176,66 @@ static void drop_rows(table *t, int64_t step, double bits) {
     t->rows = k;
 }
 
+/* The run's knobs from /config (knobs a run file predates keep their defaults), for its
+ * quantization-aware-training plan. */
+static int run_config(const runlog *rl, const char *file, train_config *c, char *err,
+                      size_t errlen) {
+    config_defaults(c);
+    size_t nk;
+    const knob_def *k = knob_table(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        const attr *a = attr_get(&rl->config, k[i].name);
+        if (!a) continue;
+        char text[600], sub[400];
+        if (a->type == ATTR_INT)
+            snprintf(text, sizeof text, "%lld", (long long)a->i);
+        else if (a->type == ATTR_REAL)
+            snprintf(text, sizeof text, "%.17g", a->r);
+        else
+            snprintf(text, sizeof text, "%s", a->s);
+        if (config_set(c, k[i].name, text, sub, sizeof sub)) {
+            snprintf(err, errlen, "%s: /config: %s", file, sub);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A run trained with fake quantization is PTQ'd as it was deployed: the starting weights
+ * are its quantized weights Q_w(W) (what its /final val_loss was measured with), and its
+ * activation and K/V quantization stay on for calibration and evaluation. Returns with
+ * m->qat holding the activation/KV points only (or NULL). */
+static int apply_training_quant(model_f32 *m, const runlog *rl, const char *file, char *err,
+                                size_t errlen) {
+    train_config c;
+    qat_plan plan;
+    char sub[600];
+    if (run_config(rl, file, &c, err, errlen)) return -1;
+    if (qat_plan_from_config(&c, &plan, sub, sizeof sub)) {
+        snprintf(err, errlen, "%s: %s", file, sub);
+        return -1;
+    }
+    if (!qat_any(&plan)) return 0;
+    if (plan.pt[QAT_W].enabled) {
+        qat_plan wonly = {0};
+        wonly.pt[QAT_W] = plan.pt[QAT_W];
+        if (model_qat_attach(m, &wonly, sub, sizeof sub)) goto fail;
+        model_qat_quantize_weights(m);
+        const enum param_tensor blocks[4] = {PT_WQKV, PT_WO, PT_W13, PT_W2};
+        for (int i = 0; i < 4; i++) {
+            float *dst = m->params + m->layout.offset[blocks[i]];
+            memcpy(dst, qat_weight(m, blocks[i], 0), m->layout.size[blocks[i]] * sizeof *dst);
+        }
+        model_qat_detach(m);
+    }
+    plan.pt[QAT_W].enabled = 0;
+    if (model_qat_attach(m, &plan, sub, sizeof sub)) goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "%s: training quantization: %s", file, sub);
+    return -1;
+}
+
 /* Checks the request and resolves the spec of every bit width. */
 static int check_request(const ptq_request *req, qspec *specs, char *err, size_t errlen) {
     if (req->nbits < 1 || req->nbits > PTQ_MAX_BITS) {
@@ -255,6 +317,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         memcpy(m.params, params, m.layout.total * sizeof *m.params);
     else if (checkpoint_load(ckpt, &st, m.layout.total, m.params, NULL, NULL, err, errlen))
         goto out;
+    if (apply_training_quant(&m, rl, run_file, err, errlen)) goto out;
     orig = malloc(m.layout.total * sizeof *orig);
     in = malloc((size_t)m.max_batch * ri.shape.ctx * sizeof *in);
     tg = malloc((size_t)m.max_batch * ri.shape.ctx * sizeof *tg);
@@ -298,6 +361,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
     rc = 0;
 out:
     ptq_hessians_free(&hs);
+    model_qat_detach(&m);
     model_destroy_f32(&m);
     tokfile_close(&tr);
     tokfile_close(&val);
