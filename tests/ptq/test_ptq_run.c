@@ -345,8 +345,8 @@ static void test_run_log_in_memory(void **state) {
  * val_loss; PTQ to its own format (INT4 per channel) changes nothing, so delta is exactly
  * 0 for RTN and GPTQ (the paper's delta = 0 at P_post = P_w). Measured: 3 bits costs
  * +0.0036 (RTN) and -0.0009 (GPTQ) nats, little next to the +0.020 (RTN) of the FP32 test
- * model above (trained 4x longer)
- * (RTN), the "robustification" of Kumar et al. Fig. 7; bounds |d8| < 0.002, |d3| < 0.02. */
+ * model above (trained 4x longer): the "robustification" of Kumar et al. Fig. 7.
+ * Bounds: |d8| < 0.002, |d3| < 0.02. */
 static void test_quantized_training_run(void **state) {
     (void)state;
     train_config c;
