@@ -223,31 +223,63 @@ void psl_heldout_kfold(const psl_law *law, const psl_point *const *pts, size_t n
                 break;
             }
     }
+    /* Folds are independent fits: run them in parallel, each with its own buffers,
+     * then pool the predictions in fold order (the same result for any thread count). */
+    int *frc = calloc((size_t)k, sizeof *frc);
+    size_t *fcount = calloc((size_t)k, sizeof *fcount), *fnfit = calloc((size_t)k, sizeof *fnfit);
+    char(*fwhy)[256] = calloc((size_t)k, sizeof *fwhy);
+    double *fly = malloc(sz * sizeof *fly), *flp = malloc(sz * sizeof *flp);
+    size_t *foff = calloc((size_t)k + 1, sizeof *foff);
+    if (!frc || !fcount || !fnfit || !fwhy || !fly || !flp || !foff) {
+        snprintf(out->why, sizeof out->why, "out of memory");
+        goto fold_done;
+    }
+    for (size_t i = 0; i < n; i++) foff[fold[i] + 1]++;
+    for (int f = 0; f < k; f++) foff[f + 1] += foff[f];
+#pragma omp parallel for schedule(dynamic)
+    for (int f = 0; f < k; f++) {
+        const psl_point **ftr = malloc(sz * sizeof *ftr), **fte = malloc(sz * sizeof *fte);
+        if (!ftr || !fte) {
+            frc[f] = -1;
+        } else {
+            size_t a = 0, b = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (fold[i] == f)
+                    fte[b++] = pts[i];
+                else
+                    ftr[a++] = pts[i];
+            }
+            frc[f] = fit_predict(law, ftr, a, fte, b, o, flp + foff[f], fwhy[f], sizeof fwhy[f]);
+            psl_log_targets(law, fte, b, fly + foff[f]);
+            fcount[f] = b;
+            fnfit[f] = a;
+        }
+        free(ftr);
+        free(fte);
+    }
     size_t tot = 0;
     for (int f = 0; f < k; f++) {
-        size_t a = 0, b = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (fold[i] == f)
-                te[b++] = pts[i];
-            else
-                tr[a++] = pts[i];
-        }
-        char why[256];
-        int rc = fit_predict(law, tr, a, te, b, o, lp, why, sizeof why);
-        if (rc) {
+        if (frc[f]) {
             snprintf(out->why, sizeof out->why, "fold %d of %d: %s", f + 1, k,
-                     rc < 0 ? "out of memory" : why);
-            goto done;
+                     frc[f] < 0 ? "out of memory" : fwhy[f]);
+            goto fold_done;
         }
-        psl_log_targets(law, te, b, ly);
-        memcpy(aly + tot, ly, b * sizeof *ly);
-        memcpy(alp + tot, lp, b * sizeof *lp);
-        tot += b;
-        out->nfit += a;
+        memcpy(aly + tot, fly + foff[f], fcount[f] * sizeof *aly);
+        memcpy(alp + tot, flp + foff[f], fcount[f] * sizeof *alp);
+        tot += fcount[f];
+        out->nfit += fnfit[f];
     }
     psl_quality_eval(aly, alp, tot, &out->q);
     out->ok = 1;
     out->folds = k;
+fold_done:
+    free(frc);
+    free(fcount);
+    free(fnfit);
+    free(fwhy);
+    free(fly);
+    free(flp);
+    free(foff);
 done:
     free(c);
     free(fold);
