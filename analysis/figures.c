@@ -385,7 +385,7 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
             }
         }
     for (int t = 0; t < nT; t++) {
-        gp(&f, "set title 'D/N ~ %g'\nplot ", T[t]);
+        gp(&f, "set title 'D/N = %g (rounded)'\nplot ", T[t]);
         for (int a = 0; a < nN; a++) {
             gp(&f,
                "%s'fig4_loss_vs_pw.dat' index %d using 1:2 with points pt 7 lc rgb '%s' title "
