@@ -262,6 +262,9 @@ static int check_request(const ptq_request *req, qspec *specs, char *err, size_t
     return 0;
 }
 
+static int settings_conflict(const runlog *rl, const char *run_file, const ptq_request *req,
+                             const qspec *spec0, int64_t calib_tokens, char *err, size_t errlen);
+
 /* One evaluated row per bit width: rows[i] = {step, bits, val_loss, base_loss, delta}. */
 typedef struct ptq_rows {
     qspec specs[PTQ_MAX_BITS];
@@ -329,6 +332,9 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
     }
     memcpy(orig, m.params, m.layout.total * sizeof *orig);
     out->calib_tokens = req->method == PTQ_GPTQ ? (int64_t)ncal * ri.shape.ctx : 0;
+    /* Refuse before the work, not after it (merge_rows checks again against the file). */
+    if (settings_conflict(rl, run_file, req, &out->specs[0], out->calib_tokens, err, errlen))
+        goto out;
 
     double t0 = ptq_now();
     double base = evaluate(&m, &val, ri.eval_tokens, in, tg);
@@ -378,6 +384,27 @@ static void free_attrs(attr_set *a) {
     memset(a, 0, sizeof *a);
 }
 
+/* -1 (with a message) when the table the request writes to holds rows made with other
+ * settings and the request does not ask to replace them. */
+static int settings_conflict(const runlog *rl, const char *run_file, const ptq_request *req,
+                             const qspec *spec0, int64_t calib_tokens, char *err, size_t errlen) {
+    char name[96], tpath[128], which[64];
+    ptq_table_name(req->method, &req->fmt, name, sizeof name);
+    snprintf(tpath, sizeof tpath, "/ptq/%s", name);
+    const table *t = runlog_find_table(rl, tpath);
+    if (!t || !t->rows || req->replace) return 0;
+    attr_set want = {0};
+    settings_attrs(&want, req, spec0, calib_tokens);
+    int same = same_attrs(&t->attrs, &want, which, sizeof which);
+    free_attrs(&want);
+    if (same) return 0;
+    snprintf(err, errlen,
+             "%s: %s holds rows made with another %s; use the same settings, or replace=1 to "
+             "drop those rows",
+             run_file, tpath, which);
+    return -1;
+}
+
 /* Rows of the same (step, bits) are replaced; rows made with other settings are refused
  * unless req->replace drops them. */
 static int merge_rows(runlog *rl, const char *run_file, const ptq_request *req, const ptq_rows *r,
@@ -385,23 +412,12 @@ static int merge_rows(runlog *rl, const char *run_file, const ptq_request *req, 
     char name[96], tpath[128];
     ptq_table_name(req->method, &req->fmt, name, sizeof name);
     snprintf(tpath, sizeof tpath, "/ptq/%s", name);
+    if (settings_conflict(rl, run_file, req, &r->specs[0], r->calib_tokens, err, errlen)) return -1;
     attr_set want = {0};
     settings_attrs(&want, req, &r->specs[0], r->calib_tokens);
     table *t = runlog_find_table(rl, tpath);
-    if (t && t->rows) {
-        char which[64];
-        if (!same_attrs(&t->attrs, &want, which, sizeof which)) {
-            if (!req->replace) {
-                snprintf(err, errlen,
-                         "%s: %s holds rows made with another %s; use the same settings, or "
-                         "replace=1 to drop those rows",
-                         run_file, tpath, which);
-                free_attrs(&want);
-                return -1;
-            }
-            t->rows = 0;
-        }
-    }
+    char which[64];
+    if (t && t->rows && !same_attrs(&t->attrs, &want, which, sizeof which)) t->rows = 0;
     if (!t) t = runlog_table(rl, tpath, "step:i,bits:r,val_loss:r,base_loss:r,delta:r");
     if (!t || t->ncols != 5) {
         snprintf(err, errlen, "%s: %s has unexpected columns", run_file, tpath);
