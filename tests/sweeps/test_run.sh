@@ -66,6 +66,9 @@ pid=$!
 i=0
 until ls results/long/*.h5 >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 1
+# While they train, status sees them running (their locks are held).
+"$sweep" status long.lua --only s0 >status_live.txt
+grep -Eq "running +2" status_live.txt || { cat status_live.txt; fail "status shows the running runs"; }
 kill -INT $pid
 wait $pid
 rc=$?
