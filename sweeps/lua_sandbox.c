@@ -28,13 +28,16 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
 enum { HOOK_EVERY = 1000 };
 
 static void count_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
     void *ud;
     lua_getallocf(L, &ud);
     lua_sandbox *sb = ud;
     sb->instructions += HOOK_EVERY;
     if (sb->instructions > sb->instruction_limit) {
         sb->limit_hit = 2;
+        /* Name the line the config was executing when the budget ran out. */
+        if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+            luaL_error(L, "%s:%d: instruction limit exceeded (%I instructions; an endless loop?)",
+                       ar->short_src, ar->currentline, (lua_Integer)sb->instruction_limit);
         luaL_error(L, "instruction limit exceeded (%I instructions; an endless loop?)",
                    (lua_Integer)sb->instruction_limit);
     }

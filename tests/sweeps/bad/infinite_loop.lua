@@ -1,2 +1,2 @@
--- expect: instruction limit exceeded
+-- expect: infinite_loop.lua:2: instruction limit exceeded
 while true do end
