@@ -537,6 +537,19 @@ static void default_name(const char *path, char *buf, size_t len) {
     if (!buf[0] || !strcmp(buf, "-") || !strcmp(buf, ".")) snprintf(buf, len, "sweep");
 }
 
+/* Errors without a location (limits, the returned value) get the file name. */
+static int name_file(loader *ld) {
+    size_t n = strlen(ld->path);
+    if (strncmp(ld->err, ld->path, n) != 0 && ld->errlen > n + 3) {
+        char *copy = strdup(ld->err);
+        if (copy) {
+            snprintf(ld->err, ld->errlen, "%s: %s", ld->path, copy);
+            free(copy);
+        }
+    }
+    return -1;
+}
+
 static int run_loader(loader *ld, const char *path, const char *text, size_t len) {
     sweep_def *d = ld->d;
     const sweep_load_opts *o = ld->o;
@@ -565,10 +578,10 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     char chunk[600];
     snprintf(chunk, sizeof chunk, "@%s", path);
     if (sandbox_load(sb, text, len, chunk, ld->err, ld->errlen)) return -1;
-    if (sandbox_call(sb, 0, 1, ld->err, ld->errlen)) return -1;
+    if (sandbox_call(sb, 0, 1, ld->err, ld->errlen)) return name_file(ld);
     lua_pushvalue(L, finish);
     lua_insert(L, -2);
-    if (sandbox_call(sb, 1, 1, ld->err, ld->errlen)) return -1;
+    if (sandbox_call(sb, 1, 1, ld->err, ld->errlen)) return name_file(ld);
     int sw = lua_gettop(L);
 
     lua_getfield(L, sw, "where");
