@@ -32,10 +32,12 @@ double psl_objective(const psl_problem *pr, const double *u, double *grad) {
     int np = m->np;
     double g[PSL_MAXP], f = 0, d = pr->delta;
     if (grad) memset(grad, 0, (size_t)np * sizeof *grad);
+    psl_prep pb;
+    const psl_prep *prep = psl_prepare(m, u, &pb);
     for (size_t i = 0; i < pr->n; i++) {
         double w = pr->w ? pr->w[i] : 1;
         if (w == 0) continue;
-        double lp = m->law->logpred(m, u, pr->pts[i], grad ? g : NULL);
+        double lp = psl_eval(m, u, prep, pr->pts[i], grad ? g : NULL);
         double r = lp - pr->logy[i];
         double a = fabs(r), psi;
         if (a <= d) {

@@ -17,8 +17,10 @@ static int res_f(const gsl_vector *x, void *p, gsl_vector *f) {
     const psl_problem *pr = p;
     double u[PSL_MAXP];
     psl_model_to_u(pr->m, x->data, u);
+    psl_prep pb;
+    const psl_prep *prep = psl_prepare(pr->m, u, &pb);
     for (size_t i = 0; i < pr->n; i++) {
-        double r = pr->m->law->logpred(pr->m, u, pr->pts[i], NULL) - pr->logy[i];
+        double r = psl_eval(pr->m, u, prep, pr->pts[i], NULL) - pr->logy[i];
         if (!isfinite(r)) return GSL_EDOM;
         gsl_vector_set(f, i, r);
     }
@@ -29,8 +31,10 @@ static int res_df(const gsl_vector *x, void *p, gsl_matrix *J) {
     const psl_problem *pr = p;
     double u[PSL_MAXP], gu[PSL_MAXP], gv[PSL_MAXP];
     psl_model_to_u(pr->m, x->data, u);
+    psl_prep pb;
+    const psl_prep *prep = psl_prepare(pr->m, u, &pb);
     for (size_t i = 0; i < pr->n; i++) {
-        pr->m->law->logpred(pr->m, u, pr->pts[i], gu);
+        psl_eval(pr->m, u, prep, pr->pts[i], gu);
         psl_model_grad_v(pr->m, gu, gv);
         for (int j = 0; j < pr->m->np; j++) gsl_matrix_set(J, i, (size_t)j, gv[j]);
     }
@@ -73,9 +77,11 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
         psl_model_to_u(m, x->data, u);
         double fn = 0, g[PSL_MAXP];
         memset(gu, 0, p * sizeof *gu);
+        psl_prep pb;
+        const psl_prep *prep = psl_prepare(m, u, &pb);
         for (size_t i = 0; i < n; i++) {
             double bw = pr->w ? pr->w[i] : 1;
-            double r = m->law->logpred(m, u, pr->pts[i], g) - pr->logy[i];
+            double r = psl_eval(m, u, prep, pr->pts[i], g) - pr->logy[i];
             double a = fabs(r), d = o->huber_delta, psi;
             if (a <= d) {
                 fn += bw * 0.5 * r * r;

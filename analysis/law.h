@@ -37,6 +37,15 @@ typedef struct {
 
 typedef struct psl_model psl_model;
 
+/* Per-evaluation tables of the N_eff/D_eff factors at the distinct precisions of the
+ * fitted points: the factors depend on P only, and points share few P values, so an
+ * objective evaluation computes each exp/log1p pair once instead of once per point. */
+#define PSL_MAXPV 16
+typedef struct {
+    double lf[3][PSL_MAXPV], dz[3][PSL_MAXPV]; /* per part: log factor, d/dz */
+    double lfd[PSL_MAXPV], dzd[PSL_MAXPV];     /* D_eff factor at the P_w values */
+} psl_prep;
+
 typedef struct psl_law {
     const char *name, *title, *formula;
     int target; /* enum psl_target: fit log loss or log delta_PTQ */
@@ -51,6 +60,10 @@ typedef struct psl_law {
     /* log of the predicted target at internal parameters u; grad (if non-NULL) gets
      * d/du of it. */
     double (*logpred)(const psl_model *m, const double *u, const psl_point *p, double *grad);
+    /* Optional: fill a psl_prep for u, and the same prediction using it. */
+    void (*prepare)(const psl_model *m, const double *u, psl_prep *prep);
+    double (*logpred_prep)(const psl_model *m, const double *u, const psl_prep *prep,
+                           const psl_point *p, double *grad);
 } psl_law;
 
 struct psl_model {
@@ -66,6 +79,9 @@ struct psl_model {
         int c, e;
         double s;
     } shift[12];
+    /* distinct P_w, P_a, P_kv of the points the model was set up on (npv -1: too many) */
+    int npv[3];
+    double pv[3][PSL_MAXPV];
     /* per-format eff laws: the format keys that own a parameter */
     int nkeys;
     int key0; /* index of the first key parameter */
@@ -77,6 +93,12 @@ extern const psl_law psl_laws[];
 extern const int psl_nlaws;
 
 const psl_law *psl_law_find(const char *name);
+
+/* Prepares (when the law can) into *prep and returns it, or returns NULL. */
+const psl_prep *psl_prepare(const psl_model *m, const double *u, psl_prep *prep);
+/* log prediction, using prep when given (from psl_prepare with the same u). */
+double psl_eval(const psl_model *m, const double *u, const psl_prep *prep, const psl_point *p,
+                double *grad);
 
 /* The shown value of parameter i (exp of the internal one for log parameters). */
 double psl_model_value(const psl_model *m, int i, const double *u);

@@ -187,8 +187,26 @@ static int init_ouyang(psl_model *m, const psl_point *const *pts, size_t n) {
 
 static const char *const part_name[3] = {"w", "a", "kv"};
 
+static void collect_pv(psl_model *m, const psl_point *const *pts, size_t n) {
+    for (int x = 0; x < 3; x++) {
+        m->npv[x] = 0;
+        for (size_t i = 0; i < n && m->npv[x] >= 0; i++) {
+            double P = x == 0 ? pts[i]->P_w : x == 1 ? pts[i]->P_a : pts[i]->P_kv;
+            int j = 0;
+            while (j < m->npv[x] && m->pv[x][j] != P) j++;
+            if (j < m->npv[x]) continue;
+            if (m->npv[x] == PSL_MAXPV)
+                m->npv[x] = -1; /* too many: evaluate directly */
+            else
+                m->pv[x][m->npv[x]++] = P;
+        }
+        if (m->npv[x] < 0) m->npv[x] = 0;
+    }
+}
+
 static int init_eff(psl_model *m, const psl_point *const *pts, size_t n) {
     const psl_eff_spec *s = m->law->spec;
+    collect_pv(m, pts, n);
     centre cc = centre_of(pts, n);
     char nm[32];
     base_tied(m, pts, n);
@@ -331,7 +349,9 @@ const psl_law psl_laws[] = {
      ap_hp_train,
      init_chinchilla,
      NULL,
-     psl_lp_chinchilla},
+     psl_lp_chinchilla,
+     NULL,
+     NULL},
     {"chinchilla_tied",
      "Chinchilla (alpha = beta)",
      "L = A N^-alpha + B D^-alpha + E",
@@ -341,7 +361,9 @@ const psl_law psl_laws[] = {
      ap_hp_train,
      init_tied,
      NULL,
-     psl_lp_chinchilla_tied},
+     psl_lp_chinchilla_tied,
+     NULL,
+     NULL},
     {"ptq",
      "PTQ degradation (Kumar et al. Eq. 2)",
      "delta = C_T D^gamma_D N^-gamma_N exp(-P_post/gamma_post)",
@@ -351,7 +373,9 @@ const psl_law psl_laws[] = {
      ap_hp_ptq,
      init_ptq,
      NULL,
-     psl_lp_ptq},
+     psl_lp_ptq,
+     NULL,
+     NULL},
     {"ouyang",
      "PTQ degradation, power law in bits (Ouyang et al.)",
      "delta = k D^beta N^-alpha P_post^-gamma",
@@ -361,7 +385,9 @@ const psl_law psl_laws[] = {
      ap_hp_ptq,
      init_ouyang,
      NULL,
-     psl_lp_ouyang},
+     psl_lp_ouyang,
+     NULL,
+     NULL},
     {"neff_w",
      "N_eff, weights only (marginal)",
      NEFF "N_eff = N (1 - exp(-P_w/gamma_w))",
@@ -371,7 +397,9 @@ const psl_law psl_laws[] = {
      ap_w,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"neff_a",
      "N_eff, activations only (marginal)",
      NEFF "N_eff = N (1 - exp(-P_a/gamma_a))",
@@ -381,7 +409,9 @@ const psl_law psl_laws[] = {
      ap_a,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"neff_kv",
      "N_eff, KV cache only (marginal)",
      NEFF "N_eff = N (1 - exp(-P_kv/gamma_kv))",
@@ -391,7 +421,9 @@ const psl_law psl_laws[] = {
      ap_kv,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"neff_w_off",
      "N_eff, weights only, with offset",
      NEFF "N_eff = N (1 - exp(-P_w/gamma_w + n_w))",
@@ -401,7 +433,9 @@ const psl_law psl_laws[] = {
      ap_w,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"neff_a_off",
      "N_eff, activations only, with offset",
      NEFF "N_eff = N (1 - exp(-P_a/gamma_a + n_a))",
@@ -411,7 +445,9 @@ const psl_law psl_laws[] = {
      ap_a,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"neff_kv_off",
      "N_eff, KV cache only, with offset",
      NEFF "N_eff = N (1 - exp(-P_kv/gamma_kv + n_kv))",
@@ -421,7 +457,9 @@ const psl_law psl_laws[] = {
      ap_kv,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"neff_joint",
      "N_eff, joint over weights, activations, KV cache (Eq. 4)",
      NEFF "N_eff = N prod_x (1 - exp(-P_x/gamma_x))",
@@ -431,7 +469,9 @@ const psl_law psl_laws[] = {
      ap_train,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"neff_joint_off",
      "N_eff, joint, with offsets",
      NEFF "N_eff = N prod_x (1 - exp(-P_x/gamma_x + n_x))",
@@ -441,7 +481,9 @@ const psl_law psl_laws[] = {
      ap_train,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"unified_w",
      "Unified law (Eq. 9/11), quantized weights",
      "L = A N_eff^-alpha + B D^-alpha + E + C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N "
@@ -453,7 +495,9 @@ const psl_law psl_laws[] = {
      ap_w_all,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"unified",
      "Unified law (Eq. 9/11), all parts",
      "L = A N_eff^-alpha + B D^-alpha + E + C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N "
@@ -471,7 +515,9 @@ const psl_law psl_laws[] = {
      ap_all,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"quest_eff",
      "Free eff(P) per format (QuEST / Frantar et al.)",
      "L = A (N eff(P))^-alpha + B D^-alpha + E, eff = 1 unquantized",
@@ -481,7 +527,9 @@ const psl_law psl_laws[] = {
      ap_train,
      init_quest,
      id_quest,
-     psl_lp_quest},
+     psl_lp_quest,
+     NULL,
+     NULL},
     {"alt_additive",
      "Table 1: additive power law in P_w",
      "L = A N^-alpha + B D^-alpha + E + C_P P_w^-gamma_P",
@@ -491,7 +539,9 @@ const psl_law psl_laws[] = {
      ap_w,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"alt_deff",
      "Table 1: D_eff",
      "L = A N^-alpha + B D_eff^-alpha + E, D_eff = D (1 - "
@@ -502,7 +552,9 @@ const psl_law psl_laws[] = {
      ap_w,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"alt_neff_deff_tied",
      "Table 1: N_eff + D_eff, tied",
      "L = A N_eff^-alpha + B D_eff^-alpha + E, one gamma_w for both",
@@ -512,7 +564,9 @@ const psl_law psl_laws[] = {
      ap_w,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"alt_neff_deff_untied",
      "Table 1: N_eff + D_eff, untied",
      "L = A N_eff^-alpha + B D_eff^-alpha + E, gamma_w and gamma_Deff",
@@ -522,7 +576,9 @@ const psl_law psl_laws[] = {
      ap_w,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"alt_multiplicative",
      "Table 1: multiplicative power law in P_w",
      "L = (A N^-alpha + B D^-alpha + E) (1 + C_P P_w^-gamma_P)",
@@ -532,7 +588,9 @@ const psl_law psl_laws[] = {
      ap_w,
      init_eff,
      NULL,
-     psl_lp_eff},
+     psl_lp_eff,
+     psl_prep_eff,
+     psl_lp_eff_prep},
     {"chen",
      "QAT penalty with group size (Chen et al.)",
      "L = A N^-alpha + B D^-beta + E + k D^gamma_D (log2 G)^gamma_G N^-gamma_N",
@@ -542,7 +600,9 @@ const psl_law psl_laws[] = {
      ap_chen,
      init_chen,
      id_chen,
-     psl_lp_chen},
+     psl_lp_chen,
+     NULL,
+     NULL},
 };
 const int psl_nlaws = (int)(sizeof psl_laws / sizeof *psl_laws);
 
@@ -550,6 +610,18 @@ const psl_law *psl_law_find(const char *name) {
     for (int i = 0; i < psl_nlaws; i++)
         if (!strcmp(psl_laws[i].name, name)) return &psl_laws[i];
     return NULL;
+}
+
+const psl_prep *psl_prepare(const psl_model *m, const double *u, psl_prep *prep) {
+    if (!m->law->prepare) return NULL;
+    m->law->prepare(m, u, prep);
+    return prep;
+}
+
+double psl_eval(const psl_model *m, const double *u, const psl_prep *prep, const psl_point *p,
+                double *grad) {
+    if (prep && m->law->logpred_prep) return m->law->logpred_prep(m, u, prep, p, grad);
+    return m->law->logpred(m, u, p, grad);
 }
 
 double psl_model_value(const psl_model *m, int i, const double *u) {

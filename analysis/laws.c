@@ -105,7 +105,44 @@ double psl_lp_ouyang(const psl_model *m, const double *u, const psl_point *p, do
  * unified PTQ term and the precision power laws share one evaluator. Layout of u:
  * [A, B, E, alpha] then per N_eff part gamma_x (and n_x), then gamma of D_eff, then the
  * PTQ block [C_T, gamma_D, gamma_N, gamma_post, C_x per part], then [C_P, gamma_P]. */
+static int pv_index(const psl_model *m, int x, double P) {
+    for (int j = 0; j < m->npv[x]; j++)
+        if (m->pv[x][j] == P) return j;
+    return -1;
+}
+
+void psl_prep_eff(const psl_model *m, const double *u, psl_prep *prep) {
+    const psl_eff_spec *s = m->law->spec;
+    int k = 4, gam_w = -1;
+    for (int x = 0; x < 3; x++) {
+        if (!(s->nparts & (1u << x))) continue;
+        double gam = exp(u[k]), n = s->offsets ? u[k + 1] : 0;
+        for (int j = 0; j < m->npv[x]; j++)
+            prep->lf[x][j] = psl_log_factor(m->pv[x][j], gam, n, &prep->dz[x][j]);
+        if (x == 0) gam_w = k;
+        k += 1 + s->offsets;
+    }
+    if (s->deff) {
+        double gam = exp(u[s->deff == 1 ? gam_w : k]);
+        for (int j = 0; j < m->npv[0]; j++)
+            prep->lfd[j] = psl_log_factor(m->pv[0][j], gam, 0, &prep->dzd[j]);
+    }
+}
+
+static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep,
+                       const psl_point *p, double *g);
+
 double psl_lp_eff(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    return eff_eval(m, u, NULL, p, g);
+}
+
+double psl_lp_eff_prep(const psl_model *m, const double *u, const psl_prep *prep,
+                       const psl_point *p, double *g) {
+    return eff_eval(m, u, prep, p, g);
+}
+
+static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep,
+                       const psl_point *p, double *g) {
     const psl_eff_spec *s = m->law->spec;
     int np = m->np;
     double dneff[PSL_MAXP], ddeff[PSL_MAXP], dd[PSL_MAXP];
@@ -122,7 +159,13 @@ double psl_lp_eff(const psl_model *m, const double *u, const psl_point *p, doubl
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
         double gam = exp(u[k]), n = s->offsets ? u[k + 1] : 0, dz;
-        lneff += psl_log_factor(P[x], gam, n, &dz);
+        int j = prep ? pv_index(m, x, P[x]) : -1;
+        if (j >= 0) {
+            lneff += prep->lf[x][j];
+            dz = prep->dz[x][j];
+        } else {
+            lneff += psl_log_factor(P[x], gam, n, &dz);
+        }
         dneff[k] = -dz * P[x] / gam;
         if (s->offsets) dneff[k + 1] = -dz;
         if (x == 0) gam_w = k;
@@ -131,7 +174,13 @@ double psl_lp_eff(const psl_model *m, const double *u, const psl_point *p, doubl
     if (s->deff) {
         int gi = s->deff == 1 ? gam_w : k++;
         double gam = exp(u[gi]), dz;
-        ldeff += psl_log_factor(p->P_w, gam, 0, &dz);
+        int j = prep ? pv_index(m, 0, p->P_w) : -1;
+        if (j >= 0) {
+            ldeff += prep->lfd[j];
+            dz = prep->dzd[j];
+        } else {
+            ldeff += psl_log_factor(p->P_w, gam, 0, &dz);
+        }
         ddeff[gi] = -dz * p->P_w / gam;
     }
     double t[4] = {u[0] - alpha * lneff, u[1] - alpha * ldeff, u[2], -INFINITY}, w[4];

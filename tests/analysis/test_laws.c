@@ -60,9 +60,41 @@ static void test_gradients(void **state) {
     }
 }
 
+/* The prepared (tabulated factor) evaluation must equal the direct one. */
+static void test_prepared_matches_direct(void **state) {
+    (void)state;
+    for (int L = 0; L < psl_nlaws; L++) {
+        const psl_law *law = &psl_laws[L];
+        psl_data d;
+        psl_data_init(&d);
+        double u0[PSL_MAXP] = {0};
+        synth_points(&d, law, u0, 0, 0, 3);
+        const psl_point **pts;
+        size_t n = psl_law_select(law, &d, &pts);
+        psl_model m;
+        char why[512];
+        psl_model_setup(&m, law, pts, n, why, sizeof why);
+        double u[PSL_MAXP], g1[PSL_MAXP], g2[PSL_MAXP];
+        mid_params(&m, u);
+        psl_prep pb;
+        const psl_prep *prep = psl_prepare(&m, u, &pb);
+        if (law->prepare) assert_non_null(prep);
+        for (size_t i = 0; i < n; i++) {
+            double a = law->logpred(&m, u, pts[i], g1);
+            double b = psl_eval(&m, u, prep, pts[i], g2);
+            if (a != b) fail_msg("%s point %zu: direct %.17g prepared %.17g", law->name, i, a, b);
+            for (int j = 0; j < m.np; j++)
+                if (g1[j] != g2[j]) fail_msg("%s point %zu: gradient %d differs", law->name, i, j);
+        }
+        free(pts);
+        psl_data_free(&d);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
+        cmocka_unit_test(test_prepared_matches_direct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
