@@ -91,10 +91,11 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
     double *A = malloc(n * n * sizeof *A);
     float *U = malloc(n * n * sizeof *U);
     float *WT = malloc(n * rows * sizeof *WT);
+    unsigned char *dead = calloc(n, 1);
     int rc = -1;
     ptq_cell *cells = NULL, *scells = NULL;
     float *E = NULL;
-    if (!perm || !A || !U || !WT) goto oom;
+    if (!perm || !A || !U || !WT || !dead) goto oom;
 
     for (size_t i = 0; i < n * n; i++)
         if (!isfinite(H[i])) {
@@ -104,18 +105,9 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
                      n, n, i / n, i % n, H[i]);
             goto out;
         }
-    /* 1. Dead inputs: nothing reaches them, so their weights cannot matter; 0 is exact. */
-    for (size_t i = 0; i < n; i++)
-        if (H[i * n + i] == 0.0) {
-            H[i * n + i] = 1.0;
-            for (size_t r = 0; r < rows; r++) w[r * cols + i] = 0.0f;
-            li.dead++;
-        }
-    for (size_t i = 0; i < n; i++) perm[i] = i;
-    if (o->act_order) act_order_perm(H, n, perm);
-
-    /* Scales fixed before the loop: per tensor, per row, or (with act-order, where a group's
-     * columns are not visited together) per group from the original weights. */
+    /* Scales fixed before the loop, from the original weights exactly as RTN takes them
+     * (before dead columns are zeroed, as GPTQ's code does): per tensor, per row, or (with
+     * act-order, where a group's columns are not visited together) per group. */
     const size_t nseg = (n + g.seg - 1) / g.seg;
     const int dynamic = !g.tensor && g.seg < n && !o->act_order;
     if (g.tensor) {
@@ -134,6 +126,19 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
         cells = malloc(rows * sizeof *cells);
         if (!cells) goto oom;
     }
+
+    /* 1. Dead inputs: nothing reaches them, so their weights cannot matter and end as 0
+     * (exact). H_ii = 1 decouples them (their row and column of H are 0), so rounding them
+     * in the loop propagates nothing; they are zeroed at the end, which keeps every group's
+     * scale what RTN would take. */
+    for (size_t i = 0; i < n; i++)
+        if (H[i * n + i] == 0.0) {
+            H[i * n + i] = 1.0;
+            dead[i] = 1;
+            li.dead++;
+        }
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    if (o->act_order) act_order_perm(H, n, perm);
 
     /* 2-3. Dampening and the upper Cholesky factor of H^-1 (in act-order). A Hessian that
      * is still not positive definite (rank-deficient calibration data in float) gets 10x
@@ -183,12 +188,13 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
             const float d = U[a * n + a];
             float *e = E + (a - i1) * rows;
             const size_t s = perm[a] / g.seg;
+            const int is_dead = dead[perm[a]];
             for (size_t r = 0; r < rows; r++) {
                 const ptq_cell *c = g.tensor  ? &scells[0]
                                     : dynamic ? &cells[r]
                                               : &scells[r * nseg + s];
                 float qv = ptq_grid_round(&g, c, col[r]);
-                e[r] = (col[r] - qv) / d;
+                e[r] = is_dead ? 0.0f : (col[r] - qv) / d;
                 loss += 0.5 * (double)e[r] * (double)e[r];
                 col[r] = qv;
             }
@@ -206,6 +212,9 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
     li.sq_err = loss;
     for (size_t a = 0; a < n; a++)
         for (size_t r = 0; r < rows; r++) w[r * cols + perm[a]] = WT[a * rows + r];
+    for (size_t i = 0; i < n; i++)
+        if (dead[i])
+            for (size_t r = 0; r < rows; r++) w[r * cols + i] = 0.0f;
     rc = 0;
     goto out;
 oom:
@@ -216,6 +225,7 @@ out:
     free(A);
     free(U);
     free(WT);
+    free(dead);
     free(cells);
     free(scells);
     free(E);

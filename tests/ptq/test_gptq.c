@@ -367,6 +367,39 @@ static void test_dead_and_singular(void **state) {
     free(H);
 }
 
+/* A dead input does not change the scales: they come from the original weights, as RTN's
+ * do, so with a diagonal Hessian the live columns are RTN's bit for bit. */
+static void test_dead_keeps_rtn_scales(void **state) {
+    (void)state;
+    const size_t rows = 6, cols = 40;
+    uint64_t s = 21;
+    float W[240], R[240], G[240];
+    fill_gauss(W, rows * cols, &s, 0.1);
+    for (size_t r = 0; r < rows; r++) W[r * cols + 5] = 0.9f; /* the dead column holds amax */
+    double *H = calloc(cols * cols, sizeof *H);
+    for (size_t i = 0; i < cols; i++) H[i * cols + i] = i == 5 ? 0.0 : 1.0 + (double)i;
+    const char *specs[] = {"int4:row", "uint3:g16", "e2m1:tensor"};
+    for (size_t k = 0; k < 3; k++) {
+        qspec q = spec(specs[k]);
+        char err[256];
+        assert_int_equal(ptq_rtn_matrix(&q, W, R, rows, cols, err, sizeof err), 0);
+        for (int ao = 0; ao < 2; ao++) {
+            memcpy(G, W, sizeof G);
+            ptq_layer_info info;
+            gptq(&q, G, rows, cols, H, 128, ao, &info);
+            assert_int_equal(info.dead, 1);
+            for (size_t r = 0; r < rows; r++)
+                for (size_t c = 0; c < cols; c++) {
+                    float want = c == 5 ? 0.0f : R[r * cols + c];
+                    if (memcmp(&G[r * cols + c], &want, sizeof want))
+                        fail_msg("%s act_order=%d (%zu, %zu): %.9g, expected %.9g", specs[k], ao, r,
+                                 c, G[r * cols + c], want);
+                }
+        }
+    }
+    free(H);
+}
+
 /* A Hessian with NaN (a diverged model's activations) is an error, not NaN weights. */
 static void test_nonfinite_hessian(void **state) {
     (void)state;
@@ -436,15 +469,11 @@ static void test_spec_names(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hessian),
-        cmocka_unit_test(test_diagonal_equals_rtn),
-        cmocka_unit_test(test_obs_4x4),
-        cmocka_unit_test(test_random_inputs),
-        cmocka_unit_test(test_correlated_inputs),
-        cmocka_unit_test(test_16_bits_near_exact),
-        cmocka_unit_test(test_dead_and_singular),
-        cmocka_unit_test(test_nonfinite_hessian),
-        cmocka_unit_test(test_unsupported_formats),
+        cmocka_unit_test(test_hessian),           cmocka_unit_test(test_diagonal_equals_rtn),
+        cmocka_unit_test(test_obs_4x4),           cmocka_unit_test(test_random_inputs),
+        cmocka_unit_test(test_correlated_inputs), cmocka_unit_test(test_16_bits_near_exact),
+        cmocka_unit_test(test_dead_and_singular), cmocka_unit_test(test_dead_keeps_rtn_scales),
+        cmocka_unit_test(test_nonfinite_hessian), cmocka_unit_test(test_unsupported_formats),
         cmocka_unit_test(test_spec_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
