@@ -304,10 +304,15 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
     }
 
     if (req->threads > 0) train_set_threads(req->threads); /* 0: leave the process as it is */
-    snprintf(path, sizeof path, "%s/train.tok", ri.data);
-    if (tokfile_open(path, &tr, err, errlen)) goto out;
-    snprintf(path, sizeof path, "%s/val.tok", ri.data);
-    if (tokfile_open(path, &val, err, errlen)) goto out;
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", ri.data, k ? "val.tok" : "train.tok");
+        char sub[1400];
+        if (tokfile_open(path, k ? &val : &tr, sub, sizeof sub)) {
+            snprintf(err, errlen, "%s (the data= of %s%s)", sub, run_file,
+                     ri.data[0] == '/' ? "" : "; a relative path: run from where it was trained");
+            goto out;
+        }
+    }
     if ((int64_t)tr.vocab != ri.shape.vocab || val.n < (uint64_t)ri.shape.ctx + 1 ||
         tr.n < (uint64_t)ri.shape.ctx + 1) {
         snprintf(err, errlen,

@@ -281,6 +281,20 @@ static void test_errors(void **state) {
     req.checkpoint = "/nonexistent/x.ckpt";
     assert_int_equal(ptq_run(run_file, &req, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/x.ckpt"));
+
+    /* A run whose data directory is gone: the message names the token file and the run. */
+    runlog rl;
+    load(&rl);
+    attr_set_str(&rl.config, "data", "/nonexistent/data");
+    char moved[600], ckpt[600];
+    snprintf(moved, sizeof moved, "%s/moved.h5", dir);
+    assert_int_equal(runlog_save(&rl, moved, err, sizeof err), 0);
+    runlog_free(&rl);
+    train_checkpoint_path(run_file, ckpt, sizeof ckpt);
+    req.checkpoint = ckpt;
+    assert_int_equal(ptq_run(moved, &req, NULL, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/data/train.tok"));
+    assert_non_null(strstr(err, moved));
 }
 
 /* RTN of FP and MX formats, and the embedding/head option, end to end. */
