@@ -272,6 +272,7 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
 }
 
 void config_format_value(const train_config *c, const knob_def *k, char *buf, size_t len) {
+    if (!buf || len == 0) return;
     const char *p = (const char *)c + k->offset;
     switch (k->type) {
     case KNOB_INT: snprintf(buf, len, "%lld", (long long)*(const int64_t *)p); break;
