@@ -52,6 +52,9 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
         return 1;
     }
     gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
+    /* n >> p here: the normal equations (Cholesky, with the trust region's damping) cost
+     * a fraction of the default QR of the n x p Jacobian */
+    fp.solver = gsl_multifit_nlinear_solver_cholesky;
     gsl_multifit_nlinear_workspace *w =
         gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, p);
     gsl_vector *x = gsl_vector_alloc(p), *wt = gsl_vector_alloc(n);

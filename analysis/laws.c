@@ -19,7 +19,8 @@ double psl_lse(const double *t, int k, double *w) {
         w[i] = t[i] == -INFINITY ? 0 : exp(t[i] - m);
         s += w[i];
     }
-    for (int i = 0; i < k; i++) w[i] /= s;
+    double inv = 1 / s;
+    for (int i = 0; i < k; i++) w[i] *= inv;
     return m + log(s);
 }
 
