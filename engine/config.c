@@ -1,5 +1,6 @@
 #include "config.h"
 #include "model.h"
+#include "ptq_knobs.h"
 #include "qat.h"
 #include "tokfile.h"
 
@@ -50,6 +51,15 @@ static const knob_def knobs[] = {
     INT(n_layer, "4", 1, 1024, 1, "transformer blocks"),
     STR(name, "", NULL, 0, "run name (empty: derived from the knobs, e.g. d128-l4-h4_D20N_fp32_s0)"),
     STR(out, "", NULL, 0, "run file path (empty: results/train/<name>.h5); checkpoint beside it"),
+    STR(ptq, "", NULL, 0,
+        "post-training quantization at the end: rtn, gptq or rtn,gptq (empty: none)"),
+    STR(ptq_bits, "3,4,6,8", NULL, 0, "P_post bit widths of post-training quantization"),
+    INT(ptq_calib, "128", 1, 1 << 20, 0, "GPTQ calibration sequences (from the training split)"),
+    INT(ptq_every, "0", 0, 1e12, 0,
+        "also quantize the weights every N steps during training (0: only at the end)"),
+    STR(ptq_format, "int", NULL, 0, "post-training format: int, fp, mx or a format name (docs/ptq.md)"),
+    STR(ptq_gran, "channel", "channel|group|tensor", 0, "post-training scale sharing"),
+    INT(ptq_group, "128", 1, 1 << 20, 0, "columns per group when ptq_gran=group"),
     STR(q_quant, "fp32", NULL, 1, "format of attention queries after RoPE (fp32: none)"),
     STR(schedule, "cosine", "cosine|wsd|constant", 1,
         "learning-rate schedule after linear warmup"),
@@ -229,6 +239,9 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
     }
     qat_plan plan;
     if (qat_plan_from_config(c, &plan, err, errlen)) return -1;
+    ptq_request reqs[2];
+    int nreq;
+    if (ptq_requests_from_config(c, reqs, &nreq, err, errlen)) return -1;
     char dpart[32], plabel[96];
     qat_label(&plan, plabel, sizeof plabel);
     if (c->tokens == 0) {

@@ -23,8 +23,9 @@ void runlog_free(runlog *rl) {
     attrs_free(&rl->config);
     attrs_free(&rl->final);
     for (size_t t = 0; t < rl->ntables; t++) {
-        for (int c = 0; c < rl->tables[t].ncols; c++) free(rl->tables[t].col[c]);
-        attrs_free(&rl->tables[t].attrs);
+        for (int c = 0; c < rl->tables[t]->ncols; c++) free(rl->tables[t]->col[c]);
+        attrs_free(&rl->tables[t]->attrs);
+        free(rl->tables[t]);
     }
     free(rl->tables);
     memset(rl, 0, sizeof *rl);
@@ -74,18 +75,19 @@ const attr *attr_get(const attr_set *a, const char *name) {
 
 table *runlog_find_table(const runlog *rl, const char *path) {
     for (size_t i = 0; i < rl->ntables; i++)
-        if (!strcmp(rl->tables[i].path, path)) return &rl->tables[i];
+        if (!strcmp(rl->tables[i]->path, path)) return rl->tables[i];
     return NULL;
 }
 
 table *runlog_table(runlog *rl, const char *path, const char *columns) {
     table *t = runlog_find_table(rl, path);
     if (t) return t;
-    table *tables = realloc(rl->tables, (rl->ntables + 1) * sizeof *tables);
+    table **tables = realloc(rl->tables, (rl->ntables + 1) * sizeof *tables);
     if (!tables) return NULL;
     rl->tables = tables;
-    t = &rl->tables[rl->ntables++];
-    memset(t, 0, sizeof *t);
+    t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    rl->tables[rl->ntables++] = t;
     snprintf(t->path, sizeof t->path, "%s", path);
     for (const char *s = columns; *s && t->ncols < TABLE_MAX_COLS;) {
         size_t len = strcspn(s, ":");
@@ -222,7 +224,7 @@ int runlog_save(const runlog *rl, const char *path, char *err, size_t errlen) {
         rc |= write_attrs(f, &rl->root);
         rc |= write_group(f, "/config", &rl->config);
         if (rl->has_final) rc |= write_group(f, "/final", &rl->final);
-        for (size_t i = 0; i < rl->ntables; i++) rc |= write_table(f, &rl->tables[i]);
+        for (size_t i = 0; i < rl->ntables; i++) rc |= write_table(f, rl->tables[i]);
         if (H5Fclose(f) < 0) rc = -1;
         if (rc) snprintf(err, errlen, "%s: writing the HDF5 file failed (disk full?)", tmp);
     }

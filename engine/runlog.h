@@ -39,7 +39,7 @@ typedef struct table {
 typedef struct runlog {
     attr_set root, config, final;
     int has_final;
-    table *tables;
+    table **tables; /* pointers, so a table found once stays valid as tables are added */
     size_t ntables;
 } runlog;
 

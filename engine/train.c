@@ -3,6 +3,7 @@
 #include "checkpoint.h"
 #include "model_f32.h"
 #include "optimizer.h"
+#include "ptq_knobs.h"
 #include "qat_model.h"
 #include "rng.h"
 #include "runlog.h"
@@ -206,6 +207,40 @@ static int open_data(trainer *t, char *err, size_t errlen) {
     return 0;
 }
 
+/* Post-training quantization of the weights in memory at `step`, for every method
+ * and bit width the knobs ask for that the log does not hold yet; rows go into the
+ * in-memory log, saved with it. */
+static int ptq_in_log(trainer *t, const float *params, int64_t step, char *err, size_t errlen) {
+    ptq_request reqs[2];
+    int n;
+    if (ptq_requests_from_config(&t->cfg, reqs, &n, err, errlen)) return -1;
+    for (int i = 0; i < n; i++) {
+        ptq_request_drop_done(&reqs[i], &t->log, step);
+        if (reqs[i].nbits &&
+            ptq_run_log(&t->log, t->cfg.out, params, step, &reqs[i], NULL, NULL, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+/* The same for a finished run's file (a sweep that added ptq knobs later). */
+static int ptq_finished_run(const train_config *c, const runlog *old, int *did, char *err,
+                            size_t errlen) {
+    ptq_request reqs[2];
+    int n;
+    *did = 0;
+    if (ptq_requests_from_config(c, reqs, &n, err, errlen)) return -1;
+    const attr *steps = attr_get(&old->final, "steps");
+    if (!steps || steps->type != ATTR_INT) return 0;
+    for (int i = 0; i < n; i++) {
+        ptq_request_drop_done(&reqs[i], old, steps->i);
+        if (!reqs[i].nbits) continue;
+        if (ptq_run(c->out, &reqs[i], NULL, NULL, err, errlen)) return -1;
+        *did = 1;
+    }
+    return 0;
+}
+
 static int file_exists(const char *p) {
     struct stat sb;
     return stat(p, &sb) == 0;
@@ -256,8 +291,14 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         }
         if (status && status->type == ATTR_STR &&
             (!strcmp(status->s, "done") || !strcmp(status->s, "diverged"))) {
+            int did = 0;
+            if (!strcmp(status->s, "done") && ptq_finished_run(&t.cfg, &old, &did, err, errlen)) {
+                runlog_free(&old);
+                goto out;
+            }
             snprintf(res->status, sizeof res->status, "skipped");
-            snprintf(res->reason, sizeof res->reason, "already %s", status->s);
+            snprintf(res->reason, sizeof res->reason, "already %s%s", status->s,
+                     did ? "; post-training quantization added" : "");
             const attr *vl = attr_get(&old.final, "val_loss");
             res->val_loss = vl && vl->type == ATTR_REAL ? vl->r : NAN;
             runlog_free(&old);
@@ -293,7 +334,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         }
         if (runlog_load(&t.log, t.cfg.out, err, errlen)) goto out;
         for (size_t i = 0; i < t.log.ntables; i++)
-            table_truncate_after(&t.log.tables[i], t.st.step);
+            table_truncate_after(t.log.tables[i], t.st.step);
         runlog_clear_final(&t.log); /* e.g. "failed" from an earlier attempt */
         t.gen.state = t.st.rng_state;
         res->resumed_from = t.st.step;
@@ -365,6 +406,11 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             log_quant_stats(&t, step);
         }
         if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
+        if (t.cfg.ptq_every > 0 && t.cfg.ptq[0] && step % t.cfg.ptq_every == 0 && !last) {
+            double p0 = now_s();
+            if (ptq_in_log(&t, t.m.params, step, err, errlen)) goto out;
+            t0 += now_s() - p0; /* PTQ time is not training time */
+        }
         if (hooks && hooks->abort_after_steps && steps_here >= hooks->abort_after_steps) {
             snprintf(res->status, sizeof res->status, "aborted");
             rc = 0;
@@ -399,6 +445,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         t.st.rng_state = t.gen.state;
         if (checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
             goto out;
+        if (t.cfg.ptq[0] && ptq_in_log(&t, t.m.params, t.st.step, err, errlen)) goto out;
     }
     /* Mean training loss over the last evaluation interval, from the log itself so
      * that a resumed run reports the same value. */

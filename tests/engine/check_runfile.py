@@ -47,4 +47,16 @@ with h5py.File(path, "r") as f:
     assert fin["steps"] == steps[-1] and fin["tokens"] == train["tokens"][-1]
     assert abs(fin["flops"] - fin["tokens"] * c["flops_per_token"]) < 1e-6 * fin["flops"]
     assert fin["wall_s"] > 0
+    # post-training quantization: RTN at the end and every 16 steps, GPTQ added later
+    final_step = fin["steps"]
+    for method, steps_expected in [("rtn", [16, final_step]), ("gptq", [final_step])]:
+        g = f["ptq"][method]
+        assert dict(g.attrs)["format"] == "int" and dict(g.attrs)["granularity"] == "channel"
+        rows = list(zip(g["step"][:], g["bits"][:]))
+        expected = [(s, b) for s in steps_expected for b in (4.0, 8.0)]
+        assert sorted(rows) == sorted(expected), f"/ptq/{method} rows {rows}"
+        for i, (s, b) in enumerate(rows):
+            assert abs(g["delta"][i] - (g["val_loss"][i] - g["base_loss"][i])) < 1e-12
+            if s == final_step:
+                assert g["base_loss"][i] == fin["val_loss"], "PTQ base loss is the run's val loss"
 print("run file OK:", path)

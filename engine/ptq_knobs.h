@@ -1,0 +1,14 @@
+#ifndef ENGINE_PTQ_KNOBS_H
+#define ENGINE_PTQ_KNOBS_H
+/* The post-training quantization a run asks for through its knobs (ptq, ptq_bits,
+ * ptq_format, ptq_gran, ptq_group, ptq_calib), as requests for engine/ptq.h. */
+#include "config.h"
+#include "ptq.h"
+
+/* Fills reqs[0..*n) (at most 2: rtn, gptq). Errors name the knob. */
+int ptq_requests_from_config(const train_config *c, ptq_request reqs[2], int *n, char *err,
+                             size_t errlen);
+
+/* Drops from req the bit widths whose rows at `step` are already in rl. */
+void ptq_request_drop_done(ptq_request *req, const runlog *rl, int64_t step);
+#endif
