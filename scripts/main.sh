@@ -1,16 +1,17 @@
 #!/bin/sh
 # The main job on the built-in default: install what is missing, build, prepare the
-# small prose corpus, train its tokenizer, and train one default small model.
-# Everything is cached or resumable: running it again skips finished work.
-# Usage: scripts/main.sh [KEY=VALUE ...]   (extra knobs for the run, see `sweep train --help`)
+# small prose corpus, train its tokenizer, run the demo sweep, fit the laws and draw
+# the figures. Everything is cached or resumable: running it again skips finished work.
+# Usage: scripts/main.sh [sweep run options]
 set -eu
 cd "$(dirname "$0")/.."
-scripts/deps.sh all
+scripts/deps.sh corpus   # build tools, libraries, and what corpus preparation uses
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 corpus/prepare.sh --tier prose --build-dir build
 [ -f data/corpus/prose/train.tok ] || build/sweeps/sweep tokenize data/corpus/prose
-# The demo run: a 4-layer, 128-wide model on 20 tokens per parameter would take about
-# an hour on 2 cores; the demo trains a smaller model on the same recipe.
-build/sweeps/sweep train data=data/corpus/prose d_model=96 n_layer=3 n_head=3 ctx=128 \
-  batch=32 tokens_per_param=20 out=results/demo/default.h5 "$@"
+# The demo sweep (configs/demo.lua): 12 small runs at FP32 and INT4, each quantized
+# after training with RTN and GPTQ; then the fit of the laws, a report and figures.
+build/sweeps/sweep run configs/demo.lua --jobs 2 --threads 1 "$@"
+build/analysis/fitlaws results/demo --out results/demo/report
+echo "report: results/demo/report/report.md (figures beside it)"
