@@ -145,6 +145,10 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
         /* the resolved spec, granularity and backward mask included */
         attr_set_str(&rl->config, snames[i], t->plan.pt[i].enabled ? t->plan.pt[i].spec.name : "fp32");
     }
+    /* The training quantizer's group size (0 unless grouped): Chen et al.'s law needs it. */
+    const qspec *wq = &t->plan.pt[QAT_W].spec;
+    attr_set_int(&rl->config, "group_size_w",
+                 t->plan.pt[QAT_W].enabled && wq->granularity == QG_GROUP ? (int64_t)wq->group : 0);
     if (qat_any(&t->plan))
         runlog_table(rl, "/quant", "step:i,w_clipped:r,a_clipped:r,kv_clipped:r,w_masked:r,a_masked:r,kv_masked:r");
     attr_set_int(&rl->config, "train_tokens_unique", (int64_t)t->train_tok.n);
