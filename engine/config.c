@@ -38,6 +38,9 @@ static const knob_def knobs[] = {
     INT(eval_every, "0", 0, 1e12, 1, "steps between evaluations (0: ten per run)"),
     INT(eval_tokens, "65536", 1, 1e12, 1, "validation tokens per evaluation (first ones of val.tok)"),
     INT(ffn_hidden, "0", 0, 1 << 20, 1, "SwiGLU hidden width (0: 8/3 d_model rounded up to 32)"),
+    STR(g_quant, "fp32", NULL, 1,
+        "format of the output gradient in the backward GEMMs of the block linear layers "
+        "(fp32: none; e.g. int8, int8:sr, e5m2:sr; :sr = stochastic rounding)"),
     REALK(init_std, "0.02", 0, 10, 1,
           "std of initial weights (output projections scaled by 1/sqrt(2 n_layer))"),
     STR(kv_gran, "tensor", NULL, 1, "scale sharing of kv_quant and q_quant: tensor, token, group:N"),

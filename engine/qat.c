@@ -67,8 +67,13 @@ int qat_plan_from_config(const train_config *c, qat_plan *p, char *err, size_t e
         set_point(&p->pt[QAT_KV], "kv_quant", c->kv_quant, "kv_gran", c->kv_gran, c->backward,
                   err, errlen) ||
         set_point(&p->pt[QAT_Q], "q_quant", c->q_quant, "kv_gran", c->kv_gran, c->backward, err,
-                  errlen))
+                  errlen) ||
+        set_point(&p->pt[QAT_G], "g_quant", c->g_quant, NULL, NULL, "ste", err, errlen))
         return -1;
+    if (p->pt[QAT_G].enabled && p->pt[QAT_G].spec.kind != QK_INT && p->pt[QAT_G].spec.kind != QK_FP) {
+        snprintf(err, errlen, "knob g_quant='%s': gradients take INT or FP formats", c->g_quant);
+        return -1;
+    }
     return 0;
 }
 
@@ -104,8 +109,13 @@ void qat_label(const qat_plan *p, char *buf, size_t len) {
         snprintf(n[i], sizeof n[i], "%s", pt->enabled ? pt->spec.name : "fp32");
         n[i][strcspn(n[i], ":")] = 0;
     }
+    char g[80] = "";
+    if (p->pt[QAT_G].enabled) {
+        snprintf(g, sizeof g, "_g-%s", p->pt[QAT_G].spec.name);
+        g[strcspn(g, ":")] = 0;
+    }
     if (!strcmp(n[0], n[1]) && !strcmp(n[1], n[2]) && !p->pt[QAT_Q].enabled)
-        snprintf(buf, len, "%s", n[0]);
+        snprintf(buf, len, "%s%s", n[0], g);
     else
-        snprintf(buf, len, "w-%s_a-%s_kv-%s", n[0], n[1], n[2]);
+        snprintf(buf, len, "w-%s_a-%s_kv-%s%s", n[0], n[1], n[2], g);
 }

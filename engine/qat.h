@@ -7,7 +7,10 @@
  *        quantized once per optimizer step into a shadow copy the passes use;
  *   a  - the input activation of each of those layers (ln1, attention output, ln2,
  *        SwiGLU output), quantized in place in the forward;
- *   kv - keys and values after RoPE (the "KV cache"); q - queries (optional).
+ *   kv - keys and values after RoPE (the "KV cache"); q - queries (optional);
+ *   g  - the output gradient dY entering both backward GEMMs of each of those layers
+ *        (dX = dY W, dW = dY^T X), as Sun et al. and Quartet study; stochastic
+ *        rounding with ":sr". Off by default: gradients stay FP32.
  * The token embedding, LM head, norms, softmax and residual stream stay in FP32,
  * as in Kumar et al. and QuEST.
  *
@@ -21,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum qat_point_id { QAT_W, QAT_A, QAT_KV, QAT_Q, QAT_POINTS };
+enum qat_point_id { QAT_W, QAT_A, QAT_KV, QAT_Q, QAT_G, QAT_POINTS };
 
 typedef struct qat_point {
     int enabled;
@@ -35,7 +38,7 @@ typedef struct qat_plan {
 } qat_plan;
 
 /* Builds the plan from the knobs w_quant, w_gran, a_quant, a_gran, kv_quant, kv_gran,
- * q_quant, backward. Errors name the knob. */
+ * q_quant, g_quant, backward. Errors name the knob. */
 int qat_plan_from_config(const train_config *c, qat_plan *p, char *err, size_t errlen);
 
 /* Bits of a point as the laws count them: 32 when not quantized. */

@@ -26,6 +26,7 @@ void model_qat_detach(model *m) {
     big_free(q->amask, q->bytes[2]);
     big_free(q->kvmask, q->bytes[3]);
     big_free(q->gather, q->bytes[4]);
+    big_free(q->gbuf, q->bytes[5]);
     free(q);
     m->qat = NULL;
 }
@@ -44,7 +45,7 @@ int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen) {
     size_t L = (size_t)m->shape.n_layer, C = (size_t)m->shape.d_model;
     size_t F = (size_t)m->shape.ffn_hidden, R = (size_t)m->max_batch * m->shape.ctx;
     const qat_point *w = &plan->pt[QAT_W], *a = &plan->pt[QAT_A];
-    const qat_point *kv = &plan->pt[QAT_KV], *qp = &plan->pt[QAT_Q];
+    const qat_point *kv = &plan->pt[QAT_KV], *qp = &plan->pt[QAT_Q], *g = &plan->pt[QAT_G];
     for (int i = 0; i < 4; i++) {
         size_t rows, cols;
         matrix_shape(m, block_matrices[i], &rows, &cols);
@@ -63,9 +64,10 @@ int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen) {
     q->bytes[2] = a->enabled && a->use_mask ? L * R * (3 * C + F) : 0;
     q->bytes[3] = (kv->enabled && kv->use_mask) || (qp->enabled && qp->use_mask) ? L * R * 3 * C : 0;
     q->bytes[4] = kv->enabled || qp->enabled ? R * C * sizeof(float) : 0;
-    void **bufs[5] = {(void **)&q->wq, (void **)&q->wmask, (void **)&q->amask, (void **)&q->kvmask,
-                      (void **)&q->gather};
-    for (int i = 0; i < 5; i++)
+    q->bytes[5] = g->enabled ? R * (3 * C > 2 * F ? 3 * C : 2 * F) * sizeof(float) : 0;
+    void **bufs[6] = {(void **)&q->wq,     (void **)&q->wmask,  (void **)&q->amask,
+                      (void **)&q->kvmask, (void **)&q->gather, (void **)&q->gbuf};
+    for (int i = 0; i < 6; i++)
         if (q->bytes[i] && !(*bufs[i] = big_alloc(q->bytes[i]))) goto oom;
     return 0;
 oom:
@@ -169,4 +171,20 @@ void qat_qkv_backward(model *m, int layer, float *dqkv, int rows, int C) {
                        kv_mask(q, layer, part, C), p->use_mask);
         strided(dqkv + (size_t)part * C, rows, C, q->gather, 0);
     }
+}
+
+void model_qat_set_step(model *m, int64_t step) {
+    if (!m->qat) return;
+    m->qat->sr_step = (uint64_t)step;
+    m->qat->sr_calls = 0;
+}
+
+const float *qat_grad(model *m, const float *dout, int rows, int cols) {
+    qat_state *q = m->qat;
+    qat_point *g = &q->plan.pt[QAT_G];
+    if (!g->enabled) return dout;
+    qspec spec = g->spec;
+    spec.seed = q->sr_step * 0x9E3779B97F4A7C15ULL + ++q->sr_calls;
+    qspec_fake_quant(&spec, dout, q->gbuf, (size_t)rows, (size_t)cols, NULL, &g->stats);
+    return q->gbuf;
 }

@@ -12,7 +12,10 @@ typedef struct qat_state {
     uint8_t *amask;     /* [L][max_rows * (3 d + f)] activation pass masks */
     uint8_t *kvmask;    /* [L][max_rows * 3 d] pass masks of q (if quantized), k, v */
     float *gather;      /* [max_rows * d] contiguous copy of a strided q/k/v part */
-    size_t bytes[5];
+    float *gbuf;        /* [max_rows * max(3d, 2f)] quantized copy of an output gradient */
+    uint64_t sr_step;   /* stochastic-rounding seeds derive from (step, call) */
+    uint64_t sr_calls;
+    size_t bytes[6];
 } qat_state;
 
 /* Attaches a plan to a model (allocating shadow weights and masks), or detaches
@@ -26,10 +29,16 @@ void model_qat_quantize_weights(model *m);
  * (mask / rotation); once per step, after the last backward pass. */
 void model_qat_weight_backward(model *m);
 
+/* Sets the step the stochastic-rounding seeds of the gradient quantizer derive
+ * from, so a resumed run draws the same random numbers. */
+void model_qat_set_step(model *m, int64_t step);
+
 /* Hooks used by model_pass.inc. slot: 0 ln1, 1 attention output, 2 ln2, 3 SwiGLU output. */
 const float *qat_weight(const model *m, int tensor, size_t offset);
 void qat_act_forward(model *m, int layer, int slot, float *x, int rows, int cols);
 void qat_act_backward(model *m, int layer, int slot, float *dx, int rows, int cols);
 void qat_qkv_forward(model *m, int layer, float *qkv, int rows, int C);
 void qat_qkv_backward(model *m, int layer, float *dqkv, int rows, int C);
+/* The output gradient the backward GEMMs use: a quantized copy, or dout itself. */
+const float *qat_grad(model *m, const float *dout, int rows, int cols);
 #endif

@@ -369,6 +369,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         double lr = lr_at_step(&t.cfg, step, t.total_steps);
         memset(t.m.grads, 0, t.opt_bytes);
         model_qat_quantize_weights(&t.m);
+        model_qat_set_step(&t.m, step);
         double loss_sum = 0;
         for (int a = 0; a < accum; a++) {
             fill_batch(&t, t.st.next_seq, mb);

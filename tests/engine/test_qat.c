@@ -17,11 +17,12 @@
 
 static const model_shape shape = {50, 32, 2, 2, 16, 64};
 
-static void make_plan(qat_plan *p, const char *w, const char *a, const char *kv,
-                      const char *backward) {
+static void make_plan_g(qat_plan *p, const char *w, const char *a, const char *kv,
+                        const char *backward, const char *g) {
     train_config c;
     config_defaults(&c);
     char err[256];
+    assert_int_equal(config_set(&c, "g_quant", g, err, sizeof err), 0);
     assert_int_equal(config_set(&c, "w_quant", w, err, sizeof err), 0);
     assert_int_equal(config_set(&c, "a_quant", a, err, sizeof err), 0);
     assert_int_equal(config_set(&c, "kv_quant", kv, err, sizeof err), 0);
@@ -33,6 +34,11 @@ static void make_plan(qat_plan *p, const char *w, const char *a, const char *kv,
 
 static void tokens(uint16_t *in, uint16_t *tg, int n) {
     for (int i = 0; i < n; i++) in[i] = (uint16_t)((i * 37 + 11) % 50), tg[i] = (uint16_t)((i * 23 + 5) % 50);
+}
+
+static void make_plan(qat_plan *p, const char *w, const char *a, const char *kv,
+                      const char *backward) {
+    make_plan_g(p, w, a, kv, backward, "fp32");
 }
 
 /* Loss and full gradient of one batch; with a plan, through the quantized model. */
@@ -149,6 +155,63 @@ static void test_quest_trust_mask(void **state) {
     model_destroy_f32(&m);
 }
 
+static double rel_l2(const float *a, const double *ref, size_t n) {
+    double d = 0, r = 0;
+    for (size_t i = 0; i < n; i++) d += (a[i] - ref[i]) * (a[i] - ref[i]), r += ref[i] * ref[i];
+    return sqrt(d / r);
+}
+
+/* Quantized output gradients in the backward GEMMs: 16 bits is FP32 to 1e-3; 4-bit
+ * stochastic rounding is deterministic per step, differs between steps, and is
+ * unbiased: the mean of 64 draws is much closer to the FP32 gradient than one. */
+static void test_gradient_quantization(void **state) {
+    (void)state;
+    model m;
+    char err[256];
+    assert_int_equal(model_create_f32(&m, &shape, 2, err, sizeof err), 0);
+    init_params(m.params, &shape, &m.layout, 0.3, 6);
+    size_t n = m.layout.total;
+    loss_and_grad(&m, NULL);
+    double *g0 = malloc(n * sizeof *g0), *mean = calloc(n, sizeof *mean);
+    float *first = malloc(n * sizeof *first);
+    for (size_t i = 0; i < n; i++) g0[i] = m.grads[i];
+    qat_plan plan;
+    make_plan_g(&plan, "fp32", "fp32", "fp32", "ste", "int16");
+    loss_and_grad(&m, &plan);
+    assert_true(rel_l2(m.grads, g0, n) < 1e-3);
+    make_plan_g(&plan, "fp32", "fp32", "fp32", "ste", "int4:sr");
+    const int draws = 64;
+    for (int k = 0; k < draws; k++) {
+        assert_int_equal(model_qat_attach(&m, &plan, err, sizeof err), 0);
+        model_qat_set_step(&m, k);
+        uint16_t in[32], tg[32];
+        tokens(in, tg, 32);
+        memset(m.grads, 0, n * sizeof(float));
+        model_forward_f32(&m, in, tg, 2);
+        model_backward_f32(&m, in, tg, 2, 1.0f / 32);
+        if (k == 0) memcpy(first, m.grads, n * sizeof(float));
+        if (k == 1) assert_memory_not_equal(first, m.grads, n * sizeof(float));
+        for (size_t i = 0; i < n; i++) mean[i] += m.grads[i] / draws;
+    }
+    /* the same step again draws the same numbers */
+    model_qat_set_step(&m, 0);
+    uint16_t in[32], tg[32];
+    tokens(in, tg, 32);
+    memset(m.grads, 0, n * sizeof(float));
+    model_forward_f32(&m, in, tg, 2);
+    model_backward_f32(&m, in, tg, 2, 1.0f / 32);
+    assert_memory_equal(first, m.grads, n * sizeof(float));
+    double one = rel_l2(first, g0, n);
+    float *meanf = malloc(n * sizeof *meanf);
+    for (size_t i = 0; i < n; i++) meanf[i] = (float)mean[i];
+    double avg = rel_l2(meanf, g0, n);
+    assert_true(one > 0.02);     /* a single 4-bit draw is visibly noisy */
+    assert_true(avg < one / 4);  /* unbiased: noise falls like 1/sqrt(64) = 1/8 */
+    free(g0), free(mean), free(first), free(meanf);
+    model_qat_detach(&m);
+    model_destroy_f32(&m);
+}
+
 static void test_bad_quant_knobs(void **state) {
     (void)state;
     train_config c;
@@ -163,6 +226,10 @@ static void test_bad_quant_knobs(void **state) {
     assert_int_equal(config_set(&c, "a_quant", "int4", err, sizeof err), 0);
     assert_int_equal(qat_plan_from_config(&c, &p, err, sizeof err), -1);
     assert_non_null(strstr(err, "QuEST"));
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "g_quant", "quest4", err, sizeof err), 0);
+    assert_int_equal(qat_plan_from_config(&c, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "g_quant"));
     config_defaults(&c);
     assert_int_equal(config_set(&c, "w_gran", "chanel", err, sizeof err), 0);
     assert_int_equal(config_set(&c, "w_quant", "int4", err, sizeof err), 0);
@@ -179,6 +246,7 @@ int main(void) {
         cmocka_unit_test(test_ste_weight_gradient_is_exact),
         cmocka_unit_test(test_int16_matches_fp32),
         cmocka_unit_test(test_quest_trust_mask),
+        cmocka_unit_test(test_gradient_quantization),
         cmocka_unit_test(test_bad_quant_knobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
