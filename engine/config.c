@@ -12,9 +12,11 @@
 
 #define OFF(f) offsetof(train_config, f)
 #define SZ(f) sizeof(((train_config *)0)->f)
-#define INT(f, def, lo, hi, id, help) {#f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, id, help}
-#define REALK(f, def, lo, hi, id, help) {#f, KNOB_REAL, OFF(f), 0, def, lo, hi, NULL, id, help}
-#define STR(f, def, choices, id, help) {#f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help}
+#define INT(f, def, lo, hi, id, help) {#f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, id, help, 0}
+#define REALK(f, def, lo, hi, id, help) {#f, KNOB_REAL, OFF(f), 0, def, lo, hi, NULL, id, help, 0}
+#define STR(f, def, choices, id, help) {#f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help, 0}
+/* A knob added after runs existed: see knob_def.omit_at_default. */
+#define STR_LATER(f, def, choices, help) {#f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, 1, help, 1}
 
 /* Sorted by name: the canonical JSON and the help list follow this order. */
 static const knob_def knobs[] = {
@@ -38,7 +40,7 @@ static const knob_def knobs[] = {
     INT(eval_every, "0", 0, 1e12, 1, "steps between evaluations (0: ten per run)"),
     INT(eval_tokens, "65536", 1, 1e12, 1, "validation tokens per evaluation (first ones of val.tok)"),
     INT(ffn_hidden, "0", 0, 1 << 20, 1, "SwiGLU hidden width (0: 8/3 d_model rounded up to 32)"),
-    STR(g_quant, "fp32", NULL, 1,
+    STR_LATER(g_quant, "fp32", NULL,
         "format of the output gradient in the backward GEMMs of the block linear layers "
         "(fp32: none; e.g. int8, int8:sr, e5m2:sr; :sr = stochastic rounding)"),
     REALK(init_std, "0.02", 0, 10, 1,
@@ -322,17 +324,24 @@ static size_t json_string(char *buf, size_t len, size_t at, const char *s) {
 int config_canonical_json(const train_config *c, char *buf, size_t len) {
     size_t at = 0;
     int first = 1;
+    train_config defaults;
+    config_defaults(&defaults);
     at += (size_t)snprintf(buf, len, "{");
     for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
         const knob_def *k = &knobs[i];
         if (!k->identity) continue;
+        char val[600];
+        config_format_value(c, k, val, sizeof val);
+        if (k->omit_at_default) {
+            char def[600];
+            config_format_value(&defaults, k, def, sizeof def);
+            if (!strcmp(val, def)) continue;
+        }
         at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s",
                                first ? "" : ",");
         first = 0;
         at = json_string(buf, len, at, k->name);
         at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, ":");
-        char val[600];
-        config_format_value(c, k, val, sizeof val);
         if (k->type == KNOB_STR) at = json_string(buf, len, at, val);
         else at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s", val);
     }

@@ -48,6 +48,9 @@ typedef struct knob_def {
     const char *choices;   /* for strings: "a|b|c" or NULL for free text */
     int identity;          /* part of the run's identity (its hash and name) */
     const char *help;
+    /* Left out of the identity while at its default: knobs added after runs exist,
+     * whose default keeps the old behaviour, so those runs keep their identity. */
+    int omit_at_default;
 } knob_def;
 
 const knob_def *knob_table(size_t *count);

@@ -261,6 +261,15 @@ static void test_knob_errors(void **state) {
     assert_non_null(strstr(err, "cosine|wsd|constant"));
     assert_int_equal(config_set_arg(&c, "novalue", err, sizeof err), -1);
     assert_non_null(strstr(err, "KEY=VALUE"));
+    /* a knob added later is out of the identity at its default, in it otherwise */
+    char json[8192];
+    uint64_t id0 = config_run_id(&c);
+    assert_true(config_canonical_json(&c, json, sizeof json) > 0);
+    assert_null(strstr(json, "g_quant"));
+    assert_int_equal(config_set_arg(&c, "g_quant=int8", err, sizeof err), 0);
+    assert_true(config_canonical_json(&c, json, sizeof json) > 0);
+    assert_non_null(strstr(json, "\"g_quant\":\"int8\""));
+    assert_true(config_run_id(&c) != id0);
     assert_int_equal(config_set_arg(&c, "n_head=3", err, sizeof err), 0);
     assert_int_equal(config_resolve(&c, 384, err, sizeof err), -1);
     assert_non_null(strstr(err, "n_head=3"));
