@@ -39,6 +39,11 @@ void train_checkpoint_path(const char *run_file, char *out, size_t len) {
     snprintf(out, len, "%.*s.ckpt", (int)n, run_file);
 }
 
+/* The series of docs/run-file.md; the loss is column TRAIN_LOSS_COL of /train. */
+#define TRAIN_COLUMNS "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r"
+#define EVAL_COLUMNS "step:i,tokens:i,loss:r"
+#define TRAIN_LOSS_COL 2
+
 /* Everything one run holds while training. */
 typedef struct trainer {
     train_config cfg;
@@ -153,8 +158,6 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
         runlog_table(rl, "/quant", "step:i,w_clipped:r,a_clipped:r,kv_clipped:r,w_masked:r,a_masked:r,kv_masked:r");
     attr_set_int(&rl->config, "train_tokens_unique", (int64_t)t->train_tok.n);
     attr_set_real(&rl->config, "flops_per_token", model_flops_per_token(s));
-    runlog_table(rl, "/train", "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r");
-    runlog_table(rl, "/eval", "step:i,tokens:i,loss:r");
 }
 
 static void set_final(trainer *t, const model_shape *s, const char *status, const char *reason,
@@ -326,6 +329,9 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         goto out;
     }
     res->buffer_bytes = t.m.block_bytes + 2 * t.opt_bytes;
+    if (t.m.qat)
+        for (size_t i = 0; i < sizeof t.m.qat->bytes / sizeof *t.m.qat->bytes; i++)
+            res->buffer_bytes += t.m.qat->bytes[i];
 
     if (file_exists(ckpt_path)) {
         if (checkpoint_load(ckpt_path, &t.st, t.m.layout.total, t.m.params, t.adam_m, t.adam_v,
@@ -350,8 +356,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
     }
 
-    table *trn = runlog_table(&t.log, "/train", "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r");
-    table *evl = runlog_table(&t.log, "/eval", "step:i,tokens:i,loss:r");
+    table *trn = runlog_table(&t.log, "/train", TRAIN_COLUMNS);
+    table *evl = runlog_table(&t.log, "/eval", EVAL_COLUMNS);
     /* Divergence: a non-finite loss or gradient, or a training loss 50% above that
      * of a uniform guess (ln vocab), which a healthy run never returns to. */
     diverge_limit = 1.5 * log((double)t.cfg.vocab);
@@ -456,7 +462,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
      * that a resumed run reports the same value. */
     double train_loss = 0;
     size_t from = trn->rows > (size_t)t.cfg.eval_every ? trn->rows - (size_t)t.cfg.eval_every : 0;
-    for (size_t i = from; i < trn->rows; i++) train_loss += table_get(trn, 2, i);
+    for (size_t i = from; i < trn->rows; i++) train_loss += table_get(trn, TRAIN_LOSS_COL, i);
     train_loss = trn->rows > from ? train_loss / (double)(trn->rows - from) : NAN;
     set_final(&t, &s, status, reason, val_loss, train_loss, diverged_step);
     if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
