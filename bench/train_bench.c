@@ -80,9 +80,12 @@ static double gemm_rate(const model_shape *s, int B) {
         for (int r = 0; r < 5; r++) {
             double t0 = now_s();
             /* forward, input-gradient and weight-gradient products */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, kk, 1, a, kk, b, kk, 0, c, n);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kk, n, 1, c, n, b, kk, 0, a, kk);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, kk, m, 1, c, n, a, kk, 1, b, kk);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, kk, 1, a, kk, b, kk, 0, c,
+                        n);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kk, n, 1, c, n, b, kk, 0, a,
+                        kk);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, kk, m, 1, c, n, a, kk, 1, b,
+                        kk);
             times[r] = now_s() - t0;
         }
         flops += 6.0 * m * n * kk;
@@ -102,7 +105,8 @@ static double step_time(model *m, const qat_plan *plan, int batch, int steps, co
         fprintf(stderr, "%s\n", err);
         return NAN;
     }
-    float *mo = calloc(m->layout.total, sizeof(float)), *vo = calloc(m->layout.total, sizeof(float));
+    float *mo = calloc(m->layout.total, sizeof(float)),
+          *vo = calloc(m->layout.total, sizeof(float));
     adamw_hparams hp = {1e-3, 0.9, 0.95, 1e-8, 0.1};
     double times[64];
     int n = steps < 64 ? steps : 64;
@@ -145,19 +149,25 @@ int main(int argc, char **argv) {
             fprintf(stderr, "train_bench: %s needs a value\n", argv[i]);
             return 2;
         }
-        if (!strcmp(argv[i], "--steps")) steps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads")) thread_list = argv[i + 1];
-        else if (!strcmp(argv[i], "--shapes")) shapes = argv[i + 1];
-        else if (!strcmp(argv[i], "--batch")) batch = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--ctx")) ctx = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--vocab")) vocab = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "--steps"))
+            steps = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--threads"))
+            thread_list = argv[i + 1];
+        else if (!strcmp(argv[i], "--shapes"))
+            shapes = argv[i + 1];
+        else if (!strcmp(argv[i], "--batch"))
+            batch = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--ctx"))
+            ctx = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--vocab"))
+            vocab = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "train_bench: unknown option %s\n", argv[i]);
             return 2;
         }
     }
-    printf("# engine training throughput: batch %d x ctx %d, vocab %d, median of %d steps\n",
-           batch, ctx, vocab, steps);
+    printf("# engine training throughput: batch %d x ctx %d, vocab %d, median of %d steps\n", batch,
+           ctx, vocab, steps);
     printf("%-8s %-7s %10s %12s %12s %12s %8s %10s%s\n", "d_model", "threads", "tok/s", "GFLOP/s",
            "GEMM GF/s", "peak GF/s", "MFU", "vs GEMM",
            quant ? "  W4A4KV4-int/fp32  W4A4-quest/fp32" : "");
@@ -170,7 +180,8 @@ int main(int argc, char **argv) {
         while (*p) {
             int d = 0, L = 0;
             if (sscanf(p, "%dx%d", &d, &L) != 2) break;
-            model_shape s = {vocab, d, L, d / 64 > 0 ? d / 64 : 1, ctx, model_default_ffn_hidden(d)};
+            model_shape s = {
+                vocab, d, L, d / 64 > 0 ? d / 64 : 1, ctx, model_default_ffn_hidden(d)};
             model m;
             char err[256];
             if (model_create_f32(&m, &s, batch, err, sizeof err)) {
@@ -179,7 +190,8 @@ int main(int argc, char **argv) {
             }
             init_params(m.params, &s, &m.layout, 0.02, 1);
             uint16_t *in = malloc((size_t)batch * ctx * 2), *tg = malloc((size_t)batch * ctx * 2);
-            for (int i = 0; i < batch * ctx; i++) in[i] = (uint16_t)(i * 31 % vocab), tg[i] = (uint16_t)(i * 17 % vocab);
+            for (int i = 0; i < batch * ctx; i++)
+                in[i] = (uint16_t)(i * 31 % vocab), tg[i] = (uint16_t)(i * 17 % vocab);
             double dt = step_time(&m, NULL, batch, steps, in, tg);
             double tps = batch * ctx / dt, flops = tps * model_flops_per_token(&s);
             double gemm = gemm_rate(&s, batch);

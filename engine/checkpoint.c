@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CKPT_MAGIC "PSLCKPT1"
+#define CKPT_MAGIC   "PSLCKPT1"
 #define CKPT_VERSION 1
 
 typedef struct ckpt_header {

@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 typedef struct ckpt_state {
-    uint64_t run_id;    /* FNV-1a 64 of the run's canonical config: a checkpoint only resumes its own run */
+    uint64_t
+        run_id; /* FNV-1a 64 of the run's canonical config: a checkpoint only resumes its own run */
     int64_t step;       /* optimizer steps done */
     int64_t tokens;     /* training tokens consumed */
     int64_t next_seq;   /* index of the next training sequence in the token stream */

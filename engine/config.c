@@ -11,21 +11,27 @@
 #include <string.h>
 
 #define OFF(f) offsetof(train_config, f)
-#define SZ(f) sizeof(((train_config *)0)->f)
-#define INT(f, def, lo, hi, id, help) {#f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, id, help, 0}
-#define REALK(f, def, lo, hi, id, help) {#f, KNOB_REAL, OFF(f), 0, def, lo, hi, NULL, id, help, 0}
-#define STR(f, def, choices, id, help) {#f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help, 0}
+#define SZ(f)  sizeof(((train_config *)0)->f)
+#define INT(f, def, lo, hi, id, help)                                                              \
+    { #f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, id, help, 0 }
+#define REALK(f, def, lo, hi, id, help)                                                            \
+    { #f, KNOB_REAL, OFF(f), 0, def, lo, hi, NULL, id, help, 0 }
+#define STR(f, def, choices, id, help)                                                             \
+    { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help, 0 }
 /* A knob added after runs existed: see knob_def.omit_at_default. */
-#define STR_LATER(f, def, choices, help) {#f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, 1, help, 1}
+#define STR_LATER(f, def, choices, help)                                                           \
+    { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, 1, help, 1 }
 
 /* Sorted by name: the canonical JSON and the help list follow this order. */
 static const knob_def knobs[] = {
     STR(a_gran, "tensor", NULL, 1,
         "scale sharing of a_quant: tensor, token (row), group:N (not QuEST/MX)"),
     STR(a_quant, "fp32", NULL, 1,
-        "format of the input activations of the block linear layers (fp32: none; e.g. int8, e4m3, quest4)"),
+        "format of the input activations of the block linear layers (fp32: none; e.g. int8, e4m3, "
+        "quest4)"),
     STR(backward, "auto", "auto|ste|clipped|trust", 1,
-        "gradient through fake quantization (auto: trust mask for QuEST, straight-through otherwise)"),
+        "gradient through fake quantization (auto: trust mask for QuEST, straight-through "
+        "otherwise)"),
     INT(batch, "32", 1, 1 << 20, 1, "sequences per optimizer step"),
     REALK(beta1, "0.9", 0, 0.999999, 1, "AdamW first-moment decay"),
     REALK(beta2, "0.95", 0, 0.999999999, 1, "AdamW second-moment decay"),
@@ -38,14 +44,16 @@ static const knob_def knobs[] = {
     REALK(decay_frac, "0.2", 0, 1, 1, "warmup-stable-decay: fraction of steps in the final decay"),
     REALK(eps, "1e-8", 0, 1, 1, "AdamW epsilon"),
     INT(eval_every, "0", 0, 1e12, 1, "steps between evaluations (0: ten per run)"),
-    INT(eval_tokens, "65536", 1, 1e12, 1, "validation tokens per evaluation (first ones of val.tok)"),
+    INT(eval_tokens, "65536", 1, 1e12, 1,
+        "validation tokens per evaluation (first ones of val.tok)"),
     INT(ffn_hidden, "0", 0, 1 << 20, 1, "SwiGLU hidden width (0: 8/3 d_model rounded up to 32)"),
     STR_LATER(g_quant, "fp32", NULL,
-        "format of the output gradient in the backward GEMMs of the block linear layers "
-        "(fp32: none; e.g. int8, int8:sr, e5m2:sr; :sr = stochastic rounding)"),
+              "format of the output gradient in the backward GEMMs of the block linear layers "
+              "(fp32: none; e.g. int8, int8:sr, e5m2:sr; :sr = stochastic rounding)"),
     REALK(init_std, "0.02", 0, 10, 1,
           "std of initial weights (output projections scaled by 1/sqrt(2 n_layer))"),
-    STR(kv_gran, "tensor", NULL, 1, "scale sharing of kv_quant and q_quant: tensor, token, group:N"),
+    STR(kv_gran, "tensor", NULL, 1,
+        "scale sharing of kv_quant and q_quant: tensor, token, group:N"),
     STR(kv_quant, "fp32", NULL, 1, "format of attention keys and values after RoPE (the KV cache)"),
     INT(log_every, "1", 1, 1e12, 0, "steps between rows of /train in the run file"),
     REALK(lr, "0.002", 0, 10, 1, "peak learning rate"),
@@ -54,7 +62,8 @@ static const knob_def knobs[] = {
         "sequences per forward/backward (0: largest divisor of batch with at most 4096 tokens)"),
     INT(n_head, "4", 1, 16384, 1, "attention heads (must divide d_model)"),
     INT(n_layer, "4", 1, 1024, 1, "transformer blocks"),
-    STR(name, "", NULL, 0, "run name (empty: derived from the knobs, e.g. d128-l4-h4_D20N_fp32_s0)"),
+    STR(name, "", NULL, 0,
+        "run name (empty: derived from the knobs, e.g. d128-l4-h4_D20N_fp32_s0)"),
     STR(out, "", NULL, 0, "run file path (empty: results/train/<name>.h5); checkpoint beside it"),
     STR(ptq, "", NULL, 0,
         "post-training quantization at the end: rtn, gptq or rtn,gptq (empty: none)"),
@@ -62,21 +71,23 @@ static const knob_def knobs[] = {
     INT(ptq_calib, "128", 1, 1 << 20, 0, "GPTQ calibration sequences (from the training split)"),
     INT(ptq_every, "0", 0, 1e12, 0,
         "also quantize the weights every N steps during training (0: only at the end)"),
-    STR(ptq_format, "int", NULL, 0, "post-training format: int, fp, mx or a format name (docs/ptq.md)"),
+    STR(ptq_format, "int", NULL, 0,
+        "post-training format: int, fp, mx or a format name (docs/ptq.md)"),
     STR(ptq_gran, "channel", "channel|group|tensor", 0, "post-training scale sharing"),
     INT(ptq_group, "128", 1, 1 << 20, 0, "columns per group when ptq_gran=group"),
     STR(q_quant, "fp32", NULL, 1, "format of attention queries after RoPE (fp32: none)"),
-    STR(schedule, "cosine", "cosine|wsd|constant", 1,
-        "learning-rate schedule after linear warmup"),
+    STR(schedule, "cosine", "cosine|wsd|constant", 1, "learning-rate schedule after linear warmup"),
     INT(seed, "0", 0, 1e15, 1, "seed of the initialisation"),
-    INT(threads, "0", 0, 4096, 0, "threads (0: all cores); results are bit-identical for equal threads"),
+    INT(threads, "0", 0, 4096, 0,
+        "threads (0: all cores); results are bit-identical for equal threads"),
     INT(tokens, "0", 0, 1e15, 1, "training tokens D (0: tokens_per_param * N)"),
     REALK(tokens_per_param, "20", 0, 1e9, 1, "D / N when tokens = 0"),
     INT(vocab, "0", 0, 65536, 1, "vocabulary size (0: from the token files)"),
     STR(w_gran, "channel", NULL, 1,
         "scale sharing of w_quant: tensor, channel (output row), group:N (not QuEST/MX)"),
     STR(w_quant, "fp32", NULL, 1,
-        "format of the block linear weights (fp32: none; bf16, int4, e2m1, mxfp4, nvfp4, quest4, ...)"),
+        "format of the block linear weights (fp32: none; bf16, int4, e2m1, mxfp4, nvfp4, quest4, "
+        "...)"),
     REALK(warmup_frac, "0.1", 0, 1, 1, "fraction of steps with linear warmup"),
     REALK(weight_decay, "0.1", 0, 10, 1, "AdamW decoupled weight decay (matrices only)"),
 };
@@ -172,8 +183,7 @@ static int set_value(train_config *c, const knob_def *k, const char *value, char
                 s += len + (s[len] == '|');
             }
             if (!ok) {
-                snprintf(err, errlen, "knob %s: '%s' is not one of %s", k->name, value,
-                         k->choices);
+                snprintf(err, errlen, "knob %s: '%s' is not one of %s", k->name, value, k->choices);
                 return -1;
             }
         }
@@ -221,10 +231,14 @@ int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen) {
 }
 
 static void human_count(char *buf, size_t len, double v) {
-    if (v >= 1e9) snprintf(buf, len, "%.3gB", v / 1e9);
-    else if (v >= 1e6) snprintf(buf, len, "%.3gM", v / 1e6);
-    else if (v >= 1e3) snprintf(buf, len, "%.3gk", v / 1e3);
-    else snprintf(buf, len, "%.0f", v);
+    if (v >= 1e9)
+        snprintf(buf, len, "%.3gB", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, len, "%.3gM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, len, "%.3gk", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f", v);
 }
 
 int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen) {
@@ -235,8 +249,8 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
         return -1;
     }
     if (c->ffn_hidden == 0) c->ffn_hidden = model_default_ffn_hidden((int)c->d_model);
-    model_shape s = {(int)c->vocab, (int)c->d_model, (int)c->n_layer,
-                     (int)c->n_head, (int)c->ctx,   (int)c->ffn_hidden};
+    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
+                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
     char why[200];
     if (model_shape_check(&s, why, sizeof why)) {
         snprintf(err, errlen, "bad model shape: %s", why);
@@ -293,7 +307,9 @@ void config_format_value(const train_config *c, const knob_def *k, char *buf, si
     if (!buf || len == 0) return;
     const char *p = (const char *)c + k->offset;
     switch (k->type) {
-    case KNOB_INT: snprintf(buf, len, "%lld", (long long)*(const int64_t *)p); break;
+    case KNOB_INT:
+        snprintf(buf, len, "%lld", (long long)*(const int64_t *)p);
+        break;
     case KNOB_REAL: {
         /* Shortest form that reads back to the same double. */
         double v = *(const double *)p;
@@ -303,7 +319,9 @@ void config_format_value(const train_config *c, const knob_def *k, char *buf, si
         }
         break;
     }
-    case KNOB_STR: snprintf(buf, len, "%s", p); break;
+    case KNOB_STR:
+        snprintf(buf, len, "%s", p);
+        break;
     }
 }
 
@@ -313,9 +331,12 @@ static size_t json_string(char *buf, size_t len, size_t at, const char *s) {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         char tmp[8];
-        if (ch == '"' || ch == '\\') snprintf(tmp, sizeof tmp, "\\%c", ch);
-        else if (ch < 0x20) snprintf(tmp, sizeof tmp, "\\u%04x", ch);
-        else snprintf(tmp, sizeof tmp, "%c", ch);
+        if (ch == '"' || ch == '\\')
+            snprintf(tmp, sizeof tmp, "\\%c", ch);
+        else if (ch < 0x20)
+            snprintf(tmp, sizeof tmp, "\\u%04x", ch);
+        else
+            snprintf(tmp, sizeof tmp, "%c", ch);
         at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s", tmp);
     }
     return at + (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "\"");
@@ -342,8 +363,10 @@ int config_canonical_json(const train_config *c, char *buf, size_t len) {
         first = 0;
         at = json_string(buf, len, at, k->name);
         at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, ":");
-        if (k->type == KNOB_STR) at = json_string(buf, len, at, val);
-        else at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s", val);
+        if (k->type == KNOB_STR)
+            at = json_string(buf, len, at, val);
+        else
+            at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "%s", val);
     }
     at += (size_t)snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "}");
     return at < len ? (int)at : -1;
@@ -357,14 +380,17 @@ uint64_t config_run_id(const train_config *c) {
 
 void config_print_help(FILE *f, int markdown) {
     if (markdown) {
-        fprintf(f, "| knob | type | default | range / choices | meaning |\n|---|---|---|---|---|\n");
+        fprintf(f,
+                "| knob | type | default | range / choices | meaning |\n|---|---|---|---|---|\n");
     }
     for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
         const knob_def *k = &knobs[i];
         const char *type = k->type == KNOB_INT ? "int" : k->type == KNOB_REAL ? "real" : "text";
         char range[64] = "";
-        if (k->type != KNOB_STR) snprintf(range, sizeof range, "%.15g..%.15g", k->min, k->max);
-        else if (k->choices) snprintf(range, sizeof range, "%s", k->choices);
+        if (k->type != KNOB_STR)
+            snprintf(range, sizeof range, "%.15g..%.15g", k->min, k->max);
+        else if (k->choices)
+            snprintf(range, sizeof range, "%s", k->choices);
         if (markdown) {
             char esc[64];
             size_t j = 0;

@@ -44,9 +44,9 @@ typedef struct knob_def {
     size_t offset; /* into train_config */
     size_t size;   /* for strings: buffer size */
     const char *default_value;
-    double min, max;       /* inclusive range for numbers */
-    const char *choices;   /* for strings: "a|b|c" or NULL for free text */
-    int identity;          /* part of the run's identity (its hash and name) */
+    double min, max;     /* inclusive range for numbers */
+    const char *choices; /* for strings: "a|b|c" or NULL for free text */
+    int identity;        /* part of the run's identity (its hash and name) */
     const char *help;
     /* Left out of the identity while at its default: knobs added after runs exist,
      * whose default keeps the old behaviour, so those runs keep their identity. */

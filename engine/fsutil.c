@@ -53,7 +53,9 @@ int commit_tmp_file(const char *tmp, const char *path, char *err, size_t errlen)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
-    else strcpy(dir, ".");
+    if (slash)
+        *slash = 0;
+    else
+        strcpy(dir, ".");
     return fsync_path(dir[0] ? dir : "/", err, errlen);
 }

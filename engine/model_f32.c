@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REAL float
+#define REAL      float
 #define SFX(name) name##_f32
-#define GEMM cblas_sgemm
-#define SQRT sqrtf
-#define REXP expf
-#define RLOG logf
+#define GEMM      cblas_sgemm
+#define SQRT      sqrtf
+#define REXP      expf
+#define RLOG      logf
 #define MODEL_QUANT
 #include "model_pass.inc"

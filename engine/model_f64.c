@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REAL double
+#define REAL      double
 #define SFX(name) name##_f64
-#define GEMM cblas_dgemm
-#define SQRT sqrt
-#define REXP exp
-#define RLOG log
+#define GEMM      cblas_dgemm
+#define SQRT      sqrt
+#define REXP      exp
+#define RLOG      log
 #include "model_pass.inc"

@@ -6,22 +6,22 @@
 /* Activations saved by the forward pass for the backward pass, for up to
  * max_batch sequences of ctx tokens (M = max_batch * ctx rows). */
 typedef struct SFX(activations) {
-    REAL *res;      /* [L+1][M][d]   residual stream entering each block, and the output */
-    REAL *ln1;      /* [L][M][d]     normalised input of attention */
-    REAL *ln1_rstd; /* [L][M] */
-    REAL *qkv;      /* [L][M][3d]    q and k after RoPE, v */
-    REAL *att;      /* [L][B][H][T][T] softmax probabilities (upper triangle unused) */
-    REAL *atty;     /* [L][M][d]     attention output before the output projection */
-    REAL *res_mid;  /* [L][M][d]     residual after attention */
-    REAL *ln2;      /* [L][M][d] */
-    REAL *ln2_rstd; /* [L][M] */
-    REAL *h13;      /* [L][M][2f]    gate and up pre-activations */
-    REAL *swi;      /* [L][M][f]     silu(gate) * up */
-    REAL *lnf;      /* [M][d] */
-    REAL *lnf_rstd; /* [M] */
-    REAL *logits;   /* [M][V]        logits, replaced by probabilities in the forward */
-    double *row_loss; /* [M]         per-token loss, summed in a fixed order */
-    REAL *scratch;  /* backward work space: gradients of one block's activations */
+    REAL *res;          /* [L+1][M][d]   residual stream entering each block, and the output */
+    REAL *ln1;          /* [L][M][d]     normalised input of attention */
+    REAL *ln1_rstd;     /* [L][M] */
+    REAL *qkv;          /* [L][M][3d]    q and k after RoPE, v */
+    REAL *att;          /* [L][B][H][T][T] softmax probabilities (upper triangle unused) */
+    REAL *atty;         /* [L][M][d]     attention output before the output projection */
+    REAL *res_mid;      /* [L][M][d]     residual after attention */
+    REAL *ln2;          /* [L][M][d] */
+    REAL *ln2_rstd;     /* [L][M] */
+    REAL *h13;          /* [L][M][2f]    gate and up pre-activations */
+    REAL *swi;          /* [L][M][f]     silu(gate) * up */
+    REAL *lnf;          /* [M][d] */
+    REAL *lnf_rstd;     /* [M] */
+    REAL *logits;       /* [M][V]        logits, replaced by probabilities in the forward */
+    double *row_loss;   /* [M]         per-token loss, summed in a fixed order */
+    REAL *scratch;      /* backward work space: gradients of one block's activations */
     REAL *attn_scratch; /* [nthreads][attention_scratch_size] */
     size_t total;
 } SFX(activations);
@@ -37,50 +37,47 @@ typedef struct SFX(model) {
     REAL *rope_cos; /* [ctx][head_dim/2] */
     REAL *rope_sin;
     struct qat_state *qat; /* quantization-aware training (float model only; NULL: none) */
-    REAL *block;  /* one allocation behind params, grads, activations, rope tables */
+    REAL *block;           /* one allocation behind params, grads, activations, rope tables */
     size_t block_bytes;
 } SFX(model);
 
 /* Allocates everything once (training never allocates per step). Returns -1 and
  * a message in err on a bad shape or out of memory. Parameters are zero until
  * model_init_params or a checkpoint fills them. */
-int SFX(model_create)(SFX(model) *m, const model_shape *s, int max_batch, char *err,
+int SFX(model_create)(SFX(model) * m, const model_shape *s, int max_batch, char *err,
                       size_t errlen);
-void SFX(model_destroy)(SFX(model) *m);
+void SFX(model_destroy)(SFX(model) * m);
 
 /* Forward pass over B sequences (B <= max_batch) of ctx tokens. With targets,
  * returns the summed cross-entropy (nats) over the B*ctx tokens and leaves the
  * softmax probabilities in act.logits for the backward; without (NULL), returns 0
  * and leaves the logits. */
-double SFX(model_forward)(SFX(model) *m, const uint16_t *inputs, const uint16_t *targets,
-                          int B);
+double SFX(model_forward)(SFX(model) * m, const uint16_t *inputs, const uint16_t *targets, int B);
 
 /* Backward pass of the last forward (same inputs/targets/B), adding
  * loss_scale * d(summed loss)/d(params) into m->grads. */
-void SFX(model_backward)(SFX(model) *m, const uint16_t *inputs, const uint16_t *targets,
-                         int B, REAL loss_scale);
+void SFX(model_backward)(SFX(model) * m, const uint16_t *inputs, const uint16_t *targets, int B,
+                         REAL loss_scale);
 
 /* Individual layers, exposed for the per-layer gradient checks. Shapes in the
  * comments of layers/ *.inc. */
-void SFX(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *gain, int M,
-                          int C);
+void SFX(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *gain, int M, int C);
 void SFX(rmsnorm_backward)(REAL *dinp, REAL *dgain, const REAL *dout, const REAL *inp,
                            const REAL *gain, const REAL *rstd, int M, int C);
 void SFX(linear_forward)(REAL *out, const REAL *inp, const REAL *w, int M, int Cin, int Cout);
-void SFX(linear_backward)(REAL *dinp, REAL *dw, const REAL *dout, const REAL *inp,
-                          const REAL *w, int M, int Cin, int Cout);
+void SFX(linear_backward)(REAL *dinp, REAL *dw, const REAL *dout, const REAL *inp, const REAL *w,
+                          int M, int Cin, int Cout);
 void SFX(rope_tables)(REAL *cos_t, REAL *sin_t, int T, int head_dim);
-void SFX(rope_forward)(REAL *qkv, const REAL *cos_t, const REAL *sin_t, int B, int T, int C,
-                       int H);
+void SFX(rope_forward)(REAL *qkv, const REAL *cos_t, const REAL *sin_t, int B, int T, int C, int H);
 void SFX(rope_backward)(REAL *dqkv, const REAL *cos_t, const REAL *sin_t, int B, int T, int C,
                         int H);
 void SFX(attention_forward)(REAL *out, REAL *att, const REAL *qkv, int B, int T, int C, int H,
                             REAL *scratch, int nthreads);
-void SFX(attention_backward)(REAL *dqkv, const REAL *dout, const REAL *att, const REAL *qkv,
-                             int B, int T, int C, int H, REAL *scratch, int nthreads);
+void SFX(attention_backward)(REAL *dqkv, const REAL *dout, const REAL *att, const REAL *qkv, int B,
+                             int T, int C, int H, REAL *scratch, int nthreads);
 size_t SFX(attention_scratch_size)(int T, int C, int H);
 void SFX(swiglu_forward)(REAL *out, const REAL *h13, int M, int F);
 void SFX(swiglu_backward)(REAL *dh13, const REAL *dout, const REAL *h13, int M, int F);
 double SFX(crossentropy_forward)(REAL *probs, const uint16_t *targets, int M, int V);
-void SFX(crossentropy_backward)(REAL *dlogits, const REAL *probs, const uint16_t *targets,
-                                int M, int V, REAL scale);
+void SFX(crossentropy_backward)(REAL *dlogits, const REAL *probs, const uint16_t *targets, int M,
+                                int V, REAL scale);

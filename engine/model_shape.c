@@ -17,12 +17,12 @@ int model_shape_check(const model_shape *s, char *err, size_t errlen) {
         return -1;
     }
     if (s->n_head < 1 || s->d_model % s->n_head != 0) {
-        snprintf(err, errlen, "n_head=%d: expected a divisor of d_model=%d", s->n_head,
-                 s->d_model);
+        snprintf(err, errlen, "n_head=%d: expected a divisor of d_model=%d", s->n_head, s->d_model);
         return -1;
     }
     if ((s->d_model / s->n_head) % 2 != 0) {
-        snprintf(err, errlen, "head size d_model/n_head=%d: expected an even number (RoPE rotates pairs)",
+        snprintf(err, errlen,
+                 "head size d_model/n_head=%d: expected an even number (RoPE rotates pairs)",
                  s->d_model / s->n_head);
         return -1;
     }

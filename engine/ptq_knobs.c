@@ -11,10 +11,14 @@ int ptq_requests_from_config(const train_config *c, ptq_request reqs[2], int *n,
     snprintf(list, sizeof list, "%s", c->ptq);
     for (char *save = NULL, *m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
         ptq_method method;
-        if (!strcmp(m, "rtn")) method = PTQ_RTN;
-        else if (!strcmp(m, "gptq")) method = PTQ_GPTQ;
+        if (!strcmp(m, "rtn"))
+            method = PTQ_RTN;
+        else if (!strcmp(m, "gptq"))
+            method = PTQ_GPTQ;
         else {
-            snprintf(err, errlen, "knob ptq: '%s' is not a method (expected rtn, gptq or both, comma-separated)", m);
+            snprintf(err, errlen,
+                     "knob ptq: '%s' is not a method (expected rtn, gptq or both, comma-separated)",
+                     m);
             return -1;
         }
         for (int i = 0; i < *n; i++)
@@ -36,7 +40,8 @@ int ptq_requests_from_config(const train_config *c, ptq_request reqs[2], int *n,
             char *end;
             long v = strtol(b, &end, 10);
             if (*end || v < 1 || v > PTQ_MAX_BITS || r->nbits == PTQ_MAX_BITS) {
-                snprintf(err, errlen, "knob ptq_bits: '%s' is not a bit width 1..%d", b, PTQ_MAX_BITS);
+                snprintf(err, errlen, "knob ptq_bits: '%s' is not a bit width 1..%d", b,
+                         PTQ_MAX_BITS);
                 return -1;
             }
             r->bits[r->nbits++] = (int)v;

@@ -7,7 +7,8 @@
 static int set_gran(qspec *q, const char *knob, const char *text, char *err, size_t errlen) {
     char buf[64];
     const char *g = text;
-    if (!strcmp(text, "channel") || !strcmp(text, "token")) g = "row";
+    if (!strcmp(text, "channel") || !strcmp(text, "token"))
+        g = "row";
     else if (!strncmp(text, "group:", 6)) {
         snprintf(buf, sizeof buf, "g%s", text + 6);
         g = buf;
@@ -44,8 +45,9 @@ static int set_point(qat_point *p, const char *qknob, const char *qtext, const c
         p->spec.mask = quest ? QM_CLIP : QM_RANGE;
     } else if (!strcmp(backward, "trust")) {
         if (!quest) {
-            snprintf(err, errlen, "knob backward=trust: the trust mask needs a QuEST format, %s is '%s'",
-                     qknob, qtext);
+            snprintf(err, errlen,
+                     "knob backward=trust: the trust mask needs a QuEST format, %s is '%s'", qknob,
+                     qtext);
             return -1;
         }
         p->use_mask = 1;
@@ -64,13 +66,14 @@ int qat_plan_from_config(const train_config *c, qat_plan *p, char *err, size_t e
                   errlen) ||
         set_point(&p->pt[QAT_A], "a_quant", c->a_quant, "a_gran", c->a_gran, c->backward, err,
                   errlen) ||
-        set_point(&p->pt[QAT_KV], "kv_quant", c->kv_quant, "kv_gran", c->kv_gran, c->backward,
-                  err, errlen) ||
+        set_point(&p->pt[QAT_KV], "kv_quant", c->kv_quant, "kv_gran", c->kv_gran, c->backward, err,
+                  errlen) ||
         set_point(&p->pt[QAT_Q], "q_quant", c->q_quant, "kv_gran", c->kv_gran, c->backward, err,
                   errlen) ||
         set_point(&p->pt[QAT_G], "g_quant", c->g_quant, NULL, NULL, "ste", err, errlen))
         return -1;
-    if (p->pt[QAT_G].enabled && p->pt[QAT_G].spec.kind != QK_INT && p->pt[QAT_G].spec.kind != QK_FP) {
+    if (p->pt[QAT_G].enabled && p->pt[QAT_G].spec.kind != QK_INT &&
+        p->pt[QAT_G].spec.kind != QK_FP) {
         snprintf(err, errlen, "knob g_quant='%s': gradients take INT or FP formats", c->g_quant);
         return -1;
     }

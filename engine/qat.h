@@ -29,8 +29,8 @@ enum qat_point_id { QAT_W, QAT_A, QAT_KV, QAT_Q, QAT_G, QAT_POINTS };
 typedef struct qat_point {
     int enabled;
     qspec spec;
-    int use_mask;  /* backward multiplies by the pass mask */
-    qstats stats;  /* entries quantized / clipped / masked since the last reset */
+    int use_mask; /* backward multiplies by the pass mask */
+    qstats stats; /* entries quantized / clipped / masked since the last reset */
 } qat_point;
 
 typedef struct qat_plan {

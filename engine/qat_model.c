@@ -11,10 +11,18 @@ static const int block_matrices[4] = {PT_WQKV, PT_WO, PT_W13, PT_W2};
 static void matrix_shape(const model *m, int t, size_t *rows, size_t *cols) {
     size_t C = (size_t)m->shape.d_model, F = (size_t)m->shape.ffn_hidden;
     switch (t) {
-    case PT_WQKV: *rows = 3 * C, *cols = C; break;
-    case PT_WO: *rows = C, *cols = C; break;
-    case PT_W13: *rows = 2 * F, *cols = C; break;
-    default: *rows = C, *cols = F; break; /* PT_W2 */
+    case PT_WQKV:
+        *rows = 3 * C, *cols = C;
+        break;
+    case PT_WO:
+        *rows = C, *cols = C;
+        break;
+    case PT_W13:
+        *rows = 2 * F, *cols = C;
+        break;
+    default:
+        *rows = C, *cols = F;
+        break; /* PT_W2 */
     }
 }
 
@@ -51,8 +59,10 @@ int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen) {
         matrix_shape(m, block_matrices[i], &rows, &cols);
         if (check_point(w, "w_quant", rows, cols, err, errlen)) return -1;
     }
-    if (check_point(a, "a_quant", R, C, err, errlen) || check_point(a, "a_quant", R, F, err, errlen) ||
-        check_point(kv, "kv_quant", R, C, err, errlen) || check_point(qp, "q_quant", R, C, err, errlen))
+    if (check_point(a, "a_quant", R, C, err, errlen) ||
+        check_point(a, "a_quant", R, F, err, errlen) ||
+        check_point(kv, "kv_quant", R, C, err, errlen) ||
+        check_point(qp, "q_quant", R, C, err, errlen))
         return -1;
     qat_state *q = calloc(1, sizeof *q);
     if (!q) goto oom;
@@ -62,7 +72,8 @@ int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen) {
     q->bytes[0] = w->enabled ? m->layout.total * sizeof(float) : 0;
     q->bytes[1] = w->enabled && w->use_mask ? m->layout.total : 0;
     q->bytes[2] = a->enabled && a->use_mask ? L * R * (3 * C + F) : 0;
-    q->bytes[3] = (kv->enabled && kv->use_mask) || (qp->enabled && qp->use_mask) ? L * R * 3 * C : 0;
+    q->bytes[3] =
+        (kv->enabled && kv->use_mask) || (qp->enabled && qp->use_mask) ? L * R * 3 * C : 0;
     q->bytes[4] = kv->enabled || qp->enabled ? R * C * sizeof(float) : 0;
     q->bytes[5] = g->enabled ? R * (3 * C > 2 * F ? 3 * C : 2 * F) * sizeof(float) : 0;
     void **bufs[6] = {(void **)&q->wq,     (void **)&q->wmask,  (void **)&q->amask,
@@ -140,8 +151,10 @@ void qat_act_backward(model *m, int layer, int slot, float *dx, int rows, int co
 static void strided(float *base, int rows, int C, float *buf, int to_buf) {
     for (int r = 0; r < rows; r++) {
         float *row = base + (size_t)r * 3 * C;
-        if (to_buf) memcpy(buf + (size_t)r * C, row, (size_t)C * sizeof(float));
-        else memcpy(row, buf + (size_t)r * C, (size_t)C * sizeof(float));
+        if (to_buf)
+            memcpy(buf + (size_t)r * C, row, (size_t)C * sizeof(float));
+        else
+            memcpy(row, buf + (size_t)r * C, (size_t)C * sizeof(float));
     }
 }
 

@@ -6,14 +6,14 @@
 
 typedef struct qat_state {
     qat_plan plan;
-    size_t max_rows;    /* max_batch * ctx */
-    float *wq;          /* quantized shadow of the parameters (block matrices only used) */
-    uint8_t *wmask;     /* weight pass masks, parameter layout (when the backward masks) */
-    uint8_t *amask;     /* [L][max_rows * (3 d + f)] activation pass masks */
-    uint8_t *kvmask;    /* [L][max_rows * 3 d] pass masks of q (if quantized), k, v */
-    float *gather;      /* [max_rows * d] contiguous copy of a strided q/k/v part */
-    float *gbuf;        /* [max_rows * max(3d, 2f)] quantized copy of an output gradient */
-    uint64_t sr_step;   /* stochastic-rounding seeds derive from (step, call) */
+    size_t max_rows;  /* max_batch * ctx */
+    float *wq;        /* quantized shadow of the parameters (block matrices only used) */
+    uint8_t *wmask;   /* weight pass masks, parameter layout (when the backward masks) */
+    uint8_t *amask;   /* [L][max_rows * (3 d + f)] activation pass masks */
+    uint8_t *kvmask;  /* [L][max_rows * 3 d] pass masks of q (if quantized), k, v */
+    float *gather;    /* [max_rows * d] contiguous copy of a strided q/k/v part */
+    float *gbuf;      /* [max_rows * max(3d, 2f)] quantized copy of an output gradient */
+    uint64_t sr_step; /* stochastic-rounding seeds derive from (step, call) */
     uint64_t sr_calls;
     size_t bytes[6];
 } qat_state;

@@ -8,7 +8,9 @@ typedef struct rng {
     uint64_t state;
 } rng;
 
-static inline void rng_seed(rng *r, uint64_t seed) { r->state = seed ^ 0x5DEECE66DULL; }
+static inline void rng_seed(rng *r, uint64_t seed) {
+    r->state = seed ^ 0x5DEECE66DULL;
+}
 
 static inline uint64_t rng_next(rng *r) {
     uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL);
@@ -18,7 +20,9 @@ static inline uint64_t rng_next(rng *r) {
 }
 
 /* Uniform in (0, 1): never 0, so log() is safe. */
-static inline double rng_uniform(rng *r) { return ((rng_next(r) >> 11) + 0.5) / 9007199254740992.0; }
+static inline double rng_uniform(rng *r) {
+    return ((rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
+}
 
 double rng_normal(rng *r);
 #endif

@@ -10,7 +10,9 @@
 
 /* ---------- in-memory log ---------- */
 
-void runlog_init(runlog *rl) { memset(rl, 0, sizeof *rl); }
+void runlog_init(runlog *rl) {
+    memset(rl, 0, sizeof *rl);
+}
 
 static void attrs_free(attr_set *a) {
     for (size_t i = 0; i < a->n; i++) free(a->items[i].s);
@@ -116,8 +118,10 @@ static int table_reserve(table *t, size_t rows) {
 int table_append(table *t, const double *values) {
     if (table_reserve(t, t->rows + 1)) return -1;
     for (int c = 0; c < t->ncols; c++) {
-        if (t->col_type[c] == ATTR_INT) ((int64_t *)t->col[c])[t->rows] = (int64_t)values[c];
-        else ((double *)t->col[c])[t->rows] = values[c];
+        if (t->col_type[c] == ATTR_INT)
+            ((int64_t *)t->col[c])[t->rows] = (int64_t)values[c];
+        else
+            ((double *)t->col[c])[t->rows] = values[c];
     }
     t->rows++;
     return 0;
@@ -148,13 +152,15 @@ static int write_attrs(hid_t obj, const attr_set *a) {
     int rc = 0;
     for (size_t i = 0; i < a->n && rc == 0; i++) {
         const attr *x = &a->items[i];
-        hid_t type = x->type == ATTR_INT ? H5T_NATIVE_INT64 : x->type == ATTR_REAL ? H5T_NATIVE_DOUBLE : str;
+        hid_t type = x->type == ATTR_INT    ? H5T_NATIVE_INT64
+                     : x->type == ATTR_REAL ? H5T_NATIVE_DOUBLE
+                                            : str;
         hid_t id = H5Acreate2(obj, x->name, type, space, H5P_DEFAULT, H5P_DEFAULT);
         if (id < 0) {
             rc = -1;
             break;
         }
-        const void *buf = x->type == ATTR_INT ? (const void *)&x->i
+        const void *buf = x->type == ATTR_INT    ? (const void *)&x->i
                           : x->type == ATTR_REAL ? (const void *)&x->r
                                                  : (const void *)&x->s;
         if (H5Awrite(id, type, buf) < 0) rc = -1;
@@ -342,9 +348,12 @@ static int read_table(runlog *rl, hid_t f, const char *path) {
         for (size_t i = 0; i < attrs.n; i++) {
             const attr *x = &attrs.items[i];
             if (!strcmp(x->name, "columns")) continue;
-            if (x->type == ATTR_INT) attr_set_int(&t->attrs, x->name, x->i);
-            else if (x->type == ATTR_REAL) attr_set_real(&t->attrs, x->name, x->r);
-            else attr_set_str(&t->attrs, x->name, x->s);
+            if (x->type == ATTR_INT)
+                attr_set_int(&t->attrs, x->name, x->i);
+            else if (x->type == ATTR_REAL)
+                attr_set_real(&t->attrs, x->name, x->r);
+            else
+                attr_set_str(&t->attrs, x->name, x->s);
         }
     }
     attrs_free(&attrs);

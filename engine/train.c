@@ -40,8 +40,8 @@ void train_checkpoint_path(const char *run_file, char *out, size_t len) {
 }
 
 /* The series of docs/run-file.md; the loss is column TRAIN_LOSS_COL of /train. */
-#define TRAIN_COLUMNS "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r"
-#define EVAL_COLUMNS "step:i,tokens:i,loss:r"
+#define TRAIN_COLUMNS  "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r"
+#define EVAL_COLUMNS   "step:i,tokens:i,loss:r"
 #define TRAIN_LOSS_COL 2
 
 /* Everything one run holds while training. */
@@ -131,9 +131,12 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
     const knob_def *k = knob_table(&nk);
     for (size_t i = 0; i < nk; i++) {
         const char *p = (const char *)&t->cfg + k[i].offset;
-        if (k[i].type == KNOB_INT) attr_set_int(&rl->config, k[i].name, *(const int64_t *)p);
-        else if (k[i].type == KNOB_REAL) attr_set_real(&rl->config, k[i].name, *(const double *)p);
-        else attr_set_str(&rl->config, k[i].name, p);
+        if (k[i].type == KNOB_INT)
+            attr_set_int(&rl->config, k[i].name, *(const int64_t *)p);
+        else if (k[i].type == KNOB_REAL)
+            attr_set_real(&rl->config, k[i].name, *(const double *)p);
+        else
+            attr_set_str(&rl->config, k[i].name, p);
     }
     attr_set_int(&rl->config, "threads", threads);
     attr_set_int(&rl->config, "N", model_params_nonembedding(s));
@@ -148,14 +151,17 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
         qat_format_name(&t->plan, i, fmt, sizeof fmt);
         attr_set_str(&rl->config, fnames[i], fmt);
         /* the resolved spec, granularity and backward mask included */
-        attr_set_str(&rl->config, snames[i], t->plan.pt[i].enabled ? t->plan.pt[i].spec.name : "fp32");
+        attr_set_str(&rl->config, snames[i],
+                     t->plan.pt[i].enabled ? t->plan.pt[i].spec.name : "fp32");
     }
     /* The training quantizer's group size (0 unless grouped): Chen et al.'s law needs it. */
     const qspec *wq = &t->plan.pt[QAT_W].spec;
     attr_set_int(&rl->config, "group_size_w",
                  t->plan.pt[QAT_W].enabled && wq->granularity == QG_GROUP ? (int64_t)wq->group : 0);
     if (qat_any(&t->plan))
-        runlog_table(rl, "/quant", "step:i,w_clipped:r,a_clipped:r,kv_clipped:r,w_masked:r,a_masked:r,kv_masked:r");
+        runlog_table(
+            rl, "/quant",
+            "step:i,w_clipped:r,a_clipped:r,kv_clipped:r,w_masked:r,a_masked:r,kv_masked:r");
     attr_set_int(&rl->config, "train_tokens_unique", (int64_t)t->train_tok.n);
     attr_set_real(&rl->config, "flops_per_token", model_flops_per_token(s));
 }
@@ -268,8 +274,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
 
     if (open_data(&t, err, errlen)) goto out;
     if (config_resolve(&t.cfg, t.train_tok.vocab, err, errlen)) goto out;
-    s = (model_shape){(int)t.cfg.vocab, (int)t.cfg.d_model, (int)t.cfg.n_layer,
-                      (int)t.cfg.n_head, (int)t.cfg.ctx,   (int)t.cfg.ffn_hidden};
+    s = (model_shape){(int)t.cfg.vocab,  (int)t.cfg.d_model, (int)t.cfg.n_layer,
+                      (int)t.cfg.n_head, (int)t.cfg.ctx,     (int)t.cfg.ffn_hidden};
     t.total_steps = (t.cfg.tokens + t.cfg.batch * t.cfg.ctx - 1) / (t.cfg.batch * t.cfg.ctx);
     if (t.total_steps < 1) t.total_steps = 1;
     t.windows = (int64_t)(t.train_tok.n - 1) / t.cfg.ctx;
@@ -334,8 +340,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             res->buffer_bytes += t.m.qat->bytes[i];
 
     if (file_exists(ckpt_path)) {
-        if (checkpoint_load(ckpt_path, &t.st, t.m.layout.total, t.m.params, t.adam_m, t.adam_v,
-                            err, errlen))
+        if (checkpoint_load(ckpt_path, &t.st, t.m.layout.total, t.m.params, t.adam_m, t.adam_v, err,
+                            errlen))
             goto out;
         if (t.st.run_id != run_id) {
             snprintf(err, errlen, "%s belongs to another run (run_id %016llx, expected %s)",
@@ -343,8 +349,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             goto out;
         }
         if (runlog_load(&t.log, t.cfg.out, err, errlen)) goto out;
-        for (size_t i = 0; i < t.log.ntables; i++)
-            table_truncate_after(t.log.tables[i], t.st.step);
+        for (size_t i = 0; i < t.log.ntables; i++) table_truncate_after(t.log.tables[i], t.st.step);
         runlog_clear_final(&t.log); /* e.g. "failed" from an earlier attempt */
         t.gen.state = t.st.rng_state;
         res->resumed_from = t.st.step;
@@ -406,9 +411,12 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         if (step % t.cfg.log_every == 0 || step == t.total_steps)
             table_append(trn, (double[]){step, t.st.tokens, loss, lr, gnorm, t.st.wall});
 
-        train_progress p = {step, t.total_steps, t.st.tokens, t.total_steps * t.cfg.batch * t.cfg.ctx,
-                            loss, lr, gnorm, (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0),
-                            t.st.wall, NAN};
+        train_progress p = {
+            step,        t.total_steps,
+            t.st.tokens, t.total_steps * t.cfg.batch * t.cfg.ctx,
+            loss,        lr,
+            gnorm,       (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0),
+            t.st.wall,   NAN};
         int last = step == t.total_steps;
         int stop = hooks && hooks->stop && *hooks->stop;
         if (step % t.cfg.eval_every == 0 && !last) {
@@ -448,9 +456,17 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         val_loss = evaluate(&t);
         table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});
         log_quant_stats(&t, t.st.step);
-        train_progress p = {t.st.step, t.total_steps, t.st.tokens, t.st.tokens, last_loss, 0, 0,
-                            steps_here ? (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0) : 0,
-                            t.st.wall, val_loss};
+        train_progress p = {
+            t.st.step,
+            t.total_steps,
+            t.st.tokens,
+            t.st.tokens,
+            last_loss,
+            0,
+            0,
+            steps_here ? (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0) : 0,
+            t.st.wall,
+            val_loss};
         if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
         /* The final checkpoint holds the trained weights for post-training quantization. */
         t.st.rng_state = t.gen.state;

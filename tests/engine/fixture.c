@@ -66,8 +66,10 @@ void fixture_remove_tree(const char *dir) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat sb;
-        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) fixture_remove_tree(path);
-        else unlink(path);
+        if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+            fixture_remove_tree(path);
+        else
+            unlink(path);
     }
     closedir(d);
     rmdir(dir);

@@ -18,7 +18,7 @@
 
 #include "model_f64.h"
 
-#define H_STEP 1e-6
+#define H_STEP  1e-6
 #define REL_TOL 1e-6
 
 static unsigned long long rng_state = 0x9E3779B97F4A7C15ull;
@@ -253,7 +253,8 @@ static double full_loss(void *p) {
 static void test_full_model(void **state) {
     (void)state;
     full_ctx c;
-    model_shape s = {.vocab = 11, .d_model = 8, .n_layer = 2, .n_head = 2, .ctx = 5, .ffn_hidden = 12};
+    model_shape s = {
+        .vocab = 11, .d_model = 8, .n_layer = 2, .n_head = 2, .ctx = 5, .ffn_hidden = 12};
     char err[256];
     assert_int_equal(model_create_f64(&c.m, &s, 2, err, sizeof err), 0);
     for (size_t i = 0; i < c.m.layout.total; i++) c.m.params[i] = urand() * 0.5;
@@ -267,7 +268,8 @@ static void test_full_model(void **state) {
         /* a forward call overwrites probabilities only, so the backward state is not
          * needed again; each tensor is checked in full */
         double worst = check(param_tensor_name(t), x, c.m.layout.size[t], g, full_loss, &c);
-        if (worst >= REL_TOL) fprintf(stderr, "tensor %s: worst rel err %g\n", param_tensor_name(t), worst);
+        if (worst >= REL_TOL)
+            fprintf(stderr, "tensor %s: worst rel err %g\n", param_tensor_name(t), worst);
         assert_true(worst < REL_TOL);
     }
     model_destroy_f64(&c.m);
@@ -275,10 +277,14 @@ static void test_full_model(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rmsnorm),   cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_rope),      cmocka_unit_test(test_attention),
-        cmocka_unit_test(test_attention_causal), cmocka_unit_test(test_swiglu),
-        cmocka_unit_test(test_crossentropy), cmocka_unit_test(test_full_model),
+        cmocka_unit_test(test_rmsnorm),
+        cmocka_unit_test(test_linear),
+        cmocka_unit_test(test_rope),
+        cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_attention_causal),
+        cmocka_unit_test(test_swiglu),
+        cmocka_unit_test(test_crossentropy),
+        cmocka_unit_test(test_full_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,8 @@ static void make_plan_g(qat_plan *p, const char *w, const char *a, const char *k
 }
 
 static void tokens(uint16_t *in, uint16_t *tg, int n) {
-    for (int i = 0; i < n; i++) in[i] = (uint16_t)((i * 37 + 11) % 50), tg[i] = (uint16_t)((i * 23 + 5) % 50);
+    for (int i = 0; i < n; i++)
+        in[i] = (uint16_t)((i * 37 + 11) % 50), tg[i] = (uint16_t)((i * 23 + 5) % 50);
 }
 
 static void make_plan(qat_plan *p, const char *w, const char *a, const char *kv,
@@ -124,7 +125,8 @@ static void test_quest_trust_mask(void **state) {
     qat_plan plan;
     make_plan(&plan, "quest4", "fp32", "fp32", "trust");
     loss_and_grad(&m, &plan);
-    const double alpha = quest_alpha(4), n = 16; /* the library's Gaussian-optimal clip, tested in tests/quant */
+    const double alpha = quest_alpha(4),
+                 n = 16; /* the library's Gaussian-optimal clip, tested in tests/quant */
     size_t rows = 3 * 32, cols = 32; /* layer 0 Wqkv */
     float *w = malloc(rows * cols * sizeof(float)), *g = malloc(rows * cols * sizeof(float));
     memcpy(w, m.params + m.layout.offset[PT_WQKV], rows * cols * sizeof(float));
@@ -205,8 +207,8 @@ static void test_gradient_quantization(void **state) {
     float *meanf = malloc(n * sizeof *meanf);
     for (size_t i = 0; i < n; i++) meanf[i] = (float)mean[i];
     double avg = rel_l2(meanf, g0, n);
-    assert_true(one > 0.02);     /* a single 4-bit draw is visibly noisy */
-    assert_true(avg < one / 4);  /* unbiased: noise falls like 1/sqrt(64) = 1/8 */
+    assert_true(one > 0.02);    /* a single 4-bit draw is visibly noisy */
+    assert_true(avg < one / 4); /* unbiased: noise falls like 1/sqrt(64) = 1/8 */
     free(g0), free(mean), free(first), free(meanf);
     model_qat_detach(&m);
     model_destroy_f32(&m);

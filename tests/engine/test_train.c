@@ -36,9 +36,9 @@ static int teardown(void **state) {
 static void tiny_config(train_config *c, const char *out) {
     char err[256], arg[600];
     config_defaults(c);
-    const char *knobs[] = {"d_model=32", "n_layer=2",      "n_head=2",       "ctx=32",
-                           "batch=8",    "micro_batch=4",  "tokens=10240",   "eval_every=10",
-                           "eval_tokens=2048", "threads=2", "lr=0.01"};
+    const char *knobs[] = {"d_model=32",       "n_layer=2",     "n_head=2",     "ctx=32",
+                           "batch=8",          "micro_batch=4", "tokens=10240", "eval_every=10",
+                           "eval_tokens=2048", "threads=2",     "lr=0.01"};
     for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++)
         assert_int_equal(config_set_arg(c, knobs[i], err, sizeof err), 0);
     snprintf(arg, sizeof arg, "data=%s", data_dir);
@@ -81,7 +81,8 @@ static void test_overfit_tiny_batch(void **state) {
     assert_int_equal(model_create_f32(&m, &s, 2, err, sizeof err), 0);
     init_params(m.params, &s, &m.layout, 0.02, 7);
     uint16_t in[32], tg[32];
-    for (int i = 0; i < 32; i++) in[i] = (uint16_t)((i * 13 + 5) % 40), tg[i] = (uint16_t)((i * 7 + 3) % 40);
+    for (int i = 0; i < 32; i++)
+        in[i] = (uint16_t)((i * 13 + 5) % 40), tg[i] = (uint16_t)((i * 7 + 3) % 40);
     float *mo = calloc(m.layout.total, sizeof(float)), *vo = calloc(m.layout.total, sizeof(float));
     adamw_hparams hp = {3e-3, 0.9, 0.95, 1e-8, 0.0};
     double loss = 0;
@@ -162,7 +163,7 @@ static void assert_same_series(const runlog *a, const runlog *b, const char *pat
     for (size_t i = 0; i < ta->rows; i++) {
         assert_true(table_get(ta, 0, i) == table_get(tb, 0, i));
         if (i) assert_true(table_get(ta, 0, i) > table_get(ta, 0, i - 1)); /* no duplicate steps */
-        int loss_col = 2; /* step, tokens, loss */
+        int loss_col = 2;                                                  /* step, tokens, loss */
         assert_memory_equal(&((double *)ta->col[loss_col])[i], &((double *)tb->col[loss_col])[i],
                             sizeof(double));
     }
