@@ -95,6 +95,7 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
     int rc = -1;
     ptq_cell *cells = NULL, *scells = NULL;
     float *E = NULL;
+    double *part = NULL;
     if (!perm || !A || !U || !WT || !dead) goto oom;
 
     for (size_t i = 0; i < n * n; i++)
@@ -175,33 +176,45 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
     E = malloc(B * rows * sizeof *E);
     if (!E) goto oom;
 
-    /* 4. Columns in blocks; in-block updates as they go, one GEMM for the rest. */
-    double loss = 0.0;
+    /* 4. Columns in blocks; in-block updates as they go, one GEMM for the rest. Within a
+     * block every row is independent of the others, so chunks of rows run in parallel;
+     * the chunks are fixed (not per thread) and their losses summed in order, so the
+     * result does not depend on the thread count. */
+    const size_t chunk = 64, nchunk = (rows + chunk - 1) / chunk;
+    part = calloc(nchunk, sizeof *part);
+    if (!part) goto oom;
     for (size_t i1 = 0; i1 < n; i1 += B) {
         size_t i2 = i1 + B < n ? i1 + B : n;
-        for (size_t a = i1; a < i2; a++) {
-            float *col = WT + a * rows;
-            if (dynamic && a % g.seg == 0) {
-                size_t len = n - a < g.seg ? n - a : g.seg;
-                for (size_t r = 0; r < rows; r++) cells[r] = ptq_grid_cell(&g, col + r, len, rows);
-            }
-            const float d = U[a * n + a];
-            float *e = E + (a - i1) * rows;
-            const size_t s = perm[a] / g.seg;
-            const int is_dead = dead[perm[a]];
-            for (size_t r = 0; r < rows; r++) {
-                const ptq_cell *c = g.tensor  ? &scells[0]
-                                    : dynamic ? &cells[r]
-                                              : &scells[r * nseg + s];
-                float qv = ptq_grid_round(&g, c, col[r]);
-                e[r] = is_dead ? 0.0f : (col[r] - qv) / d;
-                loss += 0.5 * (double)e[r] * (double)e[r];
-                col[r] = qv;
-            }
-            for (size_t b = a + 1; b < i2; b++) {
-                const float u = U[a * n + b];
-                float *cb = WT + b * rows;
-                for (size_t r = 0; r < rows; r++) cb[r] -= e[r] * u;
+#pragma omp parallel for schedule(static)
+        for (size_t ch = 0; ch < nchunk; ch++) {
+            size_t r0 = ch * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
+            for (size_t a = i1; a < i2; a++) {
+                float *col = WT + a * rows;
+                if (dynamic && a % g.seg == 0) {
+                    size_t len = n - a < g.seg ? n - a : g.seg;
+                    for (size_t r = r0; r < r1; r++)
+                        cells[r] = ptq_grid_cell(&g, col + r, len, rows);
+                }
+                const float d = U[a * n + a];
+                float *e = E + (a - i1) * rows;
+                const size_t s = perm[a] / g.seg;
+                const int is_dead = dead[perm[a]];
+                double loss = 0.0;
+                for (size_t r = r0; r < r1; r++) {
+                    const ptq_cell *c = g.tensor  ? &scells[0]
+                                        : dynamic ? &cells[r]
+                                                  : &scells[r * nseg + s];
+                    float qv = ptq_grid_round(&g, c, col[r]);
+                    e[r] = is_dead ? 0.0f : (col[r] - qv) / d;
+                    loss += 0.5 * (double)e[r] * (double)e[r];
+                    col[r] = qv;
+                }
+                part[ch] += loss;
+                for (size_t b = a + 1; b < i2; b++) {
+                    const float u = U[a * n + b];
+                    float *cb = WT + b * rows;
+                    for (size_t r = r0; r < r1; r++) cb[r] -= e[r] * u;
+                }
             }
         }
         if (i2 < n)
@@ -209,6 +222,8 @@ int ptq_gptq_matrix(const qspec *q, float *w, size_t rows, size_t cols, double *
                         (blasint)(i2 - i1), -1.0f, U + i1 * n + i2, (blasint)n, E, (blasint)rows,
                         1.0f, WT + i2 * rows, (blasint)rows);
     }
+    double loss = 0.0;
+    for (size_t ch = 0; ch < nchunk; ch++) loss += part[ch];
     li.sq_err = loss;
     for (size_t a = 0; a < n; a++)
         for (size_t r = 0; r < rows; r++) w[r * cols + perm[a]] = WT[a * rows + r];
@@ -229,6 +244,7 @@ out:
     free(cells);
     free(scells);
     free(E);
+    free(part);
     return rc;
 }
 
