@@ -75,6 +75,9 @@ static const knob_def knobs[] = {
         "post-training format: int, fp, mx or a format name (docs/ptq.md)"),
     STR(ptq_gran, "channel", "channel|group|tensor", 0, "post-training scale sharing"),
     INT(ptq_group, "128", 1, 1 << 20, 0, "columns per group when ptq_gran=group"),
+    INT(ptq_seq, "1", 0, 1, 0,
+        "GPTQ: 1 calibrates block l on blocks < l already quantized (per bit width); 0 "
+        "collects the Hessians once and reuses them for every bit width (docs/ptq.md)"),
     STR(q_quant, "fp32", NULL, 1, "format of attention queries after RoPE (fp32: none)"),
     STR(schedule, "cosine", "cosine|wsd|constant", 1, "learning-rate schedule after linear warmup"),
     INT(seed, "0", 0, 1e15, 1, "seed of the initialisation"),

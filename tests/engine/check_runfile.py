@@ -52,6 +52,8 @@ with h5py.File(path, "r") as f:
     for method, steps_expected in [("rtn", [16, final_step]), ("gptq", [final_step])]:
         g = f["ptq"][method]
         assert dict(g.attrs)["format"] == "int" and dict(g.attrs)["granularity"] == "channel"
+        if method == "gptq":
+            assert dict(g.attrs)["sequential"] == 0, "knob ptq_seq=0 reaches /ptq/gptq"
         rows = list(zip(g["step"][:], g["bits"][:]))
         expected = [(s, b) for s in steps_expected for b in (4.0, 8.0)]
         assert sorted(rows) == sorted(expected), f"/ptq/{method} rows {rows}"
