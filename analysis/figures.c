@@ -173,6 +173,9 @@ static int values(const psl_data *d, int (*keep)(const psl_point *),
 static double get_N(const psl_point *p) {
     return p->N;
 }
+static double get_D(const psl_point *p) {
+    return p->D;
+}
 static double get_Pw(const psl_point *p) {
     return p->P_w;
 }
@@ -334,6 +337,101 @@ static void fig3(const char *dir, const psl_law_result *res, int nres, psl_notes
            idx[3]);
     gp(&f, "\n");
     fig_draw(&f, "Fig. 3 left analogue", done, missing);
+}
+
+/* Fig. 3 centre/right: iso-loss contours over (N, P_w), predicted by the fitted
+ * weights-only N_eff law, with the measured runs on top (their losses written beside
+ * them). One slice of the data: the training tokens D shared by the most weights-only
+ * runs, or when no D is shared by 3 of them (a sweep that scales D with N), the tokens
+ * per parameter shared by the most. */
+static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
+                         psl_notes *done, psl_notes *missing) {
+    const psl_law_result *fit = psl_result_find(res, nres, "neff_w_off");
+    if (!fit) fit = psl_result_find(res, nres, "neff_w");
+    if (!fit) {
+        psl_note(missing, "fig3_isoloss (Fig. 3 centre/right): needs a fitted neff_w or "
+                          "neff_w_off (weights-only runs at 2 or more P_w, one below 16 bits)");
+        return;
+    }
+    static double Ds[MAXV], T[MAXV];
+    int nD = values(d, k_wsweep, get_D, Ds), nT = values(d, k_wsweep, tpp, T);
+    double best_key = 0, Nlo = INFINITY, Nhi = 0, Llo = INFINITY, Lhi = -INFINITY, Pmax = 0;
+    int best = 0, by_tpp = 0;
+    for (int pass = 0; pass < 2 && best < 3; pass++) {
+        best = 0;
+        for (int k = 0; k < (pass ? nT : nD); k++) {
+            double key = pass ? T[k] : Ds[k], lo = INFINITY, hi = 0;
+            int c = 0;
+            for (size_t i = 0; i < d->n; i++) {
+                const psl_point *p = &d->pt[i];
+                if (!k_wsweep(p) || (pass ? tpp(p) : p->D) != key) continue;
+                c++;
+                lo = fmin(lo, p->N), hi = fmax(hi, p->N);
+            }
+            if (hi > lo && c > best) best = c, best_key = key, by_tpp = pass;
+        }
+    }
+    if (best < 2) {
+        psl_note(missing, "fig3_isoloss (Fig. 3 centre/right): needs weights-only runs of 2 or "
+                          "more sizes at one D or one D/N");
+        return;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!k_wsweep(p) || (by_tpp ? tpp(p) : p->D) != best_key) continue;
+        Nlo = fmin(Nlo, p->N), Nhi = fmax(Nhi, p->N);
+        Llo = fmin(Llo, p->loss), Lhi = fmax(Lhi, p->loss);
+        if (p->P_w < 16) Pmax = fmax(Pmax, p->P_w);
+    }
+    fig f;
+    if (fig_open(&f, dir, "fig3_isoloss", 760, 520)) return;
+    /* the predicted surface on a grid, log-spaced in N, one scan line per N */
+    int gi = block(&f, "predicted by %s at %s = %g: N P_w loss", fit->law->name,
+                   by_tpp ? "D/N" : "D", best_key);
+    const double P0 = 2, P1 = Pmax + 4 > 16 ? Pmax + 4 : 16;
+    for (int a = 0; a <= 40; a++) {
+        double N = Nlo / 2 * pow(4 * Nhi / Nlo, a / 40.0);
+        for (double P = P0; P <= P1 + 1e-9; P += 0.25) {
+            psl_point q;
+            psl_point_clear(&q);
+            q.N = N;
+            q.D = by_tpp ? best_key * N : best_key;
+            q.lnN = log(q.N);
+            q.lnD = log(q.D);
+            q.P_w = P;
+            fprintf(f.dat, "%g %g %.6g\n", N, P,
+                    exp(fit->law->logpred(&fit->m, fit->fit.u, &q, NULL)));
+        }
+        fputc('\n', f.dat);
+    }
+    /* measured: unquantized runs are drawn at the top edge of the plot (P_w >= 16) */
+    int mi = block(&f, "measured weights-only runs: N P_w loss (P_w >= 16 drawn at %g)", P1);
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (k_wsweep(p) && (by_tpp ? tpp(p) : p->D) == best_key)
+            fprintf(f.dat, "%g %g %.6g\n", p->N, p->P_w < 16 ? p->P_w : P1, p->loss);
+    }
+    /* levels spread over the measured losses, so the contours pass among the points */
+    if (!(Lhi > Llo)) Llo -= 0.05, Lhi += 0.05;
+    gp(&f, "set view map\nset contour base\nset cntrparam levels discrete ");
+    for (int k = 0; k < 7; k++) gp(&f, "%s%.4g", k ? "," : "", Llo + (Lhi - Llo) * k / 6.0);
+    gp(&f,
+       "\nset cntrlabel format '%%.3f' font ',8' start 10 interval 60\nset logscale x\n"
+       "set format x '%%.0t{/Symbol \\327}10^{%%T}'\nset xlabel 'N (non-embedding parameters)'\n"
+       "set ylabel 'P_w (bits; top edge: "
+       "unquantized)'\nset yrange [%g:%g]\nset xrange [%g:%g]\nset key outside right\n"
+       "set title 'Iso-loss contours over N and P_w at %s = %.3g: law %s (lines), runs "
+       "(points)'\n",
+       P0, P1 + 0.5, Nlo / 2, 2 * Nhi, by_tpp ? "D/N" : "D", best_key, esc(fit->law->name).s);
+    gp(&f,
+       "splot 'fig3_isoloss.dat' index %d using 1:2:3 with lines lw 1.5 nosurface notitle, "
+       "'fig3_isoloss.dat' index %d using 1:2:3 with labels notitle, "
+       "'fig3_isoloss.dat' index %d using 1:2:3 with points pt 7 ps 1.2 lc rgb '#000000' "
+       "nocontours title 'measured', "
+       "'fig3_isoloss.dat' index %d using 1:2:3:(sprintf('%%.3f', $3)) with labels offset 0,0.9 "
+       "font ',8' nocontours notitle\n",
+       gi, gi, mi, mi);
+    fig_draw(&f, "Fig. 3 centre/right analogue", done, missing);
 }
 
 /* Fig. 4: final loss vs P_w, one line per N, panels per tokens per parameter. */
@@ -563,11 +661,10 @@ int psl_figures_paper(const char *dir, const psl_data *d, const psl_law_result *
     (void)dv;
     fig1(dir, d, res, nres, done, missing);
     fig3(dir, res, nres, done, missing);
+    fig3_isoloss(dir, d, res, nres, done, missing);
     fig4(dir, d, res, nres, done, missing);
     fig5(dir, res, nres, done, missing);
     fig6(dir, d, res, nres, done, missing);
     fig7(dir, d, done, missing);
-    psl_note(missing, "Fig. 3 centre/right (iso-loss contours over N and P_w) is not drawn by "
-                      "this version");
     return (int)done->n;
 }

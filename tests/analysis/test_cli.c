@@ -121,10 +121,10 @@ static void test_report_and_figures(void **state) {
              "chinchilla_tied,ptq,neff_w_off,neff_joint_off,unified_w %s/runs",
              dir, dir);
     assert_int_equal(run(args), 0);
-    const char *figs[] = {"fig1_ptq",  "fig3_neff",    "fig4_loss_vs_pw",
+    const char *figs[] = {"fig1_ptq",  "fig3_neff",    "fig3_isoloss", "fig4_loss_vs_pw",
                           "fig5_pred", "fig6_compute", "fig7_heatmap"};
     const char *ext[] = {"png", "svg", "dat", "gp"};
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         for (int e = 0; e < 4; e++) {
             char nm[64];
             snprintf(nm, sizeof nm, "%s.%s", figs[i], ext[e]);
