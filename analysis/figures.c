@@ -200,6 +200,26 @@ static int k_wptq(const psl_point *p) {
     return p->P_post > 0 && p->P_a >= 16 && p->P_kv >= 16 && isfinite(p->delta);
 }
 
+/* Weights-only runs are sliced by D when some D is shared by runs of 2 or more sizes (a
+ * sweep over a grid of token budgets, as the paper's), else by tokens per parameter (a
+ * sweep that scales D with N). */
+static int slice_by_tpp(const psl_data *d) {
+    static double Ds[MAXV];
+    int nD = values(d, k_wsweep, get_D, Ds);
+    for (int k = 0; k < nD; k++) {
+        double lo = INFINITY, hi = 0;
+        for (size_t i = 0; i < d->n; i++)
+            if (k_wsweep(&d->pt[i]) && d->pt[i].D == Ds[k])
+                lo = fmin(lo, d->pt[i].N), hi = fmax(hi, d->pt[i].N);
+        if (hi > lo) return 0;
+    }
+    return 1;
+}
+
+static double slice_key(const psl_point *p, int by_tpp) {
+    return by_tpp ? tpp(p) : p->D;
+}
+
 static const char *const palette[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
                                       "#66a61e", "#e6ab02", "#a6761d", "#666666"};
 
@@ -341,9 +361,8 @@ static void fig3(const char *dir, const psl_law_result *res, int nres, psl_notes
 
 /* Fig. 3 centre/right: iso-loss contours over (N, P_w), predicted by the fitted
  * weights-only N_eff law, with the measured runs on top (their losses written beside
- * them). One slice of the data: the training tokens D shared by the most weights-only
- * runs, or when no D is shared by 3 of them (a sweep that scales D with N), the tokens
- * per parameter shared by the most. */
+ * them), in the slice (one D, or one D/N: slice_by_tpp) holding the most weights-only
+ * runs of 2 or more sizes. */
 static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                          psl_notes *done, psl_notes *missing) {
     const psl_law_result *fit = psl_result_find(res, nres, "neff_w_off");
@@ -353,23 +372,21 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
                           "neff_w_off (weights-only runs at 2 or more P_w, one below 16 bits)");
         return;
     }
-    static double Ds[MAXV], T[MAXV];
-    int nD = values(d, k_wsweep, get_D, Ds), nT = values(d, k_wsweep, tpp, T);
+    static double K[MAXV];
+    const int by_tpp = slice_by_tpp(d);
+    int nK = values(d, k_wsweep, by_tpp ? tpp : get_D, K);
     double best_key = 0, Nlo = INFINITY, Nhi = 0, Llo = INFINITY, Lhi = -INFINITY, Pmax = 0;
-    int best = 0, by_tpp = 0;
-    for (int pass = 0; pass < 2 && best < 3; pass++) {
-        best = 0;
-        for (int k = 0; k < (pass ? nT : nD); k++) {
-            double key = pass ? T[k] : Ds[k], lo = INFINITY, hi = 0;
-            int c = 0;
-            for (size_t i = 0; i < d->n; i++) {
-                const psl_point *p = &d->pt[i];
-                if (!k_wsweep(p) || (pass ? tpp(p) : p->D) != key) continue;
-                c++;
-                lo = fmin(lo, p->N), hi = fmax(hi, p->N);
-            }
-            if (hi > lo && c > best) best = c, best_key = key, by_tpp = pass;
+    int best = 0;
+    for (int k = 0; k < nK; k++) {
+        double lo = INFINITY, hi = 0;
+        int c = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            const psl_point *p = &d->pt[i];
+            if (!k_wsweep(p) || slice_key(p, by_tpp) != K[k]) continue;
+            c++;
+            lo = fmin(lo, p->N), hi = fmax(hi, p->N);
         }
+        if (hi > lo && c > best) best = c, best_key = K[k];
     }
     if (best < 2) {
         psl_note(missing, "fig3_isoloss (Fig. 3 centre/right): needs weights-only runs of 2 or "
@@ -378,7 +395,7 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
     }
     for (size_t i = 0; i < d->n; i++) {
         const psl_point *p = &d->pt[i];
-        if (!k_wsweep(p) || (by_tpp ? tpp(p) : p->D) != best_key) continue;
+        if (!k_wsweep(p) || slice_key(p, by_tpp) != best_key) continue;
         Nlo = fmin(Nlo, p->N), Nhi = fmax(Nhi, p->N);
         Llo = fmin(Llo, p->loss), Lhi = fmax(Lhi, p->loss);
         if (p->P_w < 16) Pmax = fmax(Pmax, p->P_w);
@@ -408,7 +425,7 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
     int mi = block(&f, "measured weights-only runs: N P_w loss (P_w >= 16 drawn at %g)", P1);
     for (size_t i = 0; i < d->n; i++) {
         const psl_point *p = &d->pt[i];
-        if (k_wsweep(p) && (by_tpp ? tpp(p) : p->D) == best_key)
+        if (k_wsweep(p) && slice_key(p, by_tpp) == best_key)
             fprintf(f.dat, "%g %g %.6g\n", p->N, p->P_w < 16 ? p->P_w : P1, p->loss);
     }
     /* levels spread over the measured losses, so the contours pass among the points */
@@ -434,13 +451,14 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
     fig_draw(&f, "Fig. 3 centre/right analogue", done, missing);
 }
 
-/* Fig. 4: final loss vs P_w, one line per N, panels per tokens per parameter. */
+/* Fig. 4: final loss vs P_w, one line per N, one panel per D (or D/N, slice_by_tpp). */
 static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                  psl_notes *done, psl_notes *missing) {
     static double Ns[MAXV], T[MAXV], P[MAXV];
     int nP = values(d, k_wsweep, get_Pw, P);
     int nN = values(d, k_wsweep, get_N, Ns);
-    int nT = values(d, k_wsweep, tpp, T);
+    const int by_tpp = slice_by_tpp(d);
+    int nT = values(d, k_wsweep, by_tpp ? tpp : get_D, T);
     if (nP < 2 || P[0] >= 16) {
         psl_note(missing,
                  "fig4_loss_vs_pw (Fig. 4): needs runs at 2 or more P_w values, some "
@@ -448,7 +466,21 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
                  nP);
         return;
     }
-    if (nT > 4) nT = 4;
+    if (nT > 4) { /* the 4 slices with the most runs, in order */
+        int cnt[MAXV] = {0};
+        for (int t = 0; t < nT; t++)
+            for (size_t i = 0; i < d->n; i++)
+                if (k_wsweep(&d->pt[i]) && slice_key(&d->pt[i], by_tpp) == T[t]) cnt[t]++;
+        double keep[4];
+        int nk = 0;
+        for (int t = 0; t < nT && nk < 4; t++) {
+            int rank = 0;
+            for (int u = 0; u < nT; u++) rank += cnt[u] > cnt[t] || (cnt[u] == cnt[t] && u < t);
+            if (rank < 4) keep[nk++] = T[t];
+        }
+        for (int t = 0; t < nk; t++) T[t] = keep[t];
+        nT = nk;
+    }
     if (nN > 8) nN = 8;
     const psl_law_result *fit = psl_result_find(res, nres, "neff_w_off");
     if (!fit) fit = psl_result_find(res, nres, "neff_w");
@@ -458,22 +490,28 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
        "set multiplot layout 1,%d title 'Final loss vs training precision of the weights'\n"
        "set xlabel 'P_w (bits)'\nset ylabel 'validation loss'\n",
        nT);
-    int idx[4][8], fidx[4][8];
+    int idx[4][8], fidx[4][8], has[4][8] = {{0}};
     for (int t = 0; t < nT; t++)
         for (int a = 0; a < nN; a++) {
-            idx[t][a] = block(&f, "D/N ~ %g, N = %g: P_w loss", T[t], Ns[a]);
             for (size_t i = 0; i < d->n; i++) {
                 const psl_point *p = &d->pt[i];
-                if (k_wsweep(p) && p->N == Ns[a] && tpp(p) == T[t])
+                if (k_wsweep(p) && p->N == Ns[a] && slice_key(p, by_tpp) == T[t]) has[t][a] = 1;
+            }
+            if (!has[t][a]) continue;
+            idx[t][a] = block(&f, "%s = %g, N = %g: P_w loss", by_tpp ? "D/N ~" : "D", T[t], Ns[a]);
+            for (size_t i = 0; i < d->n; i++) {
+                const psl_point *p = &d->pt[i];
+                if (k_wsweep(p) && p->N == Ns[a] && slice_key(p, by_tpp) == T[t])
                     fprintf(f.dat, "%g %g\n", p->P_w, p->loss);
             }
             if (fit) {
-                fidx[t][a] = block(&f, "fitted %s, D/N = %g, N = %g", fit->law->name, T[t], Ns[a]);
+                fidx[t][a] = block(&f, "fitted %s, %s = %g, N = %g", fit->law->name,
+                                   by_tpp ? "D/N" : "D", T[t], Ns[a]);
                 for (double b = P[0]; b <= (P[nP - 1] < 16 ? P[nP - 1] : 16) + 1e-9; b += 0.1) {
                     psl_point q;
                     psl_point_clear(&q);
                     q.N = Ns[a];
-                    q.D = T[t] * Ns[a];
+                    q.D = by_tpp ? T[t] * Ns[a] : T[t];
                     q.lnN = log(q.N);
                     q.lnD = log(q.D);
                     q.P_w = b;
@@ -483,12 +521,15 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
             }
         }
     for (int t = 0; t < nT; t++) {
-        gp(&f, "set title 'D/N = %g (rounded)'\nplot ", T[t]);
+        gp(&f, "set title '%s = %.3g'\nplot ", by_tpp ? "D/N (rounded)" : "D", T[t]);
+        int first = 1;
         for (int a = 0; a < nN; a++) {
+            if (!has[t][a]) continue;
             gp(&f,
                "%s'fig4_loss_vs_pw.dat' index %d using 1:2 with points pt 7 lc rgb '%s' title "
                "'N=%.3g'",
-               a ? ", " : "", idx[t][a], palette[a % 8], Ns[a]);
+               first ? "" : ", ", idx[t][a], palette[a % 8], Ns[a]);
+            first = 0;
             if (fit)
                 gp(&f, ", 'fig4_loss_vs_pw.dat' index %d using 1:2 with lines lc rgb '%s' notitle",
                    fidx[t][a], palette[a % 8]);
