@@ -39,7 +39,8 @@ static double truth_delta(double N, double D, double pw, double pp) {
            (pw > pp ? 1 - exp(-(pw - pp)) : 0);
 }
 
-static void write_runs(int with_ptq) {
+/* fixed_d: a grid of token budgets shared by every size (else D = N * tokens/param). */
+static void write_runs(int with_ptq, int fixed_d) {
     strcpy(dir, "/tmp/psl_test_cli_XXXXXX");
     assert_non_null(mkdtemp(dir));
     char runs[128];
@@ -60,17 +61,17 @@ static void write_runs(int with_ptq) {
                 char sub[160];
                 snprintf(sub, sizeof sub, "%s/%s", runs, c % 2 ? "a" : "b");
                 mkdir(sub, 0777);
-                h5run r =
-                    h5run_default(id, (long long)Ns[a], (long long)(Ns[a] * tpp[b]), cfg[c][0]);
+                const double D = (fixed_d ? Ns[1] : Ns[a]) * tpp[b];
+                h5run r = h5run_default(id, (long long)Ns[a], (long long)D, cfg[c][0]);
                 r.P_a = cfg[c][1];
                 r.P_kv = cfg[c][2];
-                double l = truth_loss(Ns[a], Ns[a] * tpp[b], r.P_w, r.P_a, r.P_kv);
+                double l = truth_loss(Ns[a], D, r.P_w, r.P_a, r.P_kv);
                 r.val_loss = l * exp(0.002 * synth_gauss(&st));
                 if (with_ptq && r.P_a >= 16 && r.P_kv >= 16) {
                     const double pp[] = {3, 4, 6};
                     for (int e = 0; e < 3; e++) {
                         if (pp[e] >= r.P_w) continue;
-                        double dl = truth_delta(Ns[a], Ns[a] * tpp[b], r.P_w, pp[e]);
+                        double dl = truth_delta(Ns[a], D, r.P_w, pp[e]);
                         r.ptq_bits[r.nptq] = pp[e];
                         r.ptq_loss[r.nptq] = r.val_loss + dl * exp(0.02 * synth_gauss(&st));
                         r.nptq++;
@@ -114,7 +115,7 @@ static void cleanup(void) {
 
 static void test_report_and_figures(void **state) {
     (void)state;
-    write_runs(1);
+    write_runs(1, 0);
     char args[512];
     snprintf(args, sizeof args,
              "--out %s/out --bootstrap 10 --kfold 3 --laws "
@@ -144,7 +145,7 @@ static void test_report_and_figures(void **state) {
 
 static void test_missing_figures_explained(void **state) {
     (void)state;
-    write_runs(0); /* no PTQ rows */
+    write_runs(0, 0); /* no PTQ rows */
     char args[512];
     snprintf(args, sizeof args, "--out %s/out --bootstrap 0 --no-heldout --laws ptq,neff_w %s/runs",
              dir, dir);
@@ -172,11 +173,32 @@ static void test_cli_errors(void **state) {
     cleanup();
 }
 
+/* A sweep over a grid of token budgets shared by every size (the paper's layout, and the
+ * demo's): Fig. 4 gets one panel per D and Fig. 3's contours are drawn at one D. */
+static void test_fixed_d_figures(void **state) {
+    (void)state;
+    write_runs(0, 1);
+    char args[512];
+    snprintf(args, sizeof args, "--out %s/out --bootstrap 0 --no-heldout --laws neff_w_off %s/runs",
+             dir, dir);
+    assert_int_equal(run(args), 0);
+    assert_true(file_ok("fig4_loss_vs_pw.png"));
+    assert_true(file_ok("fig3_isoloss.png"));
+    char *gp = slurp("fig4_loss_vs_pw.gp");
+    assert_non_null(gp);
+    assert_non_null(strstr(gp, "set title 'D = "));
+    char *dat = slurp("fig3_isoloss.dat");
+    assert_non_null(dat);
+    assert_non_null(strstr(dat, "at D = "));
+    cleanup();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_missing_figures_explained),
         cmocka_unit_test(test_report_and_figures),
+        cmocka_unit_test(test_fixed_d_figures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
