@@ -10,8 +10,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 corpus/prepare.sh --tier prose --build-dir build
 [ -f data/corpus/prose/train.tok ] || build/sweeps/sweep tokenize data/corpus/prose
-# The demo sweep (configs/demo.lua): 12 small runs at FP32 and INT4, each quantized
-# after training with RTN and GPTQ; then the fit of the laws, a report and figures.
+# The demo sweep (configs/demo.lua): 18 small runs at FP32 and INT3 weights, each
+# quantized after training with RTN and GPTQ; then the fit of the laws, a report and
+# figures.
 build/sweeps/sweep run configs/demo.lua --jobs 2 --threads 1 "$@"
 build/analysis/fitlaws results/demo --out results/demo/report
 echo "report: results/demo/report/report.md (figures beside it)"

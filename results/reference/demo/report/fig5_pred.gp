@@ -6,19 +6,19 @@ set key font ',9'
 set terminal pngcairo enhanced font 'Sans,10' size 960,460
 set output 'fig5_pred.png'
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'quest\_eff (R^2 = 0.9730)'
+set title 'unified\_w (R^2 = 0.9884)'
 set xlabel 'actual loss'
 set ylabel 'predicted'
 unset logscale
-set xrange [4.88504:7.16364]
-set yrange [4.88504:7.16364]
+set xrange [4.84108:6.58797]
+set yrange [4.84108:6.58797]
 plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ptq (R^2 = 0.7926)'
+set title 'ouyang (R^2 = 0.8389)'
 set xlabel 'actual {/Symbol d}_{PTQ}'
 set ylabel 'predicted'
 set logscale xy
-set xrange [1.30306e-06:0.0321088]
-set yrange [1.30306e-06:0.0321088]
+set xrange [3.55619e-06:0.0288368]
+set yrange [3.55619e-06:0.0288368]
 plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output
@@ -26,19 +26,19 @@ set output
 set terminal svg enhanced dynamic size 960,460
 set output 'fig5_pred.svg'
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'quest\_eff (R^2 = 0.9730)'
+set title 'unified\_w (R^2 = 0.9884)'
 set xlabel 'actual loss'
 set ylabel 'predicted'
 unset logscale
-set xrange [4.88504:7.16364]
-set yrange [4.88504:7.16364]
+set xrange [4.84108:6.58797]
+set yrange [4.84108:6.58797]
 plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ptq (R^2 = 0.7926)'
+set title 'ouyang (R^2 = 0.8389)'
 set xlabel 'actual {/Symbol d}_{PTQ}'
 set ylabel 'predicted'
 set logscale xy
-set xrange [1.30306e-06:0.0321088]
-set yrange [1.30306e-06:0.0321088]
+set xrange [3.55619e-06:0.0288368]
+set yrange [3.55619e-06:0.0288368]
 plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output

@@ -1,0 +1,26 @@
+# fitlaws: Fig. 3 left analogue
+# Data in fig3_neff.dat (blocks addressed by 'index'). Redraw: gnuplot fig3_neff.gp
+set encoding utf8
+set key font ',9'
+
+set terminal pngcairo enhanced font 'Sans,10' size 640,480
+set output 'fig3_neff.png'
+set title 'Effective parameters: N_{eff}/N vs training precision'
+set xlabel 'bits'
+set ylabel 'N_{eff} / N'
+set yrange [0:1.05]
+set key bottom right
+plot 'fig3_neff.dat' index 0 using 1:2 with lines lw 2 lc rgb '#1b9e77' title 'weights (neff\_w)'
+unset multiplot
+set output
+
+set terminal svg enhanced dynamic size 640,480
+set output 'fig3_neff.svg'
+set title 'Effective parameters: N_{eff}/N vs training precision'
+set xlabel 'bits'
+set ylabel 'N_{eff} / N'
+set yrange [0:1.05]
+set key bottom right
+plot 'fig3_neff.dat' index 0 using 1:2 with lines lw 2 lc rgb '#1b9e77' title 'weights (neff\_w)'
+unset multiplot
+set output

@@ -1,0 +1,32 @@
+# fitlaws: Fig. 4 analogue
+# Data in fig4_loss_vs_pw.dat (blocks addressed by 'index'). Redraw: gnuplot fig4_loss_vs_pw.gp
+set encoding utf8
+set key font ',9'
+
+set terminal pngcairo enhanced font 'Sans,10' size 1140,420
+set output 'fig4_loss_vs_pw.png'
+set multiplot layout 1,3 title 'Final loss vs training precision of the weights'
+set xlabel 'P_w (bits)'
+set ylabel 'validation loss'
+set title 'D = 5.24e+05'
+plot 'fig4_loss_vs_pw.dat' index 0 using 1:2 with points pt 7 lc rgb '#1b9e77' title 'N=2.68e+04', 'fig4_loss_vs_pw.dat' index 1 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig4_loss_vs_pw.dat' index 2 using 1:2 with points pt 7 lc rgb '#d95f02' title 'N=5.55e+04', 'fig4_loss_vs_pw.dat' index 3 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig4_loss_vs_pw.dat' index 4 using 1:2 with points pt 7 lc rgb '#7570b3' title 'N=1.07e+05', 'fig4_loss_vs_pw.dat' index 5 using 1:2 with lines lc rgb '#7570b3' notitle
+set title 'D = 1.05e+06'
+plot 'fig4_loss_vs_pw.dat' index 6 using 1:2 with points pt 7 lc rgb '#1b9e77' title 'N=2.68e+04', 'fig4_loss_vs_pw.dat' index 7 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig4_loss_vs_pw.dat' index 8 using 1:2 with points pt 7 lc rgb '#d95f02' title 'N=5.55e+04', 'fig4_loss_vs_pw.dat' index 9 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig4_loss_vs_pw.dat' index 10 using 1:2 with points pt 7 lc rgb '#7570b3' title 'N=1.07e+05', 'fig4_loss_vs_pw.dat' index 11 using 1:2 with lines lc rgb '#7570b3' notitle
+set title 'D = 2.1e+06'
+plot 'fig4_loss_vs_pw.dat' index 12 using 1:2 with points pt 7 lc rgb '#1b9e77' title 'N=2.68e+04', 'fig4_loss_vs_pw.dat' index 13 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig4_loss_vs_pw.dat' index 14 using 1:2 with points pt 7 lc rgb '#d95f02' title 'N=5.55e+04', 'fig4_loss_vs_pw.dat' index 15 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig4_loss_vs_pw.dat' index 16 using 1:2 with points pt 7 lc rgb '#7570b3' title 'N=1.07e+05', 'fig4_loss_vs_pw.dat' index 17 using 1:2 with lines lc rgb '#7570b3' notitle
+unset multiplot
+set output
+
+set terminal svg enhanced dynamic size 1140,420
+set output 'fig4_loss_vs_pw.svg'
+set multiplot layout 1,3 title 'Final loss vs training precision of the weights'
+set xlabel 'P_w (bits)'
+set ylabel 'validation loss'
+set title 'D = 5.24e+05'
+plot 'fig4_loss_vs_pw.dat' index 0 using 1:2 with points pt 7 lc rgb '#1b9e77' title 'N=2.68e+04', 'fig4_loss_vs_pw.dat' index 1 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig4_loss_vs_pw.dat' index 2 using 1:2 with points pt 7 lc rgb '#d95f02' title 'N=5.55e+04', 'fig4_loss_vs_pw.dat' index 3 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig4_loss_vs_pw.dat' index 4 using 1:2 with points pt 7 lc rgb '#7570b3' title 'N=1.07e+05', 'fig4_loss_vs_pw.dat' index 5 using 1:2 with lines lc rgb '#7570b3' notitle
+set title 'D = 1.05e+06'
+plot 'fig4_loss_vs_pw.dat' index 6 using 1:2 with points pt 7 lc rgb '#1b9e77' title 'N=2.68e+04', 'fig4_loss_vs_pw.dat' index 7 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig4_loss_vs_pw.dat' index 8 using 1:2 with points pt 7 lc rgb '#d95f02' title 'N=5.55e+04', 'fig4_loss_vs_pw.dat' index 9 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig4_loss_vs_pw.dat' index 10 using 1:2 with points pt 7 lc rgb '#7570b3' title 'N=1.07e+05', 'fig4_loss_vs_pw.dat' index 11 using 1:2 with lines lc rgb '#7570b3' notitle
+set title 'D = 2.1e+06'
+plot 'fig4_loss_vs_pw.dat' index 12 using 1:2 with points pt 7 lc rgb '#1b9e77' title 'N=2.68e+04', 'fig4_loss_vs_pw.dat' index 13 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig4_loss_vs_pw.dat' index 14 using 1:2 with points pt 7 lc rgb '#d95f02' title 'N=5.55e+04', 'fig4_loss_vs_pw.dat' index 15 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig4_loss_vs_pw.dat' index 16 using 1:2 with points pt 7 lc rgb '#7570b3' title 'N=1.07e+05', 'fig4_loss_vs_pw.dat' index 17 using 1:2 with lines lc rgb '#7570b3' notitle
+unset multiplot
+set output
