@@ -69,6 +69,8 @@ static const knob_def knobs[] = {
         "post-training quantization at the end: rtn, gptq or rtn,gptq (empty: none)"),
     STR(ptq_bits, "3,4,6,8", NULL, 0, "P_post bit widths of post-training quantization"),
     INT(ptq_calib, "128", 1, 1 << 20, 0, "GPTQ calibration sequences (from the training split)"),
+    INT(ptq_embed, "0", 0, 1, 0,
+        "post-training quantization also of the token embedding (RTN) and the LM head"),
     INT(ptq_every, "0", 0, 1e12, 0,
         "also quantize the weights every N steps during training (0: only at the end)"),
     STR(ptq_format, "int", NULL, 0,

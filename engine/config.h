@@ -29,7 +29,7 @@ typedef struct train_config {
     char q_quant[64], backward[16], g_quant[64];
     /* post-training quantization (engine/ptq.h, docs/ptq.md) */
     char ptq[32], ptq_bits[64], ptq_format[32], ptq_gran[16];
-    int64_t ptq_group, ptq_calib, ptq_every, ptq_seq;
+    int64_t ptq_group, ptq_calib, ptq_every, ptq_seq, ptq_embed;
     /* run control */
     int64_t seed, threads, eval_every, log_every, ckpt_every;
     char out[512];

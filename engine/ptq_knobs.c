@@ -31,6 +31,7 @@ int ptq_requests_from_config(const train_config *c, ptq_request reqs[2], int *n,
         r->method = method;
         r->calib = (int)c->ptq_calib;
         r->sequential = (int)c->ptq_seq;
+        r->embed_head = (int)c->ptq_embed;
         snprintf(r->fmt.format, sizeof r->fmt.format, "%s", c->ptq_format);
         snprintf(r->fmt.granularity, sizeof r->fmt.granularity, "%s", c->ptq_gran);
         r->fmt.group = (int)c->ptq_group;

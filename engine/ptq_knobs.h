@@ -1,7 +1,8 @@
 #ifndef ENGINE_PTQ_KNOBS_H
 #define ENGINE_PTQ_KNOBS_H
 /* The post-training quantization a run asks for through its knobs (ptq, ptq_bits,
- * ptq_format, ptq_gran, ptq_group, ptq_calib, ptq_seq), as requests for engine/ptq.h. */
+ * ptq_format, ptq_gran, ptq_group, ptq_calib, ptq_seq,
+ * ptq_embed), as requests for engine/ptq.h. */
 #include "config.h"
 #include "ptq.h"
 

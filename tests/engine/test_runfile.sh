@@ -11,9 +11,10 @@ knobs="data=$dir d_model=32 n_layer=2 n_head=2 ctx=32 batch=8 tokens=8192 eval_t
 # shellcheck disable=SC2086
 "$sweep" train $knobs ptq=rtn ptq_bits=4,8 ptq_every=16 ptq_calib=8 out="$dir/run.h5" >/dev/null 2>&1
 # The finished run asked again with one more method: only GPTQ's rows are added
-# (Hessians collected once: ptq_seq=0 must reach the table's settings).
+# (Hessians collected once and embedding/head included: ptq_seq=0 and ptq_embed=1 must
+# reach the table's settings).
 # shellcheck disable=SC2086
-"$sweep" train $knobs ptq=rtn,gptq ptq_bits=4,8 ptq_calib=8 ptq_seq=0 out="$dir/run.h5" >"$dir/again" 2>&1
+"$sweep" train $knobs ptq=rtn,gptq ptq_bits=4,8 ptq_calib=8 ptq_seq=0 ptq_embed=1 out="$dir/run.h5" >"$dir/again" 2>&1
 grep -q "post-training quantization added" "$dir/again"
 # Bad knobs: a clear message and exit status 2, nothing written.
 if "$sweep" train d_modle=3 out="$dir/bad.h5" 2>"$dir/err"; then exit 1; fi
