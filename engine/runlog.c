@@ -407,8 +407,10 @@ int runlog_load(runlog *rl, const char *path, char *err, size_t errlen) {
         rc = -1;
         goto out;
     }
-    const char *fixed[] = {"/train", "/eval"};
-    for (int i = 0; i < 2; i++)
+    /* Every table the engine writes (docs/run-file.md): a table missing here would be
+     * dropped from the file by the next save (a resumed run, a PTQ request). */
+    const char *fixed[] = {"/train", "/eval", "/quant"};
+    for (int i = 0; i < 3; i++)
         if (H5Lexists(f, fixed[i], H5P_DEFAULT) > 0 && read_table(rl, f, fixed[i])) {
             snprintf(err, errlen, "%s: cannot read %s", path, fixed[i]);
             rc = -1;

@@ -435,9 +435,10 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             rc = 0;
             goto out;
         }
+        if (last) continue; /* a stop asked at the last step finishes the run instead */
         /* The run file is saved before the checkpoint: after a crash between the two,
          * the resumed run truncates the log back to the checkpoint's step. */
-        if ((step % t.cfg.ckpt_every == 0 && !last) || stop) {
+        if (step % t.cfg.ckpt_every == 0 || stop) {
             t.st.rng_state = t.gen.state;
             if (runlog_save(&t.log, t.cfg.out, err, errlen) ||
                 checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
@@ -453,9 +454,25 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
 
     double val_loss = NAN;
     if (!strcmp(status, "done")) {
+        /* The final checkpoint holds the trained weights for post-training quantization.
+         * The log is saved first, with every training row: a run killed after this
+         * checkpoint resumes at the last step with nothing left to train, so rows missing
+         * from the file then would be missing for good. The final evaluation, PTQ and
+         * /final follow; they are redone on such a resume (the same weights give the same
+         * values). The last /quant row covers the training steps since the last
+         * evaluation; a run resumed here trained nothing and has that row already. */
+        if (steps_here > 0) log_quant_stats(&t, t.st.step);
+        t.st.rng_state = t.gen.state;
+        if (runlog_save(&t.log, t.cfg.out, err, errlen) ||
+            checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
+            goto out;
+        if (hooks && hooks->abort_after_final_checkpoint) {
+            snprintf(res->status, sizeof res->status, "aborted");
+            rc = 0;
+            goto out;
+        }
         val_loss = evaluate(&t);
         table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});
-        log_quant_stats(&t, t.st.step);
         train_progress p = {
             t.st.step,
             t.total_steps,
@@ -468,10 +485,6 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             t.st.wall,
             val_loss};
         if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
-        /* The final checkpoint holds the trained weights for post-training quantization. */
-        t.st.rng_state = t.gen.state;
-        if (checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
-            goto out;
         if (t.cfg.ptq[0] && ptq_in_log(&t, t.m.params, t.st.step, err, errlen)) goto out;
     }
     /* Mean training loss over the last evaluation interval, from the log itself so

@@ -33,6 +33,9 @@ typedef struct train_hooks {
     /* Test hook: stop (as if killed, without a final checkpoint) after this many
      * steps of this process; 0 = never. */
     int64_t abort_after_steps;
+    /* Test hook: stop (as if killed) right after the final checkpoint, before the final
+     * evaluation and the run file's /final. */
+    int abort_after_final_checkpoint;
 } train_hooks;
 
 /* Trains the run described by cfg (resolved here against the data). Resumes from

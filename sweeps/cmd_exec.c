@@ -201,7 +201,7 @@ int cmd_exec(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    train_hooks hooks = {on_progress, &x, &stop_requested, 0};
+    train_hooks hooks = {.progress = on_progress, .ctx = &x, .stop = &stop_requested};
     const char *abort_env = getenv("PSL_TEST_ABORT_AFTER_STEPS"); /* tests only */
     if (abort_env) hooks.abort_after_steps = atoll(abort_env);
     train_result res;

@@ -67,7 +67,7 @@ int cmd_train(int argc, char **argv) {
 
     progress_line line;
     progress_init(&line, stderr);
-    train_hooks hooks = {show, &line, &stop_requested, 0};
+    train_hooks hooks = {.progress = show, .ctx = &line, .stop = &stop_requested};
     train_result res;
     int rc = train_run(&cfg, &hooks, &res, err, sizeof err);
     progress_done(&line);

@@ -225,6 +225,37 @@ static void test_resume_is_bit_identical(void **state) {
     runlog_free(&a), runlog_free(&b);
 }
 
+/* Killed right after the final checkpoint: the resumed run has nothing left to train,
+ * so the file must already hold every training row (and one /quant row per evaluation,
+ * not two at the end). */
+static void test_resume_after_final_checkpoint(void **state) {
+    (void)state;
+    train_config full, cut;
+    char err[256];
+    tiny_config(&full, "endfull.h5");
+    tiny_config(&cut, "endcut.h5");
+    assert_int_equal(config_set_arg(&full, "w_quant=int4", err, sizeof err), 0);
+    assert_int_equal(config_set_arg(&cut, "w_quant=int4", err, sizeof err), 0);
+    train_result rf, rc1, rc2;
+    run_ok(&full, &rf, 0);
+    train_hooks hooks = {0};
+    hooks.abort_after_final_checkpoint = 1;
+    assert_int_equal(train_run(&cut, &hooks, &rc1, err, sizeof err), 0);
+    assert_string_equal(rc1.status, "aborted");
+    run_ok(&cut, &rc2, 0);
+    assert_string_equal(rc2.status, "done");
+    assert_int_equal(rc2.resumed_from, rf.steps);
+    runlog a, b;
+    load_log(rf.run_file, &a);
+    load_log(rc2.run_file, &b);
+    assert_same_series(&a, &b, "/train");
+    assert_same_series(&a, &b, "/eval");
+    assert_same_series(&a, &b, "/quant");
+    assert_memory_equal(&rf.val_loss, &rc2.val_loss, sizeof(double));
+    assert_memory_equal(&rf.train_loss, &rc2.train_loss, sizeof(double));
+    runlog_free(&a), runlog_free(&b);
+}
+
 static void test_divergence_is_recorded(void **state) {
     (void)state;
     train_config c;
@@ -323,6 +354,7 @@ int main(void) {
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_loss_falls_and_determinism),
         cmocka_unit_test(test_resume_is_bit_identical),
+        cmocka_unit_test(test_resume_after_final_checkpoint),
         cmocka_unit_test(test_divergence_is_recorded),
         cmocka_unit_test(test_knob_errors),
         cmocka_unit_test(test_foreign_run_file_is_kept),

@@ -397,6 +397,10 @@ static void test_quantized_training_run(void **state) {
     }
     runlog rl;
     assert_int_equal(runlog_load(&rl, qrun, err, sizeof err), 0);
+    /* the training's own tables survive the PTQ requests' rewrites of the file */
+    const table *quant = runlog_find_table(&rl, "/quant");
+    assert_non_null(quant);
+    assert_true(quant->rows > 0);
     const char *names[] = {"/ptq/gptq", "/ptq/rtn"};
     for (int k = 0; k < 2; k++) {
         const table *t = runlog_find_table(&rl, names[k]);
