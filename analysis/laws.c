@@ -167,7 +167,8 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
         } else {
             lneff += psl_log_factor(P[x], gam, n, &dz);
         }
-        dneff[k] = -dz * P[x] / gam;
+        /* at gamma -> 0 the factor is exactly 1 and flat: 0, not 0 * inf */
+        dneff[k] = dz > 0 ? -dz * P[x] / gam : 0;
         if (s->offsets) dneff[k + 1] = -dz;
         if (x == 0) gam_w = k;
         k += 1 + s->offsets;
@@ -182,7 +183,7 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
         } else {
             ldeff += psl_log_factor(p->P_w, gam, 0, &dz);
         }
-        ddeff[gi] = -dz * p->P_w / gam;
+        ddeff[gi] = dz > 0 ? -dz * p->P_w / gam : 0;
     }
     double t[4] = {u[0] - alpha * lneff, u[1] - alpha * ldeff, u[2], -INFINITY}, w[4];
     int ptq = k;

@@ -91,10 +91,49 @@ static void test_prepared_matches_direct(void **state) {
     }
 }
 
+/* gamma -> 0 (the log-parameter far below any start): the factor 1 - exp(-P/gamma) is
+ * exactly 1 and flat, so the gradient must be finite (0 * inf was NaN there, and a fit
+ * that wandered there stopped with a NaN gradient). */
+static void test_gradients_at_vanishing_gamma(void **state) {
+    (void)state;
+    int checked = 0;
+    for (int L = 0; L < psl_nlaws; L++) {
+        const psl_law *law = &psl_laws[L];
+        psl_data d;
+        psl_data_init(&d);
+        double u0[PSL_MAXP] = {0};
+        synth_points(&d, law, u0, 0, 0, 5);
+        const psl_point **pts;
+        size_t n = psl_law_select(law, &d, &pts);
+        psl_model m;
+        char why[512];
+        psl_model_setup(&m, law, pts, n, why, sizeof why);
+        double u[PSL_MAXP], g[PSL_MAXP];
+        mid_params(&m, u);
+        int any = 0;
+        for (int j = 0; j < m.np; j++)
+            if (!strcmp(m.pname[j], "gamma_w") || !strcmp(m.pname[j], "gamma_a") ||
+                !strcmp(m.pname[j], "gamma_kv"))
+                u[j] = -1000, any = 1;
+        for (size_t i = 0; any && i < n; i++) {
+            double f = law->logpred(&m, u, pts[i], g);
+            if (!isfinite(f)) continue; /* a law may have no value there; then no gradient */
+            for (int j = 0; j < m.np; j++)
+                if (!isfinite(g[j]))
+                    fail_msg("%s: d/d%s at point %zu is %g", law->name, m.pname[j], i, g[j]);
+        }
+        checked += any;
+        free(pts);
+        psl_data_free(&d);
+    }
+    assert_true(checked >= 6);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_prepared_matches_direct),
+        cmocka_unit_test(test_gradients_at_vanishing_gamma),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
