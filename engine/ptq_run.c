@@ -404,8 +404,8 @@ static int settings_conflict(const runlog *rl, const char *run_file, const ptq_r
     free_attrs(&want);
     if (same) return 0;
     snprintf(err, errlen,
-             "%s: %s holds rows made with another %s; use the same settings, or replace=1 to "
-             "drop those rows",
+             "%s: %s holds rows made with another %s; use the same settings, or drop those rows "
+             "with `sweep ptq RUN.h5 replace=1 ...`",
              run_file, tpath, which);
     return -1;
 }
