@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+int psl_boot_determined(const psl_boot *b, int log_space, int k, double value) {
+    if (b->ok < 10) return -1;
+    double lo = b->lo[k], hi = b->hi[k];
+    if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) return 0;
+    if (log_space) return lo > 0 && hi <= 10 * lo;
+    return (hi - lo) / 2 <= fabs(value);
+}
+
 uint64_t psl_rng_next(uint64_t *s) {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

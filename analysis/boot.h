@@ -38,6 +38,13 @@ void psl_heldout_largest_n(const psl_law *law, const psl_point *const *pts, size
 void psl_heldout_kfold(const psl_law *law, const psl_point *const *pts, size_t n, int k,
                        uint64_t seed, const psl_fit_opts *o, psl_heldout *out);
 
+/* Whether the bootstrap pins parameter k down: 1 when its 95% interval, from at least 10
+ * converged replicates, is not a single point (a parameter the fit never moves) and is
+ * narrow: within a factor 10 for a positive parameter fitted in log space (and above 0),
+ * a half-width at most |value| for the others (so the sign is known). 0 when not, -1
+ * when there is no interval to judge by. */
+int psl_boot_determined(const psl_boot *b, int log_space, int k, double value);
+
 uint64_t psl_rng_next(uint64_t *state);
 
 #endif

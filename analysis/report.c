@@ -17,6 +17,11 @@ static void heldout_str(char *b, size_t n, const psl_heldout *h) {
         snprintf(b, n, "n/a: %s", h->why);
 }
 
+/* psl_boot_determined's answer in a table cell. */
+static const char *yes_no(int determined) {
+    return determined < 0 ? "-" : determined ? "yes" : "no";
+}
+
 void psl_report_terminal(FILE *f, const psl_report *r) {
     fprintf(f, "fitlaws: %zu points from %d runs\n", r->data->n, r->data->nruns);
     for (int i = 0; i < r->nres; i++) {
@@ -32,15 +37,17 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
             fprintf(f, "   %s\n", x->why);
             continue;
         }
-        fprintf(f, "   %-26s %12s  %-27s %10s\n", "param", "value", "95% CI (bootstrap)", "SE");
+        fprintf(f, "   %-26s %12s  %-27s %10s  %s\n", "param", "value", "95% CI (bootstrap)", "SE",
+                "determined");
         for (int k = 0; k < x->m.np; k++) {
             char ci[64] = "-", se[32] = "-";
             if (x->boot.ok > 1) {
                 snprintf(ci, sizeof ci, "[%.4g, %.4g]", x->boot.lo[k], x->boot.hi[k]);
                 snprintf(se, sizeof se, "%.3g", x->boot.se[k]);
             }
-            fprintf(f, "   %-26s %12.5g  %-27s %10s\n", x->m.pname[k],
-                    psl_model_value(&x->m, k, x->fit.u), ci, se);
+            double v = psl_model_value(&x->m, k, x->fit.u);
+            fprintf(f, "   %-26s %12.5g  %-27s %10s  %s\n", x->m.pname[k], v, ci, se,
+                    yes_no(psl_boot_determined(&x->boot, x->m.logp[k], k, v)));
         }
         if (x->boot.B)
             fprintf(f, "   bootstrap: %d of %d replicates converged\n", x->boot.ok, x->boot.B);
@@ -179,7 +186,9 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
                 json_num(f, x->boot.ok > 1 ? x->boot.hi[k] : NAN);
                 fputs("], \"se\": ", f);
                 json_num(f, x->boot.ok > 1 ? x->boot.se[k] : NAN);
-                fputc('}', f);
+                int det = psl_boot_determined(&x->boot, x->m.logp[k], k,
+                                              psl_model_value(&x->m, k, x->fit.u));
+                fprintf(f, ", \"determined\": %s}", det < 0 ? "null" : det ? "true" : "false");
             }
             fprintf(f, "], \"bootstrap_converged\": %d, \"fit\": ", x->boot.ok);
             json_quality(f, &x->q);
@@ -233,12 +242,12 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
             r->opts->fit.huber_delta, r->opts->bootstrap, (unsigned long long)r->opts->seed,
             r->seconds);
     fputs("## Summary\n\n| law | status | points | R^2 fit (log) | R^2 leave-largest-N-out | "
-          "R^2 k-fold (N,D) |\n|---|---|---|---|---|---|\n",
+          "R^2 k-fold (N,D) | parameters determined |\n|---|---|---|---|---|---|---|\n",
           f);
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
         if (x->status != PSL_LAW_FITTED) {
-            fprintf(f, "| %s | %s | %zu | - | - | - |\n", x->law->name,
+            fprintf(f, "| %s | %s | %zu | - | - | - | - |\n", x->law->name,
                     x->status == PSL_LAW_REFUSED ? "not identifiable" : "did not converge", x->n);
             continue;
         }
@@ -248,9 +257,20 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
         else
             fputs("n/a | ", f);
         if (x->kfold.ok)
-            fprintf(f, "%.4f |\n", x->kfold.q.r2_log);
+            fprintf(f, "%.4f | ", x->kfold.q.r2_log);
         else
-            fputs("n/a |\n", f);
+            fputs("n/a | ", f);
+        int det = 0, known = 1;
+        for (int k = 0; k < x->m.np; k++) {
+            int d =
+                psl_boot_determined(&x->boot, x->m.logp[k], k, psl_model_value(&x->m, k, x->fit.u));
+            if (d < 0) known = 0;
+            det += d > 0;
+        }
+        if (known)
+            fprintf(f, "%d of %d |\n", det, x->m.np);
+        else
+            fputs("- (no bootstrap) |\n", f);
     }
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
@@ -265,13 +285,15 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
                 "%d grid starts, top %d polished); %d of %d bootstrap replicates converged.\n\n",
                 x->n, x->nruns, x->fit.obj, x->fit.iters, x->fit.starts, r->opts->fit.polish,
                 x->boot.ok, x->boot.B);
-        fputs("| parameter | value | 95% CI | SE |\n|---|---|---|---|\n", f);
+        fputs("| parameter | value | 95% CI | SE | determined |\n|---|---|---|---|---|\n", f);
         for (int k = 0; k < x->m.np; k++) {
-            fprintf(f, "| %s | %.6g | ", x->m.pname[k], psl_model_value(&x->m, k, x->fit.u));
+            double v = psl_model_value(&x->m, k, x->fit.u);
+            fprintf(f, "| %s | %.6g | ", x->m.pname[k], v);
             if (x->boot.ok > 1)
-                fprintf(f, "[%.4g, %.4g] | %.3g |\n", x->boot.lo[k], x->boot.hi[k], x->boot.se[k]);
+                fprintf(f, "[%.4g, %.4g] | %.3g | ", x->boot.lo[k], x->boot.hi[k], x->boot.se[k]);
             else
-                fputs("- | - |\n", f);
+                fputs("- | - | ", f);
+            fprintf(f, "%s |\n", yes_no(psl_boot_determined(&x->boot, x->m.logp[k], k, v)));
         }
         char a[200], b[600], c[600];
         qual(a, sizeof a, &x->q);

@@ -138,6 +138,7 @@ static void test_report_and_figures(void **state) {
     assert_non_null(strstr(j, "\"name\": \"neff_joint_off\""));
     assert_non_null(strstr(j, "\"status\": \"fitted\""));
     assert_non_null(strstr(j, "\"pstar_tied\": "));
+    assert_non_null(strstr(j, "\"determined\": true"));
     char *md = slurp("report.md");
     assert_non_null(strstr(md, "| neff_joint_off | fitted |"));
     cleanup();

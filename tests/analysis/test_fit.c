@@ -331,11 +331,31 @@ static void test_identifiability(void **state) {
     psl_data_free(&e);
 }
 
+/* The "determined" verdict on hand-made intervals, one case per rule. */
+static void test_boot_determined(void **state) {
+    (void)state;
+    psl_boot b;
+    memset(&b, 0, sizeof b);
+    b.B = b.ok = 200;
+    double lo[] = {90, 1, 0, 5, 1.1, -0.8, 1e33, 1};
+    double hi[] = {110, 20, 4.9, 5, 3.1, 0.9, 1e33, 2};
+    for (int k = 0; k < 8; k++) b.lo[k] = lo[k], b.hi[k] = hi[k];
+    assert_int_equal(psl_boot_determined(&b, 1, 0, 100), 1);  /* log space, factor 1.2 */
+    assert_int_equal(psl_boot_determined(&b, 1, 1, 5), 0);    /* log space, factor 20 */
+    assert_int_equal(psl_boot_determined(&b, 1, 2, 3.3), 0);  /* log space, reaches 0 */
+    assert_int_equal(psl_boot_determined(&b, 0, 3, 5), 0);    /* a single point: never moved */
+    assert_int_equal(psl_boot_determined(&b, 0, 4, 1.88), 1); /* half-width 1.0 < 1.88 */
+    assert_int_equal(psl_boot_determined(&b, 0, 5, -0.3), 0); /* sign unknown */
+    assert_int_equal(psl_boot_determined(&b, 1, 6, 1e33), 0); /* collapsed at a huge value */
+    b.ok = 9;
+    assert_int_equal(psl_boot_determined(&b, 0, 7, 1.5), -1); /* too few replicates */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_objective_independent),   cmocka_unit_test(test_identifiability),
         cmocka_unit_test(test_bootstrap_deterministic), cmocka_unit_test(test_recovery),
-        cmocka_unit_test(test_bootstrap_coverage),
+        cmocka_unit_test(test_bootstrap_coverage),      cmocka_unit_test(test_boot_determined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
