@@ -70,15 +70,21 @@ static void fill_batch(trainer *t, int64_t first_seq, int n) {
     }
 }
 
+/* Sequences of ctx tokens an evaluation reads: eval_tokens worth, at least one, at most
+ * what the validation split holds. */
+static int64_t eval_sequences(const trainer *t) {
+    int64_t avail = (int64_t)(t->val_tok.n - 1) / t->cfg.ctx;
+    int64_t nseq = t->cfg.eval_tokens / t->cfg.ctx;
+    if (nseq < 1) nseq = 1;
+    return nseq < avail ? nseq : avail;
+}
+
 /* Mean validation loss over the first eval_tokens tokens of val.tok, of the model
  * as it trains (quantized where training quantizes). */
 static double evaluate(trainer *t) {
     model_qat_quantize_weights(&t->m);
     int T = (int)t->cfg.ctx, mb = (int)t->cfg.micro_batch;
-    int64_t avail = (int64_t)(t->val_tok.n - 1) / T;
-    int64_t nseq = t->cfg.eval_tokens / T;
-    if (nseq < 1) nseq = 1;
-    if (nseq > avail) nseq = avail;
+    int64_t nseq = eval_sequences(t);
     double sum = 0;
     for (int64_t s = 0; s < nseq; s += mb) {
         int n = (int)(nseq - s < mb ? nseq - s : mb);
@@ -163,6 +169,8 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
             rl, "/quant",
             "step:i,w_clipped:r,a_clipped:r,kv_clipped:r,w_masked:r,a_masked:r,kv_masked:r");
     attr_set_int(&rl->config, "train_tokens_unique", (int64_t)t->train_tok.n);
+    /* what evaluate() really reads: a validation split smaller than eval_tokens shows */
+    attr_set_int(&rl->config, "eval_tokens_used", eval_sequences(t) * t->cfg.ctx);
     attr_set_real(&rl->config, "flops_per_token", model_flops_per_token(s));
 }
 

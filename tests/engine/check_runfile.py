@@ -25,6 +25,8 @@ with h5py.File(path, "r") as f:
     for key, value in cfg.items():
         assert c[key] == value, f"/config {key}={c[key]} but config JSON says {value}"
     assert 0 < c["N"] < c["N_total"]
+    used = c["eval_tokens_used"]
+    assert 0 < used <= max(c["eval_tokens"], c["ctx"]) and used % c["ctx"] == 0, used
 
     train = f["train"]
     n = train["step"].shape[0]
