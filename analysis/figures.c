@@ -220,6 +220,12 @@ static double slice_key(const psl_point *p, int by_tpp) {
     return by_tpp ? tpp(p) : p->D;
 }
 
+/* The fitted weights-only N_eff law, with offset when fitted. */
+static const psl_law_result *weights_law(const psl_law_result *res, int nres) {
+    const psl_law_result *fit = psl_result_find(res, nres, "neff_w_off");
+    return fit ? fit : psl_result_find(res, nres, "neff_w");
+}
+
 static const char *const palette[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
                                       "#66a61e", "#e6ab02", "#a6761d", "#666666"};
 
@@ -365,8 +371,7 @@ static void fig3(const char *dir, const psl_law_result *res, int nres, psl_notes
  * runs of 2 or more sizes. */
 static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                          psl_notes *done, psl_notes *missing) {
-    const psl_law_result *fit = psl_result_find(res, nres, "neff_w_off");
-    if (!fit) fit = psl_result_find(res, nres, "neff_w");
+    const psl_law_result *fit = weights_law(res, nres);
     if (!fit) {
         psl_note(missing, "fig3_isoloss (Fig. 3 centre/right): needs a fitted neff_w or "
                           "neff_w_off (weights-only runs at 2 or more P_w, one below 16 bits)");
@@ -482,8 +487,7 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
         nT = nk;
     }
     if (nN > 8) nN = 8;
-    const psl_law_result *fit = psl_result_find(res, nres, "neff_w_off");
-    if (!fit) fit = psl_result_find(res, nres, "neff_w");
+    const psl_law_result *fit = weights_law(res, nres);
     fig f;
     if (fig_open(&f, dir, "fig4_loss_vs_pw", 360 * nT + 60, 420)) return;
     gp(&f,

@@ -22,20 +22,27 @@ static void mid_params(const psl_model *m, double *u) {
     }
 }
 
+/* Synthetic points of a law (targets unused: generated with zero parameters), selected
+ * and set up as a fit would; the caller frees *pts and *d. */
+static size_t law_points(const psl_law *law, int seed, psl_data *d, const psl_point ***pts,
+                         psl_model *m) {
+    psl_data_init(d);
+    double u0[PSL_MAXP] = {0};
+    synth_points(d, law, u0, 0, 0, seed);
+    size_t n = psl_law_select(law, d, pts);
+    char why[512];
+    psl_model_setup(m, law, *pts, n, why, sizeof why);
+    return n;
+}
+
 static void test_gradients(void **state) {
     (void)state;
     for (int L = 0; L < psl_nlaws; L++) {
         const psl_law *law = &psl_laws[L];
         psl_data d;
-        psl_data_init(&d);
-        double u0[PSL_MAXP] = {0};
-        /* points only (targets unused): generate with zero parameters */
-        synth_points(&d, law, u0, 0, 0, 7);
         const psl_point **pts;
-        size_t n = psl_law_select(law, &d, &pts);
         psl_model m;
-        char why[512];
-        psl_model_setup(&m, law, pts, n, why, sizeof why);
+        size_t n = law_points(law, 7, &d, &pts, &m);
         double u[PSL_MAXP], g[PSL_MAXP];
         mid_params(&m, u);
         for (size_t i = 0; i < n; i += 7) {
@@ -66,14 +73,9 @@ static void test_prepared_matches_direct(void **state) {
     for (int L = 0; L < psl_nlaws; L++) {
         const psl_law *law = &psl_laws[L];
         psl_data d;
-        psl_data_init(&d);
-        double u0[PSL_MAXP] = {0};
-        synth_points(&d, law, u0, 0, 0, 3);
         const psl_point **pts;
-        size_t n = psl_law_select(law, &d, &pts);
         psl_model m;
-        char why[512];
-        psl_model_setup(&m, law, pts, n, why, sizeof why);
+        size_t n = law_points(law, 3, &d, &pts, &m);
         double u[PSL_MAXP], g1[PSL_MAXP], g2[PSL_MAXP];
         mid_params(&m, u);
         psl_prep pb;
@@ -100,14 +102,9 @@ static void test_gradients_at_vanishing_gamma(void **state) {
     for (int L = 0; L < psl_nlaws; L++) {
         const psl_law *law = &psl_laws[L];
         psl_data d;
-        psl_data_init(&d);
-        double u0[PSL_MAXP] = {0};
-        synth_points(&d, law, u0, 0, 0, 5);
         const psl_point **pts;
-        size_t n = psl_law_select(law, &d, &pts);
         psl_model m;
-        char why[512];
-        psl_model_setup(&m, law, pts, n, why, sizeof why);
+        size_t n = law_points(law, 5, &d, &pts, &m);
         double u[PSL_MAXP], g[PSL_MAXP];
         mid_params(&m, u);
         int any = 0;
