@@ -84,3 +84,65 @@ void psl_data_fill_deltas(psl_data *d) {
         if (isfinite(p->base_loss)) p->delta = p->loss - p->base_loss;
     }
 }
+
+/* Appends s to the string in buf (capacity cap), cutting it short when full. */
+static void append(char *buf, size_t cap, const char *s) {
+    size_t n = strlen(buf);
+    while (*s && n + 1 < cap) buf[n++] = *s++;
+    buf[n] = 0;
+}
+
+void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes) {
+    /* the methods present, with their point counts */
+    enum { MAXM = 32 };
+    char names[MAXM][16];
+    size_t count[MAXM] = {0};
+    int nm = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!(p->P_post > 0)) continue;
+        int k = 0;
+        while (k < nm && strcmp(names[k], p->method)) k++;
+        if (k == nm && nm < MAXM) snprintf(names[nm++], sizeof names[0], "%s", p->method);
+        if (k < nm) count[k]++;
+    }
+    if (nm == 0) return;
+    char chosen[16];
+    if (method && strcmp(method, "auto")) {
+        snprintf(chosen, sizeof chosen, "%s", method);
+    } else {
+        int best = 0;
+        for (int k = 0; k < nm; k++) {
+            if (!strcmp(names[k], "gptq")) {
+                best = k;
+                break;
+            }
+            if (count[k] > count[best]) best = k;
+        }
+        snprintf(chosen, sizeof chosen, "%s", names[best]);
+    }
+    if (nm == 1 && !strcmp(names[0], chosen)) return;
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (p->P_post > 0 && strcmp(p->method, chosen)) {
+            dropped++;
+            continue;
+        }
+        if (p->P_post > 0) kept++;
+        d->pt[i - dropped] = *p;
+    }
+    d->n -= dropped;
+    char others[256] = "", num[32];
+    for (int k = 0; k < nm; k++) {
+        if (!strcmp(names[k], chosen)) continue;
+        snprintf(num, sizeof num, " (%zu)", count[k]);
+        if (others[0]) append(others, sizeof others, ", ");
+        append(others, sizeof others, names[k][0] ? names[k] : "unnamed");
+        append(others, sizeof others, num);
+    }
+    psl_note(notes,
+             "post-training quantization: fitting the %zu points of method %s; %zu points of "
+             "other methods not used: %s (--ptq-method chooses)",
+             kept, chosen, dropped, others);
+}

@@ -51,4 +51,10 @@ void psl_note(psl_notes *n, const char *fmt, ...) __attribute__((format(printf, 
  * same run, so CSVs may give only losses. */
 void psl_data_fill_deltas(psl_data *d);
 
+/* Keeps the post-training-quantized points of one PTQ method (the /ptq table name, e.g.
+ * gptq, rtn, rtn_int_g128_asym) and drops the others: delta_PTQ depends on the method, so
+ * the laws are fitted to one. method NULL or "auto": gptq when there are GPTQ points (the
+ * paper's method), else the most frequent. The choice and what was dropped are noted. */
+void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes);
+
 #endif

@@ -28,6 +28,8 @@ static void usage(FILE *f) {
           "  --list-laws          print the catalogue and exit\n"
           "  --figures paper|none draw the paper's figures into --out (default paper)\n"
           "  --polish K           BFGS runs from the K best grid starts (default 8)\n"
+          "  --ptq-method M       fit the PTQ points of one method, a /ptq table name (gptq,\n"
+          "                       rtn, ...); default auto: gptq when present\n"
           "  -h, --help           this help\n",
           f);
 }
@@ -68,10 +70,23 @@ int main(int argc, char **argv) {
     psl_analysis_opts ao;
     psl_analysis_opts_default(&ao);
     psl_read_opts ro = {0};
-    const char *out = NULL, *laws = NULL, *figs = "paper";
+    const char *out = NULL, *laws = NULL, *figs = "paper", *ptq_method = "auto";
     const char *csvs[64];
     int ncsv = 0;
-    enum { O_OUT = 256, O_CSV, O_BOOT, O_SEED, O_DIV, O_LAWS, O_FIG, O_KF, O_NOH, O_LIST, O_POL };
+    enum {
+        O_OUT = 256,
+        O_CSV,
+        O_BOOT,
+        O_SEED,
+        O_DIV,
+        O_LAWS,
+        O_FIG,
+        O_KF,
+        O_NOH,
+        O_LIST,
+        O_POL,
+        O_PTQM
+    };
     static const struct option lo[] = {{"out", 1, 0, O_OUT},
                                        {"csv", 1, 0, O_CSV},
                                        {"bootstrap", 1, 0, O_BOOT},
@@ -83,6 +98,7 @@ int main(int argc, char **argv) {
                                        {"no-heldout", 0, 0, O_NOH},
                                        {"list-laws", 0, 0, O_LIST},
                                        {"polish", 1, 0, O_POL},
+                                       {"ptq-method", 1, 0, O_PTQM},
                                        {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
     int c;
@@ -129,6 +145,16 @@ int main(int argc, char **argv) {
             break;
         case O_NOH:
             ao.heldout = 0;
+            break;
+        case O_PTQM:
+            if (!*optarg || strlen(optarg) >= 16) {
+                fprintf(stderr,
+                        "fitlaws: --ptq-method expects a /ptq table name such as gptq "
+                        "or rtn (or auto), got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            ptq_method = optarg;
             break;
         case O_DIV:
             ro.include_diverged = 1;
@@ -191,6 +217,7 @@ int main(int argc, char **argv) {
         if (ninputs < 256) inputs[ninputs++] = csvs[i];
     }
     psl_data_fill_deltas(&d);
+    psl_data_keep_ptq_method(&d, ptq_method, &notes);
     for (size_t i = 0; i < notes.n; i++) fprintf(stderr, "fitlaws: %s\n", notes.msg[i]);
     if (d.n == 0) {
         fprintf(stderr, "fitlaws: no usable runs\n");

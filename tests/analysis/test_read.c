@@ -212,11 +212,47 @@ static void test_h5(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* PTQ points of one method are kept: gptq when present (auto), or the one asked for. */
+static void test_keep_ptq_method(void **state) {
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        psl_data d;
+        psl_notes notes;
+        psl_data_init(&d);
+        psl_notes_init(&notes);
+        const char *methods[] = {"", "rtn", "gptq", "rtn", "gptq", "rtn"};
+        for (int i = 0; i < 6; i++) {
+            psl_point p;
+            psl_point_clear(&p);
+            p.N = 1e6, p.D = 2e7, p.P_w = p.P_a = p.P_kv = 32, p.loss = 4 + 0.1 * i;
+            p.P_post = i ? 4 : 0;
+            snprintf(p.method, sizeof p.method, "%s", methods[i]);
+            assert_int_equal(psl_data_push(&d, &p), 0);
+        }
+        const char *ask = variant == 0 ? "auto" : variant == 1 ? "rtn" : NULL;
+        psl_data_keep_ptq_method(&d, ask, &notes);
+        const char *want = variant == 1 ? "rtn" : "gptq";
+        size_t ptq = 0;
+        for (size_t i = 0; i < d.n; i++)
+            if (d.pt[i].P_post > 0) {
+                assert_string_equal(d.pt[i].method, want);
+                ptq++;
+            }
+        assert_int_equal(ptq, variant == 1 ? 3 : 2);
+        assert_true(d.n == ptq + 1); /* the unquantized point stays */
+        assert_int_equal(notes.n, 1);
+        assert_non_null(strstr(notes.msg[0], want));
+        psl_notes_free(&notes);
+        psl_data_free(&d);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_basic),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_h5),
+        cmocka_unit_test(test_keep_ptq_method),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

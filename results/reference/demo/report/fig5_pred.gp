@@ -6,19 +6,19 @@ set key font ',9'
 set terminal pngcairo enhanced font 'Sans,10' size 960,460
 set output 'fig5_pred.png'
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'unified\_w (R^2 = 0.9884)'
+set title 'unified\_w (R^2 = 0.9881)'
 set xlabel 'actual loss'
 set ylabel 'predicted'
 unset logscale
-set xrange [4.84108:6.58797]
-set yrange [4.84108:6.58797]
+set xrange [4.84108:6.58762]
+set yrange [4.84108:6.58762]
 plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ouyang (R^2 = 0.8389)'
+set title 'ouyang (R^2 = 0.8758)'
 set xlabel 'actual {/Symbol d}_{PTQ}'
 set ylabel 'predicted'
 set logscale xy
-set xrange [3.55619e-06:0.0288368]
-set yrange [3.55619e-06:0.0288368]
+set xrange [6.95274e-06:0.0288368]
+set yrange [6.95274e-06:0.0288368]
 plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output
@@ -26,19 +26,19 @@ set output
 set terminal svg enhanced dynamic size 960,460
 set output 'fig5_pred.svg'
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'unified\_w (R^2 = 0.9884)'
+set title 'unified\_w (R^2 = 0.9881)'
 set xlabel 'actual loss'
 set ylabel 'predicted'
 unset logscale
-set xrange [4.84108:6.58797]
-set yrange [4.84108:6.58797]
+set xrange [4.84108:6.58762]
+set yrange [4.84108:6.58762]
 plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ouyang (R^2 = 0.8389)'
+set title 'ouyang (R^2 = 0.8758)'
 set xlabel 'actual {/Symbol d}_{PTQ}'
 set ylabel 'predicted'
 set logscale xy
-set xrange [3.55619e-06:0.0288368]
-set yrange [3.55619e-06:0.0288368]
+set xrange [6.95274e-06:0.0288368]
+set yrange [6.95274e-06:0.0288368]
 plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output
