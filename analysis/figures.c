@@ -258,12 +258,24 @@ static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, 
         for (int b = 0; b <= nP; b++) {
             double pp = b < nP ? Pp[b] : 0; /* b == nP: no PTQ */
             idx[a][b] = block(&f, "N = %g, P_post = %g (0 = no PTQ): D/N D loss delta", Ns[a], pp);
-            for (size_t i = 0; i < d->n; i++) {
+            /* in order of D, so that the lines join neighbours */
+            static double Ds[MAXV];
+            int nd = 0;
+            for (size_t i = 0; i < d->n && nd < MAXV; i++) {
                 const psl_point *p = &d->pt[i];
-                if (!psl_point_high_precision(p) || p->N != Ns[a] || p->P_post != pp) continue;
-                fprintf(f.dat, "%g %g %g %g\n", p->D / p->N, p->D, p->loss,
-                        pp > 0 ? p->delta : 0.0);
+                if (psl_point_high_precision(p) && p->N == Ns[a] && p->P_post == pp)
+                    Ds[nd++] = p->D;
             }
+            nd = uniq(Ds, nd);
+            for (int k = 0; k < nd; k++)
+                for (size_t i = 0; i < d->n; i++) {
+                    const psl_point *p = &d->pt[i];
+                    if (!psl_point_high_precision(p) || p->N != Ns[a] || p->P_post != pp ||
+                        p->D != Ds[k])
+                        continue;
+                    fprintf(f.dat, "%g %g %g %g\n", p->D / p->N, p->D, p->loss,
+                            pp > 0 ? p->delta : 0.0);
+                }
         }
         for (int b = 0; b < nP && pt; b++) {
             fitidx[a][b] =
@@ -296,7 +308,9 @@ static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, 
         gp(&f, "\n");
     }
     for (int a = 0; a < nN; a++) {
-        gp(&f, "set title 'N = %.3g'\nset logscale y\nset ylabel '{/Symbol d}_{PTQ}'\nplot ",
+        gp(&f,
+           "set title 'N = %.3g'\nset logscale y\nset format y '10^{%%L}'\nset key top left\n"
+           "set ylabel '{/Symbol d}_{PTQ}'\nplot ",
            Ns[a]);
         for (int b = 0; b < nP; b++) {
             gp(&f,

@@ -22,14 +22,20 @@ set ylabel 'validation loss'
 plot 'fig1_ptq.dat' index 18 using 1:3 with linespoints lc rgb '#1b9e77' title 'INT3', 'fig1_ptq.dat' index 19 using 1:3 with linespoints lc rgb '#d95f02' title 'INT4', 'fig1_ptq.dat' index 20 using 1:3 with linespoints lc rgb '#7570b3' title 'INT6', 'fig1_ptq.dat' index 21 using 1:3 with linespoints lc rgb '#e7298a' title 'INT8', 'fig1_ptq.dat' index 22 using 1:3 with linespoints lc rgb '#000000' title 'no PTQ'
 set title 'N = 2.68e+04'
 set logscale y
+set format y '10^{%L}'
+set key top left
 set ylabel '{/Symbol d}_{PTQ}'
 plot 'fig1_ptq.dat' index 0 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#1b9e77' pt 7 title 'INT3', 'fig1_ptq.dat' index 5 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig1_ptq.dat' index 1 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#d95f02' pt 7 title 'INT4', 'fig1_ptq.dat' index 6 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig1_ptq.dat' index 2 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#7570b3' pt 7 title 'INT6', 'fig1_ptq.dat' index 7 using 1:2 with lines lc rgb '#7570b3' notitle, 'fig1_ptq.dat' index 3 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#e7298a' pt 7 title 'INT8', 'fig1_ptq.dat' index 8 using 1:2 with lines lc rgb '#e7298a' notitle
 set title 'N = 5.55e+04'
 set logscale y
+set format y '10^{%L}'
+set key top left
 set ylabel '{/Symbol d}_{PTQ}'
 plot 'fig1_ptq.dat' index 9 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#1b9e77' pt 7 title 'INT3', 'fig1_ptq.dat' index 14 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig1_ptq.dat' index 10 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#d95f02' pt 7 title 'INT4', 'fig1_ptq.dat' index 15 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig1_ptq.dat' index 11 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#7570b3' pt 7 title 'INT6', 'fig1_ptq.dat' index 16 using 1:2 with lines lc rgb '#7570b3' notitle, 'fig1_ptq.dat' index 12 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#e7298a' pt 7 title 'INT8', 'fig1_ptq.dat' index 17 using 1:2 with lines lc rgb '#e7298a' notitle
 set title 'N = 1.07e+05'
 set logscale y
+set format y '10^{%L}'
+set key top left
 set ylabel '{/Symbol d}_{PTQ}'
 plot 'fig1_ptq.dat' index 18 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#1b9e77' pt 7 title 'INT3', 'fig1_ptq.dat' index 23 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig1_ptq.dat' index 19 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#d95f02' pt 7 title 'INT4', 'fig1_ptq.dat' index 24 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig1_ptq.dat' index 20 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#7570b3' pt 7 title 'INT6', 'fig1_ptq.dat' index 25 using 1:2 with lines lc rgb '#7570b3' notitle, 'fig1_ptq.dat' index 21 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#e7298a' pt 7 title 'INT8', 'fig1_ptq.dat' index 26 using 1:2 with lines lc rgb '#e7298a' notitle
 unset multiplot
@@ -54,14 +60,20 @@ set ylabel 'validation loss'
 plot 'fig1_ptq.dat' index 18 using 1:3 with linespoints lc rgb '#1b9e77' title 'INT3', 'fig1_ptq.dat' index 19 using 1:3 with linespoints lc rgb '#d95f02' title 'INT4', 'fig1_ptq.dat' index 20 using 1:3 with linespoints lc rgb '#7570b3' title 'INT6', 'fig1_ptq.dat' index 21 using 1:3 with linespoints lc rgb '#e7298a' title 'INT8', 'fig1_ptq.dat' index 22 using 1:3 with linespoints lc rgb '#000000' title 'no PTQ'
 set title 'N = 2.68e+04'
 set logscale y
+set format y '10^{%L}'
+set key top left
 set ylabel '{/Symbol d}_{PTQ}'
 plot 'fig1_ptq.dat' index 0 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#1b9e77' pt 7 title 'INT3', 'fig1_ptq.dat' index 5 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig1_ptq.dat' index 1 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#d95f02' pt 7 title 'INT4', 'fig1_ptq.dat' index 6 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig1_ptq.dat' index 2 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#7570b3' pt 7 title 'INT6', 'fig1_ptq.dat' index 7 using 1:2 with lines lc rgb '#7570b3' notitle, 'fig1_ptq.dat' index 3 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#e7298a' pt 7 title 'INT8', 'fig1_ptq.dat' index 8 using 1:2 with lines lc rgb '#e7298a' notitle
 set title 'N = 5.55e+04'
 set logscale y
+set format y '10^{%L}'
+set key top left
 set ylabel '{/Symbol d}_{PTQ}'
 plot 'fig1_ptq.dat' index 9 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#1b9e77' pt 7 title 'INT3', 'fig1_ptq.dat' index 14 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig1_ptq.dat' index 10 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#d95f02' pt 7 title 'INT4', 'fig1_ptq.dat' index 15 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig1_ptq.dat' index 11 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#7570b3' pt 7 title 'INT6', 'fig1_ptq.dat' index 16 using 1:2 with lines lc rgb '#7570b3' notitle, 'fig1_ptq.dat' index 12 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#e7298a' pt 7 title 'INT8', 'fig1_ptq.dat' index 17 using 1:2 with lines lc rgb '#e7298a' notitle
 set title 'N = 1.07e+05'
 set logscale y
+set format y '10^{%L}'
+set key top left
 set ylabel '{/Symbol d}_{PTQ}'
 plot 'fig1_ptq.dat' index 18 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#1b9e77' pt 7 title 'INT3', 'fig1_ptq.dat' index 23 using 1:2 with lines lc rgb '#1b9e77' notitle, 'fig1_ptq.dat' index 19 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#d95f02' pt 7 title 'INT4', 'fig1_ptq.dat' index 24 using 1:2 with lines lc rgb '#d95f02' notitle, 'fig1_ptq.dat' index 20 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#7570b3' pt 7 title 'INT6', 'fig1_ptq.dat' index 25 using 1:2 with lines lc rgb '#7570b3' notitle, 'fig1_ptq.dat' index 21 using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '#e7298a' pt 7 title 'INT8', 'fig1_ptq.dat' index 26 using 1:2 with lines lc rgb '#e7298a' notitle
 unset multiplot
