@@ -80,8 +80,12 @@ static int64_t eval_sequences(const trainer *t) {
 }
 
 /* Mean validation loss over the first eval_tokens tokens of val.tok, of the model
- * as it trains (quantized where training quantizes). */
+ * as it trains (quantized where training quantizes). The clip/mask statistics of /quant
+ * are left as they were: they describe the training steps only. */
 static double evaluate(trainer *t) {
+    qstats kept[QAT_POINTS];
+    if (t->m.qat)
+        for (int i = 0; i < QAT_POINTS; i++) kept[i] = t->m.qat->plan.pt[i].stats;
     model_qat_quantize_weights(&t->m);
     int T = (int)t->cfg.ctx, mb = (int)t->cfg.micro_batch;
     int64_t nseq = eval_sequences(t);
@@ -95,6 +99,8 @@ static double evaluate(trainer *t) {
         }
         sum += model_forward_f32(&t->m, t->inputs, t->targets, n);
     }
+    if (t->m.qat)
+        for (int i = 0; i < QAT_POINTS; i++) t->m.qat->plan.pt[i].stats = kept[i];
     return sum / (double)(nseq * T);
 }
 
@@ -467,8 +473,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
          * checkpoint resumes at the last step with nothing left to train, so rows missing
          * from the file then would be missing for good. The final evaluation, PTQ and
          * /final follow; they are redone on such a resume (the same weights give the same
-         * values). The last /quant row covers the training steps since the last
-         * evaluation; a run resumed here trained nothing and has that row already. */
+         * values). The last /quant row, like the others, covers the training steps since
+         * the last evaluation; a run resumed here trained nothing and has that row already. */
         if (steps_here > 0) log_quant_stats(&t, t.st.step);
         t.st.rng_state = t.gen.state;
         if (runlog_save(&t.log, t.cfg.out, err, errlen) ||
