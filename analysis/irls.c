@@ -13,31 +13,57 @@
 
 #include "fit.h"
 
-static int res_f(const gsl_vector *x, void *p, gsl_vector *f) {
-    const psl_problem *pr = p;
-    double u[PSL_MAXP];
-    psl_model_to_u(pr->m, x->data, u);
+/* Residuals and Jacobian (d/dv) at one point x, shared by the reweighting pass and GSL's
+ * f and df callbacks: GSL asks for f and df at the point the pass has just evaluated, and
+ * its trust-region step evaluates df at the accepted point the next pass starts from. So
+ * each point is evaluated once instead of up to three times. */
+typedef struct {
+    const psl_problem *pr;
+    size_t p;
+    double x[PSL_MAXP];
+    int have_r, have_j; /* r (and J) hold the values at x */
+    double *r;          /* n */
+    double *J;          /* n x p, row-major */
+} irls_cache;
+
+static int cache_eval(irls_cache *c, const double *x, int want_j) {
+    int same = (c->have_r || c->have_j) && !memcmp(c->x, x, c->p * sizeof *x);
+    if (same && c->have_r && (!want_j || c->have_j)) return GSL_SUCCESS;
+    const psl_problem *pr = c->pr;
+    double u[PSL_MAXP], gu[PSL_MAXP], gv[PSL_MAXP];
+    psl_model_to_u(pr->m, x, u);
     psl_prep pb;
     const psl_prep *prep = psl_prepare(pr->m, u, &pb);
+    c->have_r = c->have_j = 0;
     for (size_t i = 0; i < pr->n; i++) {
-        double r = psl_eval(pr->m, u, prep, pr->pts[i], NULL) - pr->logy[i];
+        double r = psl_eval(pr->m, u, prep, pr->pts[i], want_j ? gu : NULL) - pr->logy[i];
         if (!isfinite(r)) return GSL_EDOM;
-        gsl_vector_set(f, i, r);
+        c->r[i] = r;
+        if (want_j) {
+            psl_model_grad_v(pr->m, gu, gv);
+            memcpy(c->J + i * c->p, gv, c->p * sizeof *gv);
+        }
     }
+    memcpy(c->x, x, c->p * sizeof *x);
+    c->have_r = 1;
+    c->have_j = want_j;
     return GSL_SUCCESS;
 }
 
-static int res_df(const gsl_vector *x, void *p, gsl_matrix *J) {
-    const psl_problem *pr = p;
-    double u[PSL_MAXP], gu[PSL_MAXP], gv[PSL_MAXP];
-    psl_model_to_u(pr->m, x->data, u);
-    psl_prep pb;
-    const psl_prep *prep = psl_prepare(pr->m, u, &pb);
-    for (size_t i = 0; i < pr->n; i++) {
-        psl_eval(pr->m, u, prep, pr->pts[i], gu);
-        psl_model_grad_v(pr->m, gu, gv);
-        for (int j = 0; j < pr->m->np; j++) gsl_matrix_set(J, i, (size_t)j, gv[j]);
-    }
+static int res_f(const gsl_vector *x, void *vc, gsl_vector *f) {
+    irls_cache *c = vc;
+    int rc = cache_eval(c, x->data, 0);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->pr->n; i++) gsl_vector_set(f, i, c->r[i]);
+    return GSL_SUCCESS;
+}
+
+static int res_df(const gsl_vector *x, void *vc, gsl_matrix *J) {
+    irls_cache *c = vc;
+    int rc = cache_eval(c, x->data, 1);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->pr->n; i++)
+        for (size_t j = 0; j < c->p; j++) gsl_matrix_set(J, i, j, c->J[i * c->p + j]);
     return GSL_SUCCESS;
 }
 
@@ -58,15 +84,18 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     gsl_multifit_nlinear_workspace *w =
         gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, p);
     gsl_vector *x = gsl_vector_alloc(p), *wt = gsl_vector_alloc(n);
-    if (!w || !x || !wt) {
+    irls_cache c = {pr, p, {0}, 0, 0, malloc(n * sizeof(double)), malloc(n * p * sizeof(double))};
+    if (!w || !x || !wt || !c.r || !c.J) {
         if (w) gsl_multifit_nlinear_free(w);
         gsl_vector_free(x);
         gsl_vector_free(wt);
+        free(c.r);
+        free(c.J);
         snprintf(out->msg, sizeof out->msg, "out of memory");
         return -1;
     }
-    gsl_multifit_nlinear_fdf fdf = {res_f, res_df, NULL, n, p, (void *)pr, 0, 0, 0};
-    double v[PSL_MAXP], u[PSL_MAXP], gu[PSL_MAXP], gv[PSL_MAXP];
+    gsl_multifit_nlinear_fdf fdf = {res_f, res_df, NULL, n, p, &c, 0, 0, 0};
+    double v[PSL_MAXP], gv[PSL_MAXP];
     psl_model_to_v(m, u0, v);
     memcpy(x->data, v, p * sizeof *v);
     double scale = 0;
@@ -77,14 +106,12 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     double fprev = INFINITY;
     for (int outer = 0; outer < o->max_iter; outer++) {
         /* one pass: Huber objective, its gradient and the IRLS weights */
-        psl_model_to_u(m, x->data, u);
-        double fn = 0, g[PSL_MAXP];
-        memset(gu, 0, p * sizeof *gu);
-        psl_prep pb;
-        const psl_prep *prep = psl_prepare(m, u, &pb);
-        for (size_t i = 0; i < n; i++) {
+        double fn = 0;
+        memset(gv, 0, p * sizeof *gv);
+        if (cache_eval(&c, x->data, 1)) fn = NAN;
+        for (size_t i = 0; i < n && isfinite(fn); i++) {
             double bw = pr->w ? pr->w[i] : 1;
-            double r = psl_eval(m, u, prep, pr->pts[i], g) - pr->logy[i];
+            double r = c.r[i];
             double a = fabs(r), d = o->huber_delta, psi;
             if (a <= d) {
                 fn += bw * 0.5 * r * r;
@@ -95,7 +122,7 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
             }
             gsl_vector_set(wt, i, bw * (a <= d ? 1 : d / a));
             if (bw != 0)
-                for (size_t j = 0; j < p; j++) gu[j] += bw * psi * g[j];
+                for (size_t j = 0; j < p; j++) gv[j] += bw * psi * c.J[i * p + j];
         }
         if (!isfinite(fn) || !(fn <= fprev)) {
             /* the last step made things worse: go back to where it started */
@@ -104,7 +131,6 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
         }
         memcpy(v, x->data, p * sizeof *v);
         f = fn;
-        psl_model_grad_v(m, gu, gv);
         gn = 0;
         for (size_t j = 0; j < p; j++) gn += gv[j] * gv[j];
         gn = sqrt(gn);
@@ -134,5 +160,7 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     gsl_multifit_nlinear_free(w);
     gsl_vector_free(x);
     gsl_vector_free(wt);
+    free(c.r);
+    free(c.J);
     return out->converged ? 0 : 1;
 }
