@@ -24,7 +24,7 @@ static int write_hashed(FILE *f, const void *p, size_t bytes, uint64_t *h) {
 int checkpoint_save(const char *path, const ckpt_state *st, const float *params, const float *m,
                     const float *v, char *err, size_t errlen) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    tmp_file_name(path, tmp, sizeof tmp);
     if (make_parent_dirs(path, err, errlen)) return -1;
     FILE *f = fopen(tmp, "wb");
     if (!f) {

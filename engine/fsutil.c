@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,4 +59,38 @@ int commit_tmp_file(const char *tmp, const char *path, char *err, size_t errlen)
     else
         strcpy(dir, ".");
     return fsync_path(dir[0] ? dir : "/", err, errlen);
+}
+
+void tmp_file_name(const char *path, char *buf, size_t len) {
+    snprintf(buf, len, "%s.tmp.%ld", path, (long)getpid());
+}
+
+void run_lock_path(const char *run_file, char *buf, size_t len) {
+    size_t n = strlen(run_file);
+    if (n > 3 && !strcmp(run_file + n - 3, ".h5")) n -= 3;
+    snprintf(buf, len, "%.*s.lock", (int)n, run_file);
+}
+
+int run_file_lock(const char *run_file, char *err, size_t errlen) {
+    char path[4200];
+    run_lock_path(run_file, path, sizeof path);
+    if (make_parent_dirs(path, err, errlen)) return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        if (busy)
+            snprintf(err, errlen,
+                     "%s is being written by another process (a sweep, a training or a `sweep "
+                     "ptq`: it holds %s); try again when it has finished",
+                     run_file, path);
+        else
+            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+        close(fd);
+        return busy ? -2 : -1;
+    }
+    return fd;
 }

@@ -10,4 +10,17 @@ int make_parent_dirs(const char *path, char *err, size_t errlen);
 int fsync_path(const char *path, char *err, size_t errlen);
 /* fsync(tmp), rename(tmp, path), fsync(dirname(path)). */
 int commit_tmp_file(const char *tmp, const char *path, char *err, size_t errlen);
+/* The temporary name for path: "<path>.tmp.<pid>", so that two processes never write
+ * the same temporary file (a crash leaves it behind; `sweep exec` removes them). */
+void tmp_file_name(const char *path, char *buf, size_t len);
+
+/* Exclusive lock of a run (flock on "<run file without .h5>.lock", the file `sweep`
+ * uses): every process that rewrites a run file or its checkpoint holds it, so two
+ * writers never load, change and save the same file at once (the later save would drop
+ * the other's rows). Returns the descriptor (keep it open; closing releases the lock,
+ * and so does the kernel when the process dies), -2 when another process holds it, -1 on
+ * an error (message in err). */
+int run_file_lock(const char *run_file, char *err, size_t errlen);
+/* The lock file's path for run_file. */
+void run_lock_path(const char *run_file, char *buf, size_t len);
 #endif

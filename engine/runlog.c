@@ -215,7 +215,7 @@ static int write_group(hid_t file, const char *name, const attr_set *a) {
 
 int runlog_save(const runlog *rl, const char *path, char *err, size_t errlen) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    tmp_file_name(path, tmp, sizeof tmp);
     if (make_parent_dirs(path, err, errlen)) return -1;
     H5E_auto2_t old_fn;
     void *old_data;

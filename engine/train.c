@@ -1,6 +1,7 @@
 #include "train.h"
 #include "bigalloc.h"
 #include "checkpoint.h"
+#include "fsutil.h"
 #include "model_f32.h"
 #include "optimizer.h"
 #include "ptq_knobs.h"
@@ -284,6 +285,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     double diverge_limit;
     model_shape s;
     char ckpt_path[600];
+    int lock_fd = -1;
     int threads = train_set_threads(t.cfg.threads);
 
     if (open_data(&t, err, errlen)) goto out;
@@ -296,6 +298,10 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     snprintf(res->run_file, sizeof res->run_file, "%s", t.cfg.out);
     train_checkpoint_path(t.cfg.out, ckpt_path, sizeof ckpt_path);
     snprintf(res->checkpoint, sizeof res->checkpoint, "%s", ckpt_path);
+    /* One writer per run file: another one's save would drop this one's rows (or the
+     * reverse), and nothing is read or written before the lock is held. */
+    if (!(hooks && hooks->run_file_locked) && (lock_fd = run_file_lock(t.cfg.out, err, errlen)) < 0)
+        goto out;
 
     uint64_t run_id = config_run_id(&t.cfg);
     char id_hex[24];
@@ -486,6 +492,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             goto out;
         }
         val_loss = evaluate(&t);
+        /* a run that failed after this point before (its final PTQ, say) saved this row */
+        table_truncate_after(evl, t.st.step - 1);
         table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});
         train_progress p = {
             t.st.step,
@@ -522,6 +530,7 @@ out:
         runlog_save(&t.log, t.cfg.out, e2, sizeof e2);
     }
     if (rc) snprintf(res->status, sizeof res->status, "failed");
+    if (lock_fd >= 0) close(lock_fd);
     trainer_free(&t);
     return rc;
 }

@@ -33,6 +33,10 @@ typedef struct train_hooks {
     /* Test hook: stop (as if killed, without a final checkpoint) after this many
      * steps of this process; 0 = never. */
     int64_t abort_after_steps;
+    /* The caller holds the run's lock already (run_file_lock in engine/fsutil.h, as
+     * `sweep exec` does); otherwise train_run takes it and fails when another process
+     * holds it. */
+    int run_file_locked;
     /* Test hook: stop (as if killed) right after the final checkpoint, before the final
      * evaluation and the run file's /final. */
     int abort_after_final_checkpoint;

@@ -65,20 +65,25 @@ static void usage(FILE *f) {
 }
 
 /* A process killed while writing leaves its temporary file (the real file is replaced
- * only by rename); with the lock held, no one else can be writing them. */
+ * only by rename); with the lock held, no one else can be writing them (every writer of
+ * a run file takes it: engine/fsutil.h run_file_lock). */
 static void remove_stale_temporaries(const sweep_run *r) {
-    char path[800], ckpt[700];
-    snprintf(path, sizeof path, "%s.tmp", r->cfg.out);
-    unlink(path);
-    runstate_path(r, "ckpt", ckpt, sizeof ckpt);
-    snprintf(path, sizeof path, "%s.tmp", ckpt);
-    unlink(path);
-    runstate_path(r, "state", ckpt, sizeof ckpt);
-    snprintf(path, sizeof path, "%s.tmp.*", ckpt);
-    glob_t g;
-    if (glob(path, 0, NULL, &g) == 0)
-        for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
-    globfree(&g);
+    char path[800], side[700];
+    const char *suffix[] = {"ckpt", "state"};
+    for (int k = -1; k < 2; k++) {
+        if (k < 0)
+            snprintf(side, sizeof side, "%s", r->cfg.out);
+        else
+            runstate_path(r, suffix[k], side, sizeof side);
+        /* <file>.tmp (written before temporary names had the pid) and <file>.tmp.<pid> */
+        snprintf(path, sizeof path, "%s.tmp", side);
+        unlink(path);
+        snprintf(path, sizeof path, "%s.tmp.*", side);
+        glob_t g;
+        if (glob(path, 0, NULL, &g) == 0)
+            for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
+        globfree(&g);
+    }
 }
 
 /* Moves a conflicting run file and checkpoint aside (never deletes results). */
@@ -201,7 +206,8 @@ int cmd_exec(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    train_hooks hooks = {.progress = on_progress, .ctx = &x, .stop = &stop_requested};
+    train_hooks hooks = {
+        .progress = on_progress, .ctx = &x, .stop = &stop_requested, .run_file_locked = 1};
     const char *abort_env = getenv("PSL_TEST_ABORT_AFTER_STEPS"); /* tests only */
     if (abort_env) hooks.abort_after_steps = atoll(abort_env);
     train_result res;
@@ -211,8 +217,13 @@ int cmd_exec(int argc, char **argv) {
         goto fail;
     }
     if (!x.report) progress_done(&x.line);
-    const char *state = res.status;
-    if (!strcmp(state, "skipped")) state = res.reason + strlen("already ");
+    /* the state word: "skipped" says why in its reason, "already done; ..." */
+    const char *word = strcmp(res.status, "skipped") ? res.status : res.reason + strlen("already ");
+    char state[32];
+    size_t len = strcspn(word, "; ");
+    if (len >= sizeof state) len = sizeof state - 1;
+    memcpy(state, word, len);
+    state[len] = 0;
     runstate_write(r, state, res.reason, err, sizeof err);
     if (x.report)
         fprintf(x.report, "R %s %.6g %s\n", res.status, res.val_loss, res.reason);

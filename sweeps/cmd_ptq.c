@@ -1,10 +1,12 @@
 /* sweep ptq RUN.h5 [KEY=VALUE ...]: post-training quantization of a finished run. */
 #include "commands.h"
+#include "fsutil.h"
 #include "ptq.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -12,7 +14,9 @@ static void usage(FILE *f) {
             "Quantizes the weights of the run's checkpoint (RUN.ckpt) after training, once\n"
             "per bit width, evaluates each copy on the run's validation tokens and writes\n"
             "one row per bit width to /ptq/<table> of RUN.h5 (docs/ptq.md). Running the same\n"
-            "request again replaces its rows; nothing else in the file changes.\n\n"
+            "request again replaces its rows; nothing else in the file changes. While another\n"
+            "process writes the run (its training, a sweep, another `sweep ptq`), it refuses\n"
+            "with exit status 3.\n\n"
             "options (default):\n"
             "  method=gptq|rtn          quantizer (gptq)\n"
             "  bits=3,4,5,6             post-training precisions, comma separated (3,4,5,6)\n"
@@ -171,7 +175,15 @@ int cmd_ptq(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    if (ptq_run(run, &req, show, NULL, err, sizeof err)) {
+    /* the run's lock, as every writer of a run file holds it (engine/fsutil.h) */
+    int lock = run_file_lock(run, err, sizeof err);
+    if (lock < 0) {
+        fprintf(stderr, "sweep ptq: %s\n", err);
+        return lock == -2 ? 3 : 1;
+    }
+    int rc = ptq_run(run, &req, show, NULL, err, sizeof err);
+    close(lock);
+    if (rc) {
         fprintf(stderr, "sweep ptq: %s\n", err);
         return 1;
     }

@@ -1,5 +1,6 @@
 #include "runstate.h"
 
+#include "fsutil.h"
 #include "runlog.h"
 #include "tokfile.h"
 
@@ -116,13 +117,13 @@ void runstate_read(const sweep_run *r, run_status *st) {
             snprintf(st->reason, sizeof st->reason, "%.200s", err);
         }
     }
+    /* A conflict is decided by the run file alone: a state file that said "conflict" is
+     * stale once that file was moved away. */
     if (st->state == RS_PENDING || st->state == RS_FAILED) {
         if (held)
             st->state = RS_RUNNING;
         else if (!strcmp(state_word, "failed") && st->state == RS_PENDING)
             st->state = RS_FAILED;
-        else if (!strcmp(state_word, "conflict") && st->state == RS_PENDING)
-            st->state = RS_CONFLICT;
         else if (!strcmp(state_word, "running"))
             st->interrupted = 1;
     }
@@ -170,18 +171,5 @@ int runstate_write(const sweep_run *r, const char *state, const char *reason, ch
 }
 
 int runstate_lock(const sweep_run *r, char *err, size_t errlen) {
-    char path[700];
-    runstate_path(r, "lock", path, sizeof path);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int busy = errno == EWOULDBLOCK;
-        if (!busy) snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
-        close(fd);
-        return busy ? -2 : -1;
-    }
-    return fd;
+    return run_file_lock(r->cfg.out, err, errlen);
 }

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "config.h"
 #include "fixture.h"
+#include "fsutil.h"
 #include "model_f32.h"
 #include "optimizer.h"
 #include "runlog.h"
@@ -256,6 +259,52 @@ static void test_resume_after_final_checkpoint(void **state) {
     runlog_free(&a), runlog_free(&b);
 }
 
+/* A second writer of the same run file is refused before it reads or writes anything. */
+static void test_run_file_lock(void **state) {
+    (void)state;
+    train_config c;
+    char err[512];
+    tiny_config(&c, "locked.h5");
+    int lock = run_file_lock(c.out, err, sizeof err);
+    assert_true(lock >= 0);
+    train_hooks hooks = {0};
+    train_result r;
+    assert_int_equal(train_run(&c, &hooks, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "being written by another process"));
+    struct stat sb;
+    assert_int_not_equal(stat(c.out, &sb), 0); /* nothing written */
+    close(lock);
+    run_ok(&c, &r, 0);
+    assert_string_equal(r.status, "done");
+}
+
+/* The final PTQ fails after the final evaluation was logged (GPTQ cannot round onto
+ * NVFP4): the run file says "failed"; run again with a PTQ that works, it holds one final
+ * /eval row, as a run that never failed. */
+static void test_resume_after_failed_final_ptq(void **state) {
+    (void)state;
+    train_config ref, c;
+    char err[512];
+    tiny_config(&ref, "ptqref.h5");
+    tiny_config(&c, "ptqfail.h5");
+    train_result rr, r1, r2;
+    run_ok(&ref, &rr, 0);
+    const char *bad[] = {"ptq=gptq", "ptq_format=nvfp4", "ptq_bits=4", "ptq_calib=4"};
+    for (int i = 0; i < 4; i++) assert_int_equal(config_set_arg(&c, bad[i], err, sizeof err), 0);
+    train_hooks hooks = {0};
+    assert_int_equal(train_run(&c, &hooks, &r1, err, sizeof err), -1);
+    assert_int_equal(config_set_arg(&c, "ptq_format=int", err, sizeof err), 0);
+    run_ok(&c, &r2, 0);
+    assert_string_equal(r2.status, "done");
+    runlog a, b;
+    load_log(rr.run_file, &a);
+    load_log(r2.run_file, &b);
+    assert_same_series(&a, &b, "/train");
+    assert_same_series(&a, &b, "/eval");
+    assert_non_null(runlog_find_table(&b, "/ptq/gptq"));
+    runlog_free(&a), runlog_free(&b);
+}
+
 static void test_divergence_is_recorded(void **state) {
     (void)state;
     train_config c;
@@ -355,6 +404,8 @@ int main(void) {
         cmocka_unit_test(test_loss_falls_and_determinism),
         cmocka_unit_test(test_resume_is_bit_identical),
         cmocka_unit_test(test_resume_after_final_checkpoint),
+        cmocka_unit_test(test_run_file_lock),
+        cmocka_unit_test(test_resume_after_failed_final_ptq),
         cmocka_unit_test(test_divergence_is_recorded),
         cmocka_unit_test(test_knob_errors),
         cmocka_unit_test(test_foreign_run_file_is_kept),

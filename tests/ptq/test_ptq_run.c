@@ -9,6 +9,7 @@
 #include "../engine/fixture.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "fsutil.h"
 #include "ptq.h"
 #include "runlog.h"
 #include "train.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cmd_ptq(int argc, char **argv);
 
@@ -245,6 +247,36 @@ static void test_cli_idempotent(void **state) {
     runlog_free(&third);
 }
 
+static int has_bits(const runlog *rl, const char *path, double bits) {
+    const table *t = runlog_find_table(rl, path);
+    for (size_t i = 0; t && i < t->rows; i++)
+        if (table_get(t, 1, i) == bits) return 1;
+    return 0;
+}
+
+/* While another writer holds the run's lock, `sweep ptq` refuses (exit 3) and leaves the
+ * file alone; once it is released the same request goes through. */
+static void test_cli_refuses_while_locked(void **state) {
+    (void)state;
+    char err[512];
+    runlog before, after;
+    load(&before);
+    int lock = run_file_lock(run_file, err, sizeof err);
+    assert_true(lock >= 0);
+    assert_int_equal(cli("method=rtn", "bits=7", NULL, NULL), 3);
+    load(&after);
+    assert_false(has_bits(&after, "/ptq/rtn", 7));
+    assert_same_attrs(&before.final, &after.final);
+    close(lock);
+    assert_int_equal(cli("method=rtn", "bits=7", NULL, NULL), 0);
+    runlog again;
+    load(&again);
+    assert_true(has_bits(&again, "/ptq/rtn", 7));
+    runlog_free(&before);
+    runlog_free(&after);
+    runlog_free(&again);
+}
+
 /* Other settings for the same table are refused unless replace=1 drops the old rows. */
 static void test_settings_mismatch(void **state) {
     (void)state;
@@ -424,6 +456,7 @@ int main(void) {
         cmocka_unit_test(test_delta_grows_as_bits_fall),
         cmocka_unit_test(test_paper_setting),
         cmocka_unit_test(test_cli_idempotent),
+        cmocka_unit_test(test_cli_refuses_while_locked),
         cmocka_unit_test(test_settings_mismatch),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_formats_end_to_end),

@@ -56,6 +56,15 @@ sed -i 's/name = "tiny"/name = "tiny"/' tiny2.lua
 [ $? -eq 1 ] || { cat out4.txt; fail "conflict exits 1"; }
 grep -q "belongs to run_id" out4.txt || { cat out4.txt; fail "conflict reported"; }
 "$sweep" status tiny2.lua --only diverges | grep -q conflict || fail "status shows conflict"
+# `sweep exec` (what a Slurm task runs) records the conflict in the state file; the user
+# then moves the foreign files away by hand: the recorded conflict is gone with them (the
+# run file alone decides), so the run is pending again.
+"$sweep" exec tiny2.lua --name diverges --threads 1 >out4b.txt 2>&1
+[ $? -eq 4 ] || { cat out4b.txt; fail "sweep exec on a conflict exits 4"; }
+grep -q '^conflict ' results/tiny/diverges.state || fail "exec records the conflict"
+mkdir -p aside && mv results/tiny/diverges.h5 results/tiny/diverges.ckpt aside/
+"$sweep" status tiny2.lua --only diverges | grep -q conflict && fail "stale conflict after the files were moved"
+mv aside/diverges.h5 aside/diverges.ckpt results/tiny/
 "$sweep" run tiny2.lua --only diverges --force >out5.txt 2>&1 || { cat out5.txt; fail "--force"; }
 ls results/tiny/diverges.h5.replaced-* >/dev/null 2>&1 || fail "--force moved the old run file aside"
 
