@@ -69,6 +69,13 @@ void ptq_request_drop_done(ptq_request *req, const runlog *rl, int64_t step) {
     snprintf(path, sizeof path, "/ptq/%s", name);
     const table *t = runlog_find_table(rl, path);
     if (!t) return;
+    /* Rows made with other settings of the knobs that share a table (embed_head,
+     * sequential) are not "done": the request keeps all its bit widths, so that merging
+     * them refuses with a message instead of the new setting being ignored. */
+    const attr *eh = attr_get(&t->attrs, "embed_head"), *sq = attr_get(&t->attrs, "sequential");
+    if ((eh && eh->type == ATTR_INT && eh->i != req->embed_head) ||
+        (req->method == PTQ_GPTQ && sq && sq->type == ATTR_INT && sq->i != req->sequential))
+        return;
     int keep = 0;
     for (int i = 0; i < req->nbits; i++) {
         int done = 0;

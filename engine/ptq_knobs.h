@@ -10,6 +10,7 @@
 int ptq_requests_from_config(const train_config *c, ptq_request reqs[2], int *n, char *err,
                              size_t errlen);
 
-/* Drops from req the bit widths whose rows at `step` are already in rl. */
+/* Drops from req the bit widths whose rows at `step` are already in rl, made with the
+ * same embed_head and sequential settings (otherwise drops none). */
 void ptq_request_drop_done(ptq_request *req, const runlog *rl, int64_t step);
 #endif

@@ -56,9 +56,7 @@ with h5py.File(path, "r") as f:
         assert dict(g.attrs)["format"] == "int" and dict(g.attrs)["granularity"] == "channel"
         if method == "gptq":
             assert dict(g.attrs)["sequential"] == 0, "knob ptq_seq=0 reaches /ptq/gptq"
-            assert dict(g.attrs)["embed_head"] == 1, "knob ptq_embed=1 reaches /ptq/gptq"
-        else:
-            assert dict(g.attrs)["embed_head"] == 0
+        assert dict(g.attrs)["embed_head"] == 1, f"knob ptq_embed=1 reaches /ptq/{method}"
         rows = list(zip(g["step"][:], g["bits"][:]))
         expected = [(s, b) for s in steps_expected for b in (4.0, 8.0)]
         assert sorted(rows) == sorted(expected), f"/ptq/{method} rows {rows}"
