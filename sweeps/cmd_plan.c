@@ -1,6 +1,7 @@
 /* sweep plan CONFIG: the runs of a sweep, their size and cost, without training. */
 #include "calibrate.h"
 #include "commands.h"
+#include "ptq_knobs.h"
 #include "progress.h"
 #include "runstate.h"
 #include "sweepdef.h"
@@ -43,6 +44,31 @@ static int same_quantization(const train_config *a, const train_config *b) {
         if (strcmp(x, y)) return 0;
     }
     return 1;
+}
+
+/* What a run costs in training-token equivalents: its training tokens, plus the forward
+ * passes of its evaluations and of its post-training quantization (a forward pass costs
+ * about a third of a training step's per token): the final and periodic evaluations, per
+ * PTQ round one unquantized and one quantized evaluation per bit width per method, and
+ * GPTQ's calibration forward per bit width. For the demo sweep's small runs they add 20
+ * to 45% to the training tokens. */
+static double work_tokens(const train_config *c) {
+    int64_t steps = (c->tokens + c->batch * c->ctx - 1) / (c->batch * c->ctx);
+    double evals = (double)(steps / (c->eval_every > 0 ? c->eval_every : steps) + 1);
+    double forward = evals * (double)c->eval_tokens;
+    ptq_request reqs[2];
+    int n = 0;
+    char err[256];
+    if (c->ptq[0] && ptq_requests_from_config(c, reqs, &n, err, sizeof err) == 0) {
+        double rounds = 1 + (c->ptq_every > 0 ? (double)(steps / c->ptq_every) : 0);
+        for (int k = 0; k < n; k++) {
+            double per = (1.0 + reqs[k].nbits) * (double)c->eval_tokens;
+            if (reqs[k].method == PTQ_GPTQ)
+                per += (double)reqs[k].nbits * (double)reqs[k].calib * (double)c->ctx;
+            forward += rounds * per;
+        }
+    }
+    return (double)c->tokens + forward / 3.0;
 }
 
 int cmd_plan(int argc, char **argv) {
@@ -121,7 +147,7 @@ int cmd_plan(int argc, char **argv) {
         if (epochs > 1) over++;
         if (epochs > max_epochs) max_epochs = epochs;
         snprintf(ep, sizeof ep, isnan(epochs) ? "?" : "%.2f", epochs);
-        double secs = rate && rate[i] > 0 ? (double)r->cfg.tokens / rate[i] : -1;
+        double secs = rate && rate[i] > 0 ? work_tokens(&r->cfg) / rate[i] : -1;
         if (secs >= 0)
             total_time += secs;
         else
