@@ -17,9 +17,14 @@ static void heldout_str(char *b, size_t n, const psl_heldout *h) {
         snprintf(b, n, "n/a: %s", h->why);
 }
 
-/* psl_boot_determined's answer in a table cell. */
-static const char *yes_no(int determined) {
-    return determined < 0 ? "-" : determined ? "yes" : "no";
+/* Whether the bootstrap determines parameter k of a fitted law (psl_boot_determined). */
+static int determined(const psl_law_result *x, int k) {
+    return psl_boot_determined(&x->boot, x->m.logp[k], k, psl_model_value(&x->m, k, x->fit.u));
+}
+
+/* That answer in a table cell. */
+static const char *yes_no(int det) {
+    return det < 0 ? "-" : det ? "yes" : "no";
 }
 
 void psl_report_terminal(FILE *f, const psl_report *r) {
@@ -45,9 +50,8 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
                 snprintf(ci, sizeof ci, "[%.4g, %.4g]", x->boot.lo[k], x->boot.hi[k]);
                 snprintf(se, sizeof se, "%.3g", x->boot.se[k]);
             }
-            double v = psl_model_value(&x->m, k, x->fit.u);
-            fprintf(f, "   %-26s %12.5g  %-27s %10s  %s\n", x->m.pname[k], v, ci, se,
-                    yes_no(psl_boot_determined(&x->boot, x->m.logp[k], k, v)));
+            fprintf(f, "   %-26s %12.5g  %-27s %10s  %s\n", x->m.pname[k],
+                    psl_model_value(&x->m, k, x->fit.u), ci, se, yes_no(determined(x, k)));
         }
         if (x->boot.B)
             fprintf(f, "   bootstrap: %d of %d replicates converged\n", x->boot.ok, x->boot.B);
@@ -186,8 +190,7 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
                 json_num(f, x->boot.ok > 1 ? x->boot.hi[k] : NAN);
                 fputs("], \"se\": ", f);
                 json_num(f, x->boot.ok > 1 ? x->boot.se[k] : NAN);
-                int det = psl_boot_determined(&x->boot, x->m.logp[k], k,
-                                              psl_model_value(&x->m, k, x->fit.u));
+                int det = determined(x, k);
                 fprintf(f, ", \"determined\": %s}", det < 0 ? "null" : det ? "true" : "false");
             }
             fprintf(f, "], \"bootstrap_converged\": %d, \"fit\": ", x->boot.ok);
@@ -262,8 +265,7 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
             fputs("n/a | ", f);
         int det = 0, known = 1;
         for (int k = 0; k < x->m.np; k++) {
-            int d =
-                psl_boot_determined(&x->boot, x->m.logp[k], k, psl_model_value(&x->m, k, x->fit.u));
+            int d = determined(x, k);
             if (d < 0) known = 0;
             det += d > 0;
         }
@@ -287,13 +289,12 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
                 x->boot.ok, x->boot.B);
         fputs("| parameter | value | 95% CI | SE | determined |\n|---|---|---|---|---|\n", f);
         for (int k = 0; k < x->m.np; k++) {
-            double v = psl_model_value(&x->m, k, x->fit.u);
-            fprintf(f, "| %s | %.6g | ", x->m.pname[k], v);
+            fprintf(f, "| %s | %.6g | ", x->m.pname[k], psl_model_value(&x->m, k, x->fit.u));
             if (x->boot.ok > 1)
                 fprintf(f, "[%.4g, %.4g] | %.3g | ", x->boot.lo[k], x->boot.hi[k], x->boot.se[k]);
             else
                 fputs("- | - | ", f);
-            fprintf(f, "%s |\n", yes_no(psl_boot_determined(&x->boot, x->m.logp[k], k, v)));
+            fprintf(f, "%s |\n", yes_no(determined(x, k)));
         }
         char a[200], b[600], c[600];
         qual(a, sizeof a, &x->q);
