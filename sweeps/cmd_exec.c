@@ -11,7 +11,7 @@
 #include "train.h"
 
 #include <errno.h>
-#include <glob.h>
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,24 +66,48 @@ static void usage(FILE *f) {
 
 /* A process killed while writing leaves its temporary file (the real file is replaced
  * only by rename); with the lock held, no one else can be writing them (every writer of
- * a run file takes it: engine/fsutil.h run_file_lock). */
+ * a run file takes it: engine/fsutil.h run_file_lock). Only names of exactly that form
+ * are removed: <file>.tmp (before temporary names had the pid) and <file>.tmp.<digits>.
+ * A pattern would also match other runs' files (a run named "x.h5.tmp.1" has the files
+ * x.h5.tmp.1.h5, .ckpt, ... which "x.h5.tmp.*" matches). */
+static int is_temporary_of(const char *entry, const char *base) {
+    size_t n = strlen(base);
+    if (strncmp(entry, base, n) || strncmp(entry + n, ".tmp", 4)) return 0;
+    const char *rest = entry + n + 4;
+    if (!*rest) return 1;
+    if (*rest++ != '.' || !*rest) return 0;
+    return strspn(rest, "0123456789") == strlen(rest);
+}
+
 static void remove_stale_temporaries(const sweep_run *r) {
-    char path[800], side[700];
-    const char *suffix[] = {"ckpt", "state"};
-    for (int k = -1; k < 2; k++) {
-        if (k < 0)
-            snprintf(side, sizeof side, "%s", r->cfg.out);
-        else
-            runstate_path(r, suffix[k], side, sizeof side);
-        /* <file>.tmp (written before temporary names had the pid) and <file>.tmp.<pid> */
-        snprintf(path, sizeof path, "%s.tmp", side);
-        unlink(path);
-        snprintf(path, sizeof path, "%s.tmp.*", side);
-        glob_t g;
-        if (glob(path, 0, NULL, &g) == 0)
-            for (size_t i = 0; i < g.gl_pathc; i++) unlink(g.gl_pathv[i]);
-        globfree(&g);
+    char side[3][700];
+    snprintf(side[0], sizeof side[0], "%s", r->cfg.out);
+    runstate_path(r, "ckpt", side[1], sizeof side[1]);
+    runstate_path(r, "state", side[2], sizeof side[2]);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s", r->cfg.out);
+    char *slash = strrchr(dir, '/');
+    const char *base[3];
+    for (int k = 0; k < 3; k++) {
+        const char *b = strrchr(side[k], '/');
+        base[k] = b ? b + 1 : side[k];
     }
+    if (slash)
+        slash[slash == dir] = 0; /* "/x.h5": the directory is "/" */
+    else
+        snprintf(dir, sizeof dir, ".");
+    DIR *dh = opendir(dir);
+    if (!dh) return;
+    struct dirent *e;
+    char path[1500];
+    while ((e = readdir(dh)))
+        for (int k = 0; k < 3; k++)
+            if (is_temporary_of(e->d_name, base[k])) {
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+                break;
+            }
+    closedir(dh);
 }
 
 /* Moves a conflicting run file and checkpoint aside (never deletes results). */
