@@ -1,6 +1,7 @@
 /* sweep train KEY=VALUE ...: one training run. */
 #include "commands.h"
 #include "progress.h"
+#include "sweepdef.h"
 #include "train.h"
 
 #include <math.h>
@@ -56,6 +57,28 @@ int cmd_train(int argc, char **argv) {
         }
         if (config_set_arg(&cfg, argv[i], err, sizeof err)) {
             fprintf(stderr, "sweep train: %s\n", err);
+            return 2;
+        }
+    }
+    /* The run's files are <out without .h5>.h5, .ckpt, .lock, ... and out defaults to
+     * results/train/<name>.h5: a name, and the file name of an out, follow the sweeps'
+     * rule (no path separators, no "..", a safe alphabet, room for the suffixes). */
+    if (cfg.name[0] && sweep_check_name(cfg.name, strlen(cfg.name), err, sizeof err)) {
+        char quoted[400];
+        sweep_quote_name(cfg.name, strlen(cfg.name), quoted, sizeof quoted);
+        fprintf(stderr, "sweep train: name=%s: the run name %s\n", quoted, err);
+        return 2;
+    }
+    if (cfg.out[0]) {
+        const char *slash = strrchr(cfg.out, '/');
+        const char *file = slash ? slash + 1 : cfg.out;
+        size_t len = strlen(file);
+        if (len > 3 && !strcmp(file + len - 3, ".h5")) len -= 3;
+        if (sweep_check_name(file, len, err, sizeof err)) {
+            char quoted[400];
+            sweep_quote_name(file, len, quoted, sizeof quoted);
+            fprintf(stderr, "sweep train: out=%s: the run file's name %s (without .h5) %s\n",
+                    cfg.out, quoted, err);
             return 2;
         }
     }

@@ -4,7 +4,16 @@
 --   a list is an array of bundles or scalars.
 -- Every bundle a helper makes remembers where each field was set (file:line of the
 -- helper call) under the key "__where", so that errors found later in C can name it.
-local getinfo, max_runs, config_path, config_text, knob_names = ...
+-- The config runs after this chunk and may replace any global (error, pairs, string.match,
+-- ...): the helpers use the copies taken here. None of their checks is a safety check:
+-- the loader in C reads what the config returns as untrusted data and checks it again.
+local getinfo, check_name, max_runs, config_path, config_text, knob_names = ...
+local error, type, pairs, ipairs, next, select, tostring, tonumber, rawget, setmetatable =
+    error, type, pairs, ipairs, next, select, tostring, tonumber, rawget, setmetatable
+local string_find, string_gmatch, string_format = string.find, string.gmatch, string.format
+local table_sort, table_concat = table.sort, table.concat
+local math_type, math_floor, math_log, math_abs, math_exp =
+    math.type, math.floor, math.log, math.abs, math.exp
 
 --- has_knob("ptq"): whether this build knows a knob (configs can use newer knobs when present).
 function has_knob(name) return knob_names[name] == true end
@@ -14,8 +23,9 @@ function has_knob(name) return knob_names[name] == true end
 local function guess_where(key)
     if key then
         local line = 1
-        for text in (config_text .. "\n"):gmatch("([^\n]*)\n") do
-            if text:find("%f[%w_]" .. key .. "%s*=[^=]") or text:find("%f[%w_]" .. key .. "%s*=$") then
+        for text in string_gmatch(config_text .. "\n", "([^\n]*)\n") do
+            if string_find(text, "%f[%w_]" .. key .. "%s*=[^=]") or
+                string_find(text, "%f[%w_]" .. key .. "%s*=$") then
                 return config_path .. ":" .. line
             end
             line = line + 1
@@ -60,7 +70,7 @@ local function sorted_keys(t, where, what)
         end
         if k ~= "__where" then keys[#keys + 1] = k end
     end
-    table.sort(keys)
+    table_sort(keys)
     return keys
 end
 
@@ -101,7 +111,7 @@ end
 
 local function check_count(count, where, what)
     if count > max_runs then
-        fail(where, string.format("%s makes %.0f runs; the limit is %d", what, count, max_runs))
+        fail(where, string_format("%s makes %.0f runs; the limit is %d", what, count, max_runs))
     end
 end
 
@@ -176,17 +186,17 @@ end
 
 local function round_sig(x, digits)
     if x == 0 then return 0 end
-    local e = math.floor(math.log(math.abs(x), 10)) - digits + 1
-    local r = math.floor(x / 10 ^ e + 0.5) * 10 ^ e
-    if e >= 0 then return math.floor(r + 0.5) end
-    return tonumber(string.format("%." .. (-e) .. "f", r))
+    local e = math_floor(math_log(math_abs(x), 10)) - digits + 1
+    local r = math_floor(x / 10 ^ e + 0.5) * 10 ^ e
+    if e >= 0 then return math_floor(r + 0.5) end
+    return tonumber(string_format("%." .. (-e) .. "f", r))
 end
 
 local function check_range_args(where, name, a, b, n)
     if type(a) ~= "number" or type(b) ~= "number" then
         fail(where, name .. "(a, b, n): a and b must be numbers")
     end
-    if math.type(n) ~= "integer" or n < 1 then
+    if math_type(n) ~= "integer" or n < 1 then
         fail(where, name .. "(a, b, n): n must be an integer >= 1, got " .. tostring(n))
     end
     check_count(n, where, name)
@@ -200,7 +210,7 @@ function logspace(a, b, n)
     local out = {}
     for i = 0, n - 1 do
         local t = n == 1 and 0 or i / (n - 1)
-        out[i + 1] = round_sig(math.exp(math.log(a) + t * (math.log(b) - math.log(a))), 3)
+        out[i + 1] = round_sig(math_exp(math_log(a) + t * (math_log(b) - math_log(a))), 3)
     end
     return out
 end
@@ -213,7 +223,7 @@ function linspace(a, b, n)
     for i = 0, n - 1 do
         local t = n == 1 and 0 or i / (n - 1)
         local v = a + t * (b - a)
-        if math.type(a) == "integer" and math.type(b) == "integer" then v = math.floor(v + 0.5) end
+        if math_type(a) == "integer" and math_type(b) == "integer" then v = math_floor(v + 0.5) end
         out[i + 1] = v
     end
     return out
@@ -240,11 +250,11 @@ local function shape(entry, where)
         end
     end
     if head_dim ~= nil then
-        if math.type(head_dim) ~= "integer" or head_dim < 1 then
+        if math_type(head_dim) ~= "integer" or head_dim < 1 then
             fail(where, "ladder: head_dim must be a positive integer")
         end
         local d = b.d_model
-        if math.type(d) ~= "integer" or d % head_dim ~= 0 then
+        if math_type(d) ~= "integer" or d % head_dim ~= 0 then
             fail(where, "ladder: head_dim " .. head_dim .. " does not divide d = " .. tostring(d))
         end
         put(b, "n_head", d // head_dim, where, true)
@@ -295,7 +305,7 @@ local function precision(family, spec, where, name_of)
             local fmt
             if type(v) == "string" then
                 fmt = v
-            elseif math.type(v) == "integer" then
+            elseif math_type(v) == "integer" then
                 fmt = name_of(v)
                 if not fmt then
                     fail(where, family .. "{" .. k .. "=" .. v .. "}: no " .. family ..
@@ -367,29 +377,31 @@ function ptq(spec)
         methods[i] = m
     end
     for i, b in ipairs(spec.bits or {}) do
-        if math.type(b) ~= "integer" or b < 1 or b > 16 then
+        if math_type(b) ~= "integer" or b < 1 or b > 16 then
             fail(where, "ptq{bits=...}: bits must be integers in 1..16, got " .. tostring(b))
         end
         bits[i] = tostring(b)
     end
     local b = new_bundle()
-    if #methods > 0 then put(b, "ptq", table.concat(methods, ","), where, true) end
-    if #bits > 0 then put(b, "ptq_bits", table.concat(bits, ","), where, true) end
+    if #methods > 0 then put(b, "ptq", table_concat(methods, ","), where, true) end
+    if #bits > 0 then put(b, "ptq_bits", table_concat(bits, ","), where, true) end
     return b
 end
 
-local sweep_mt = {}
+-- The sweeps sweep{} made (weak keys): a table returned as is only if it is one of them.
+local made = setmetatable({}, { __mode = "k" })
 local reserved = { name = true, runs = true, description = true }
 
 --- sweep{name = "...", runs = grid{...}, knob = value, ...}: the value a config returns.
 function sweep(spec)
     local where = user_where("runs")
     if type(spec) ~= "table" then fail(where, "sweep{...}: expected a table") end
-    if getmetatable(spec) == sweep_mt then return spec end
+    if made[spec] then return spec end
     local name = spec.name
     if name ~= nil and type(name) ~= "string" then fail(where, "sweep{name=...}: expected a string") end
-    if name and not name:match("^[%w][%w%._%-]*$") then
-        fail(where, "sweep{name=\"" .. name .. "\"}: use letters, digits, '.', '_' and '-'")
+    if name then
+        local why, quoted = check_name(name)
+        if why then fail(where, "sweep{name=...}: sweep name " .. quoted .. ": " .. why) end
     end
     local base = new_bundle()
     for _, k in ipairs(sorted_keys(spec, where, "sweep{...}")) do
@@ -419,8 +431,9 @@ function sweep(spec)
         end
         out[i] = run
     end
-    return setmetatable({ name = name, description = spec.description, runs = out, where = where },
-        sweep_mt)
+    local s = { name = name, description = spec.description, runs = out, where = where }
+    made[s] = true
+    return s
 end
 
 -- Called by the loader on the config's return value.
@@ -428,7 +441,7 @@ return function(value)
     if type(value) ~= "table" then
         error("the config must return a table (sweep{...}), got " .. type(value), 0)
     end
-    if getmetatable(value) == sweep_mt then return value end
+    if made[value] then return value end
     if is_list(value) then return sweep { runs = value } end
     return sweep(value)
 end

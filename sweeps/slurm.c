@@ -24,15 +24,43 @@ void slurm_array_spec(const size_t *idx, size_t n, char *buf, size_t len) {
     }
 }
 
-/* Single-quotes s for sh. */
-static void put_quoted(FILE *f, const char *s) {
+/* Writes s single-quoted so that both readers of the script take it as one word, as it
+ * is: sh (the commands) and sbatch (the #SBATCH lines, where quotes group, a backslash
+ * escapes the next character even inside quotes, and an unquoted '#' ends the line).
+ * A quote becomes '\'' and a backslash '\\' (close, escaped character, reopen), which
+ * both read the same way. Newlines are refused before anything is written. With
+ * percent set, '%' is doubled: sbatch reads --output as a pattern where %% is a '%'. */
+static void put_quoted_as(FILE *f, const char *s, int percent) {
     fputc('\'', f);
     for (; *s; s++)
         if (*s == '\'')
             fputs("'\\''", f);
+        else if (*s == '\\')
+            fputs("'\\\\'", f);
+        else if (*s == '%' && percent)
+            fputs("%%", f);
         else
             fputc(*s, f);
     fputc('\'', f);
+}
+
+static void put_quoted(FILE *f, const char *s) {
+    put_quoted_as(f, s, 0);
+}
+
+/* A value for an #SBATCH line must stay on its line: no control characters. */
+static int check_line_value(const char *what, const char *s, char *err, size_t errlen) {
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f) {
+            char quoted[400];
+            sweep_quote_name(s, strlen(s), quoted, sizeof quoted);
+            snprintf(err, errlen,
+                     "%s %s holds the control character 0x%02x: it cannot be written into an "
+                     "#SBATCH line",
+                     what, quoted, (unsigned char)*p);
+            return -1;
+        }
+    return 0;
 }
 
 static int run_sbatch(const char *script, char *jobid, size_t len, char *err, size_t errlen) {
@@ -77,12 +105,34 @@ int slurm_submit(const sweep_def *d, const char *config_copy, const char *self, 
         fprintf(stderr, "nothing to submit: every run is done\n");
         return 0;
     }
+    /* The loader checked the name already; the script depends on it, so again here. */
+    char why[512];
+    if (sweep_check_name(d->name, strlen(d->name), why, sizeof why)) {
+        char quoted[400];
+        sweep_quote_name(d->name, strlen(d->name), quoted, sizeof quoted);
+        snprintf(err, errlen, "sweep name %s: %s", quoted, why);
+        return -1;
+    }
     char dir[PATH_MAX], copy[PATH_MAX], cwd[PATH_MAX], sdir[PATH_MAX + 16], script[PATH_MAX + 32];
     if (!realpath(d->dir, dir) || !realpath(config_copy, copy) || !getcwd(cwd, sizeof cwd)) {
         snprintf(err, errlen, "cannot resolve %s: %s", d->dir, strerror(errno));
         return -1;
     }
     snprintf(sdir, sizeof sdir, "%s/slurm", dir);
+    /* In --output sbatch reads a backslash as "no % patterns" (then %A_%a stays as is). */
+    if (strchr(sdir, '\\')) {
+        snprintf(err, errlen,
+                 "the results directory %s holds a backslash, which sbatch reads in --output "
+                 "as 'no patterns': choose another --results",
+                 sdir);
+        return -1;
+    }
+    if (check_line_value("the results directory", sdir, err, errlen) ||
+        (o->partition && check_line_value("--partition", o->partition, err, errlen)) ||
+        (o->time && check_line_value("--time", o->time, err, errlen)))
+        return -1;
+    for (int i = 0; i < o->nsbatch_args; i++)
+        if (check_line_value("--sbatch-arg", o->sbatch_args[i], err, errlen)) return -1;
     if (make_dirs(sdir, err, errlen)) return -1;
     snprintf(script, sizeof script, "%s/sweep.sbatch", sdir);
     size_t speclen = n * 24 + 32;
@@ -100,17 +150,33 @@ int slurm_submit(const sweep_def *d, const char *config_copy, const char *self, 
         free(spec);
         return -1;
     }
+    /* Every name, path and option below is quoted (put_quoted); numbers are not. */
     fprintf(
         f, "#!/bin/sh\n# Written by `sweep run --slurm` for sweep %s: one task per run not done.\n",
         d->name);
-    fprintf(f, "#SBATCH --job-name=sweep-%s\n", d->name);
-    fprintf(f, "#SBATCH --array=%s", spec);
+    char job[sizeof d->name + 8];
+    snprintf(job, sizeof job, "sweep-%s", d->name);
+    fprintf(f, "#SBATCH --job-name=");
+    put_quoted(f, job);
+    fprintf(f, "\n#SBATCH --array=%s", spec);
     if (o->array_limit > 0) fprintf(f, "%%%d", o->array_limit);
     fprintf(f, "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", o->threads);
-    fprintf(f, "#SBATCH --output=%s/%%A_%%a.out\n", sdir);
-    if (o->partition) fprintf(f, "#SBATCH --partition=%s\n", o->partition);
-    if (o->time) fprintf(f, "#SBATCH --time=%s\n", o->time);
-    for (int i = 0; i < o->nsbatch_args; i++) fprintf(f, "#SBATCH %s\n", o->sbatch_args[i]);
+    fprintf(f, "#SBATCH --output=");
+    put_quoted_as(f, sdir, 1);
+    fprintf(f, "/%%A_%%a.out");
+    if (o->partition) {
+        fprintf(f, "\n#SBATCH --partition=");
+        put_quoted(f, o->partition);
+    }
+    if (o->time) {
+        fprintf(f, "\n#SBATCH --time=");
+        put_quoted(f, o->time);
+    }
+    for (int i = 0; i < o->nsbatch_args; i++) {
+        fprintf(f, "\n#SBATCH "); /* one argument: --sbatch-arg --mem=4G, not "--mem 4G" */
+        put_quoted(f, o->sbatch_args[i]);
+    }
+    fputc('\n', f);
     fprintf(f, "# Slurm sends SIGTERM at the time limit or on preemption: the run checkpoints.\n");
     fprintf(f, "cd ");
     put_quoted(f, cwd);

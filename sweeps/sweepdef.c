@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum { MAX_CONFIG_BYTES = 1 << 20, MAX_DATA_DIRS = 16 };
 
@@ -45,6 +46,93 @@ static int fail(loader *ld, const char *fmt, ...) {
     vsnprintf(ld->err, ld->errlen, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+#define NAME_RULE                                                                                  \
+    "use letters, digits, '.', '_', '+', '=' and '-', not '.' or '-' first, no '..', at most "     \
+    "200 characters"
+
+static int name_char_ok(unsigned char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '.' || ch == '_' || ch == '+' || ch == '=' || ch == '-';
+}
+
+int sweep_check_name(const char *name, size_t len, char *why, size_t whylen) {
+    _Static_assert(SWEEP_NAME_MAX == 200, "NAME_RULE states the limit");
+    if (len == 0) {
+        snprintf(why, whylen, "is empty; " NAME_RULE);
+        return -1;
+    }
+    if (len > SWEEP_NAME_MAX) {
+        snprintf(why, whylen,
+                 "is %zu characters; the limit is %d (room for the suffixes of the run's "
+                 "files)",
+                 len, SWEEP_NAME_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (name_char_ok(ch)) continue;
+        if (ch < 0x20 || ch == 0x7f)
+            snprintf(why, whylen, "holds the control character 0x%02x at position %zu; " NAME_RULE,
+                     ch, i + 1);
+        else if (ch >= 0x80)
+            snprintf(why, whylen, "holds the byte 0x%02x at position %zu; " NAME_RULE, ch, i + 1);
+        else
+            snprintf(why, whylen, "holds '%c' at position %zu; " NAME_RULE, ch, i + 1);
+        return -1;
+    }
+    if (name[0] == '.' || name[0] == '-') {
+        snprintf(why, whylen, "starts with '%c'; " NAME_RULE, name[0]);
+        return -1;
+    }
+    for (size_t i = 0; i + 1 < len; i++)
+        if (name[i] == '.' && name[i + 1] == '.') {
+            snprintf(why, whylen, "holds '..'; " NAME_RULE);
+            return -1;
+        }
+    return 0;
+}
+
+void sweep_quote_name(const char *name, size_t len, char *buf, size_t buflen) {
+    if (!buflen) return;
+    size_t at = 0;
+    buf[0] = 0;
+#define PUT(...)                                                                                   \
+    do {                                                                                           \
+        int w_ = snprintf(buf + at, buflen - at, __VA_ARGS__);                                     \
+        if (w_ < 0 || (size_t)w_ >= buflen - at) return;                                           \
+        at += (size_t)w_;                                                                          \
+    } while (0)
+    PUT("\"");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (i == 80) {
+            PUT("...");
+            break;
+        }
+        if (ch == '"' || ch == '\\')
+            PUT("\\%c", ch);
+        else if (ch < 0x20 || ch >= 0x7f)
+            PUT("\\x%02x", ch);
+        else
+            PUT("%c", ch);
+    }
+    PUT("\"");
+#undef PUT
+}
+
+/* check_name(s) for the prelude: nil when s follows the rule, else the reason and s
+ * quoted for a message. Also what the C side applies to everything the config returns. */
+static int lua_check_name(lua_State *L) {
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    char why[512], quoted[400];
+    if (sweep_check_name(s, len, why, sizeof why) == 0) return 0;
+    sweep_quote_name(s, len, quoted, sizeof quoted);
+    lua_pushstring(L, why);
+    lua_pushstring(L, quoted);
+    return 2;
 }
 
 static int data_lookup(loader *ld, const char *dir, int64_t *vocab, int64_t *train_tokens) {
@@ -158,12 +246,18 @@ static void guess_where(const loader *ld, const char *key, char *buf, size_t len
     snprintf(buf, len, "%s", ld->path);
 }
 
+/* Pushes t[key] without metamethods: whatever a config returns is data, and its
+ * metatable (__index, __len, __pairs, ...) is never consulted. Returns the value's type. */
+static int raw_field(lua_State *L, int t, const char *key) {
+    lua_pushstring(L, key);
+    return lua_rawget(L, t < 0 ? t - 1 : t);
+}
+
 /* Where field `key` of the run table at `run` was set. */
 static void field_where(const loader *ld, lua_State *L, int run, const char *key, const char *dflt,
                         char *buf, size_t len) {
-    lua_getfield(L, run, "__where");
-    if (lua_istable(L, -1))
-        lua_getfield(L, -1, key);
+    if (raw_field(L, run, "__where") == LUA_TTABLE)
+        raw_field(L, -1, key);
     else
         lua_pushnil(L);
     const char *w = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : dflt;
@@ -255,7 +349,7 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
             fail(ld, "%s: %s", where, why);
             goto out;
         }
-        lua_getfield(L, run, keys[j]);
+        raw_field(L, run, keys[j]);
         if (lua_isfunction(L, -1)) {
             nderived++;
             lua_pop(L, 1);
@@ -285,7 +379,7 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
     for (int pass = 0; nderived && pass < 5; pass++) {
         c = statics;
         for (size_t j = 0; j < nkeys; j++) {
-            lua_getfield(L, run, keys[j]);
+            raw_field(L, run, keys[j]);
             if (!lua_isfunction(L, -1)) {
                 lua_pop(L, 1);
                 continue;
@@ -322,7 +416,24 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
         }
         prev_id = id;
     }
+    /* A name the config sets (or derives) becomes file names under --results. */
+    const knob_def *name_knob = knob_find("name");
+    if (name_knob && expl[name_knob - ld->knobs] &&
+        sweep_check_name(tmp.name, strlen(tmp.name), why, sizeof why)) {
+        char quoted[400];
+        sweep_quote_name(tmp.name, strlen(tmp.name), quoted, sizeof quoted);
+        field_where(ld, L, run, "name", sweep_where, where, sizeof where);
+        int derived = raw_field(L, run, "name") == LUA_TFUNCTION;
+        lua_pop(L, 1);
+        if (derived)
+            fail(ld, "run %zu, derived field 'name' (set at %s): run name %s: %s", i + 1, where,
+                 quoted, why);
+        else
+            fail(ld, "%s: run %zu, field 'name': run name %s: %s", where, i + 1, quoted, why);
+        goto out;
+    }
     r->cfg = tmp;
+    r->named = name_knob && expl[name_knob - ld->knobs];
     r->N = N;
     r->flops_per_token = fpt;
     r->flops = fpt * (double)tmp.tokens;
@@ -488,6 +599,13 @@ static int cmp_run_order(const void *a, const void *b) {
     return strcmp(x->cfg.name, y->cfg.name);
 }
 
+/* Names in case-folded order (ties: byte order, so that the order is total). */
+static int cmp_name_fold(const void *a, const void *b) {
+    const sweep_run *x = *(const sweep_run *const *)a, *y = *(const sweep_run *const *)b;
+    int c = strcasecmp(x->cfg.name, y->cfg.name);
+    return c ? c : strcmp(x->cfg.name, y->cfg.name);
+}
+
 static int finish_runs(loader *ld) {
     sweep_def *d = ld->d;
     name_runs(ld);
@@ -500,18 +618,49 @@ static int finish_runs(loader *ld) {
                         d->runs[i].id_hex, d->runs[i].cfg.name, d->runs[i - 1].where,
                         d->runs[i].where);
     qsort(d->runs, d->n, sizeof *d->runs, cmp_run_order);
-    /* Names must be unique: runs that differ only in knobs a name does not show
-     * (e.g. set by derived fields) get a piece of their run id. */
-    for (size_t i = 0; i < d->n; i++)
-        for (size_t j = i + 1; j < d->n; j++)
-            if (!strcmp(d->runs[i].cfg.name, d->runs[j].cfg.name)) {
-                for (size_t k = 0; k < d->n; k++)
-                    if (k != i && !strcmp(d->runs[k].cfg.name, d->runs[i].cfg.name) &&
-                        strlen(d->runs[k].cfg.name) + 8 < sizeof d->runs[k].cfg.name)
-                        append(d->runs[k].cfg.name, sizeof d->runs[k].cfg.name, "_%.6s",
-                               d->runs[k].id_hex);
-                append(d->runs[i].cfg.name, sizeof d->runs[i].cfg.name, "_%.6s", d->runs[i].id_hex);
-            }
+    /* Names must be unique, also where case does not count (file systems that fold
+     * case): runs that differ only in knobs a name does not show (e.g. set by derived
+     * fields) get a piece of their run id. */
+    const sweep_run **by_name = malloc((d->n + 1) * sizeof *by_name);
+    if (!by_name) return fail(ld, "out of memory for %zu runs", d->n);
+    for (size_t i = 0; i < d->n; i++) by_name[i] = &d->runs[i];
+    qsort(by_name, d->n, sizeof *by_name, cmp_name_fold);
+    for (size_t i = 0; i < d->n;) {
+        size_t j = i + 1;
+        while (j < d->n && !strcasecmp(by_name[j]->cfg.name, by_name[i]->cfg.name)) j++;
+        for (size_t k = i; j - i > 1 && k < j; k++) {
+            sweep_run *r = &d->runs[by_name[k] - d->runs];
+            append(r->cfg.name, sizeof r->cfg.name, "_%.6s", r->id_hex);
+        }
+        i = j;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < d->n && !rc; i++) {
+        sweep_run *r = &d->runs[i];
+        char why[512], quoted[400];
+        if (sweep_check_name(r->cfg.name, strlen(r->cfg.name), why, sizeof why) == 0) continue;
+        sweep_quote_name(r->cfg.name, strlen(r->cfg.name), quoted, sizeof quoted);
+        rc = fail(ld,
+                  "%s: run #%zu in plan order (d_model=%lld, n_layer=%lld, n_head=%lld, "
+                  "tokens=%lld, seed=%lld, %s): %s run name %s %s; give the run a shorter "
+                  "name (name = \"...\")",
+                  r->where, i, (long long)r->cfg.d_model, (long long)r->cfg.n_layer,
+                  (long long)r->cfg.n_head, (long long)r->cfg.tokens, (long long)r->cfg.seed,
+                  r->precision, r->named ? "the" : "generated", quoted, why);
+    }
+    qsort(by_name, d->n, sizeof *by_name, cmp_name_fold);
+    for (size_t i = 1; i < d->n && !rc; i++)
+        if (!strcasecmp(by_name[i]->cfg.name, by_name[i - 1]->cfg.name))
+            rc = fail(ld,
+                      "two runs are both named %s%s%s (after run ids were added to names that "
+                      "collide): one made at %s, one at %s; rename one",
+                      by_name[i - 1]->cfg.name,
+                      strcmp(by_name[i - 1]->cfg.name, by_name[i]->cfg.name) ? " and " : "",
+                      strcmp(by_name[i - 1]->cfg.name, by_name[i]->cfg.name) ? by_name[i]->cfg.name
+                                                                             : "",
+                      by_name[i - 1]->where, by_name[i]->where);
+    free(by_name);
+    if (rc) return rc;
     for (size_t i = 0; i < d->n; i++) {
         int n = snprintf(d->runs[i].cfg.out, sizeof d->runs[i].cfg.out, "%s/%s.h5", d->dir,
                          d->runs[i].cfg.name);
@@ -530,11 +679,14 @@ static void default_name(const char *path, char *buf, size_t len) {
     while (n > 1 && tmp[n - 1] == '/') tmp[--n] = 0;
     const char *base = strrchr(tmp, '/');
     base = base ? base + 1 : tmp;
+    while (*base == '.' || *base == '-') base++; /* ".x.lua" names the sweep "x" */
     snprintf(buf, len, "%s", base);
     n = strlen(buf);
     if (n > 4 && !strcmp(buf + n - 4, ".lua")) buf[n - 4] = 0;
     sanitize(buf);
-    if (!buf[0] || !strcmp(buf, "-") || !strcmp(buf, ".")) snprintf(buf, len, "sweep");
+    for (char *p = buf; (p = strstr(p, ".."));) *p = '-';
+    if (strlen(buf) > SWEEP_NAME_MAX) buf[SWEEP_NAME_MAX] = 0;
+    if (!buf[0]) snprintf(buf, len, "sweep");
 }
 
 /* Errors without a location (limits, the returned value) get the file name. */
@@ -564,6 +716,7 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     if (sandbox_load(sb, prelude_lua, sizeof prelude_lua, "=prelude", ld->err, ld->errlen))
         return -1;
     lua_insert(L, -2);
+    lua_pushcfunction(L, lua_check_name);
     lua_pushinteger(L, o->max_runs ? o->max_runs : 100000);
     lua_pushstring(L, path);
     lua_pushlstring(L, text, len);
@@ -572,7 +725,7 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, ld->knobs[i].name);
     }
-    if (sandbox_call(sb, 5, 1, ld->err, ld->errlen)) return -1;
+    if (sandbox_call(sb, 6, 1, ld->err, ld->errlen)) return -1;
     int finish = lua_gettop(L);
 
     char chunk[600];
@@ -582,22 +735,34 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     lua_pushvalue(L, finish);
     lua_insert(L, -2);
     if (sandbox_call(sb, 1, 1, ld->err, ld->errlen)) return name_file(ld);
+    /* From here on, what the config returned is untrusted data: it may be any table (one
+     * with the prelude's metatable, or changed after sweep{} checked it, or made while
+     * error or string.match were replaced). Fields are read raw and checked here. */
     int sw = lua_gettop(L);
+    if (!lua_istable(L, sw)) return fail(ld, "the config must return a table (sweep{...})");
 
-    lua_getfield(L, sw, "where");
     char sweep_where[160];
     snprintf(sweep_where, sizeof sweep_where, "%s",
-             lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : path);
+             raw_field(L, sw, "where") == LUA_TSTRING ? lua_tostring(L, -1) : path);
     if (!strcmp(sweep_where, "?")) guess_where(ld, "runs", sweep_where, sizeof sweep_where);
     lua_pop(L, 1);
-    lua_getfield(L, sw, "name");
-    if (lua_type(L, -1) == LUA_TSTRING)
-        snprintf(d->name, sizeof d->name, "%s", lua_tostring(L, -1));
-    else
+    int t = raw_field(L, sw, "name");
+    if (t == LUA_TSTRING) {
+        size_t nlen;
+        const char *name = lua_tolstring(L, -1, &nlen);
+        char why[512], quoted[400];
+        if (sweep_check_name(name, nlen, why, sizeof why)) {
+            sweep_quote_name(name, nlen, quoted, sizeof quoted);
+            return fail(ld, "%s: sweep name %s: %s", path, quoted, why);
+        }
+        memcpy(d->name, name, nlen + 1);
+    } else if (t == LUA_TNIL) {
         default_name(o->dir ? o->dir : path, d->name, sizeof d->name);
+    } else {
+        return fail(ld, "%s: sweep name: expected a string, got a %s", path, lua_typename(L, t));
+    }
     lua_pop(L, 1);
-    lua_getfield(L, sw, "description");
-    if (lua_type(L, -1) == LUA_TSTRING)
+    if (raw_field(L, sw, "description") == LUA_TSTRING)
         snprintf(d->description, sizeof d->description, "%s", lua_tostring(L, -1));
     lua_pop(L, 1);
     int n = o->dir ? snprintf(d->dir, sizeof d->dir, "%s", o->dir)
@@ -606,16 +771,20 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     if (n < 0 || (size_t)n >= sizeof d->dir) return fail(ld, "results directory name too long");
     for (size_t k = strlen(d->dir); k > 1 && d->dir[k - 1] == '/'; k--) d->dir[k - 1] = 0;
 
-    lua_getfield(L, sw, "runs");
+    raw_field(L, sw, "runs");
     int runs = lua_gettop(L);
-    lua_Integer count = luaL_len(L, runs);
+    lua_Integer count = lua_istable(L, runs) ? (lua_Integer)lua_rawlen(L, runs) : 0;
     if (count < 1) return fail(ld, "%s: the sweep has no runs", sweep_where);
+    long max_runs = o->max_runs ? o->max_runs : 100000;
+    if (count > max_runs)
+        return fail(ld, "%s: the sweep has %lld runs; the limit is %ld", sweep_where,
+                    (long long)count, max_runs);
     d->n = (size_t)count;
     d->runs = calloc(d->n, sizeof *d->runs);
     ld->explicit_set = calloc(d->n * ld->nknobs, 1);
     if (!d->runs || !ld->explicit_set) return fail(ld, "out of memory for %zu runs", d->n);
     for (size_t i = 0; i < d->n; i++) {
-        lua_geti(L, runs, (lua_Integer)i + 1);
+        lua_rawgeti(L, runs, (lua_Integer)i + 1);
         if (!lua_istable(L, -1)) return fail(ld, "%s: run %zu is not a table", sweep_where, i + 1);
         if (build_run(ld, i, sweep_where)) return -1;
         lua_pop(L, 1);
@@ -706,45 +875,100 @@ long sweep_find(const sweep_def *d, const char *name) {
     return -1;
 }
 
+/* A growing text buffer; after a failed allocation every append is a no-op. */
+typedef struct strbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} strbuf;
+
+static int sb_room(strbuf *b, size_t more) {
+    if (b->oom) return -1;
+    if (b->len + more < b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (b->len + more >= cap) cap *= 2;
+    char *grown = realloc(b->p, cap);
+    if (!grown) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = grown, b->cap = cap;
+    return 0;
+}
+
+static void sb_put(strbuf *b, const char *s, size_t n) {
+    if (sb_room(b, n + 1)) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+/* JSON text, with every byte that is not printable ASCII as \u00XX (so the file is
+ * ASCII and valid whatever a string holds). */
+static void sb_json_text(strbuf *b, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        char esc[8];
+        if (ch < 0x20 || ch >= 0x7f) {
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+            sb_put(b, esc, 6);
+        } else {
+            sb_put(b, (const char *)&s[i], 1);
+        }
+    }
+}
+
+/* s as a JSON string: quotes and backslashes escaped, the rest as sb_json_text. */
+static void sb_json_string(strbuf *b, const char *s) {
+    sb_put(b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') sb_put(b, "\\", 1);
+        sb_json_text(b, s, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
 char *sweep_json(const sweep_def *d) {
-    size_t cap = 4096 + d->n * 256, at = 0;
-    char *buf = malloc(cap);
-    if (!buf) return NULL;
-    at += (size_t)snprintf(buf, cap, "{\"name\": \"%s\", \"runs\": [\n", d->name);
-    for (size_t i = 0; i < d->n; i++) {
-        for (;;) {
-            size_t room = cap - at;
-            int head =
-                snprintf(buf + at, room,
-                         "  {\"index\": %zu, \"name\": \"%s\", \"run_id\": \"%s\", \"config\": ", i,
-                         d->runs[i].cfg.name, d->runs[i].id_hex);
-            int body =
-                head >= 0 && (size_t)head < room
-                    ? config_canonical_json(&d->runs[i].cfg, buf + at + head, room - (size_t)head)
-                    : -1;
-            if (body >= 0 && (size_t)(head + body) + 8 < room) {
-                at += (size_t)(head + body);
-                at += (size_t)snprintf(buf + at, cap - at, "}%s\n", i + 1 < d->n ? "," : "");
-                break;
-            }
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                return NULL;
-            }
-            buf = grown, cap *= 2;
+    strbuf b = {0};
+    char *canon = NULL, num[32];
+    size_t canon_cap = 8192;
+    sb_put(&b, "{\"name\": ", 9);
+    sb_json_string(&b, d->name);
+    sb_put(&b, ", \"runs\": [\n", 12);
+    for (size_t i = 0; i < d->n && !b.oom; i++) {
+        int n = -1;
+        while (n < 0 && canon_cap <= ((size_t)1 << 26)) {
+            char *grown = realloc(canon, canon_cap);
+            if (!grown) break;
+            canon = grown;
+            n = config_canonical_json(&d->runs[i].cfg, canon, canon_cap);
+            if (n < 0) canon_cap *= 2;
         }
-    }
-    if (at + 8 > cap) {
-        char *grown = realloc(buf, cap + 8);
-        if (!grown) {
-            free(buf);
-            return NULL;
+        if (n < 0) {
+            b.oom = 1;
+            break;
         }
-        buf = grown, cap += 8;
+        int w = snprintf(num, sizeof num, "%zu", i);
+        sb_put(&b, "  {\"index\": ", 12);
+        sb_put(&b, num, (size_t)w);
+        sb_put(&b, ", \"name\": ", 10);
+        sb_json_string(&b, d->runs[i].cfg.name);
+        sb_put(&b, ", \"run_id\": ", 12);
+        sb_json_string(&b, d->runs[i].id_hex);
+        sb_put(&b, ", \"config\": ", 12);
+        /* The engine's canonical JSON (its run id is hashed from these bytes) escapes
+         * quotes, backslashes and control characters; bytes outside ASCII stand only in
+         * its strings, where \u00XX keeps the file valid JSON whatever they are. */
+        sb_json_text(&b, canon, (size_t)n);
+        sb_put(&b, i + 1 < d->n ? "},\n" : "}\n", i + 1 < d->n ? 3 : 2);
     }
-    snprintf(buf + at, cap - at, "]}\n");
-    return buf;
+    sb_put(&b, "]}\n", 3);
+    free(canon);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
 }
 
 int sweep_name_matches(const char *pattern, const char *name) {

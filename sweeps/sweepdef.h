@@ -8,6 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The rule for sweep and run names, which become directory and file names under
+ * --results: 1 to SWEEP_NAME_MAX bytes of letters, digits and '.', '_', '+', '=', '-';
+ * not '.' or '-' first; no "..". The limit leaves room within a file name's 255 bytes for
+ * every suffix the harness appends (".ckpt.replaced-<time>", ".state.tmp.<pid>", the
+ * "_<run id>" of colliding names). */
+enum { SWEEP_NAME_MAX = 200 };
+
 typedef struct sweep_run {
     train_config cfg; /* resolved; out = <results>/<sweep>/<name>.h5 */
     uint64_t id;
@@ -17,10 +24,11 @@ typedef struct sweep_run {
     int64_t train_tokens;          /* tokens in the data's train split (0: unknown) */
     char precision[64];            /* e.g. "fp32", "bf16", "w4a8kv4-int" */
     char where[160];               /* file:line of the helper call that made the run */
+    int named;                     /* the config set (or derived) its name */
 } sweep_run;
 
 typedef struct sweep_def {
-    char name[128];
+    char name[SWEEP_NAME_MAX + 1];
     char description[256];
     char path[512];
     char dir[640]; /* <results>/<name> */
@@ -51,8 +59,17 @@ void sweep_free(sweep_def *d);
 void sweep_precision_label(const train_config *c, char *buf, size_t len);
 
 /* JSON of the whole expanded sweep: name, and per run its name, run_id and canonical
- * config. Returns a malloc'd string or NULL. */
+ * config; every string escaped (control characters and bytes outside ASCII as \u00XX).
+ * Returns a malloc'd string or NULL. */
 char *sweep_json(const sweep_def *d);
+
+/* 0 when name[0..len) follows the rule; else -1 with why saying what is wrong and what
+ * is expected ("holds '/' at position 3; use letters, digits, ..."). */
+int sweep_check_name(const char *name, size_t len, char *why, size_t whylen);
+
+/* name[0..len) for a one-line message: in double quotes, '"' and '\\' escaped, bytes
+ * outside printable ASCII as \xNN, cut after 80 bytes ("..."). */
+void sweep_quote_name(const char *name, size_t len, char *buf, size_t buflen);
 
 /* --only PATTERN: a glob (fnmatch) when it has *?[, else a substring; NULL matches all. */
 int sweep_name_matches(const char *pattern, const char *name);

@@ -1,0 +1,2 @@
+-- expect: is 240 characters; the limit is 200
+return sweep{ ctx = 16, batch = 4, eval_tokens = 256, d_model = 32, n_layer = 1, n_head = 2, tokens = 1024, runs = { {name = ("x"):rep(240)} } }
