@@ -39,6 +39,12 @@ static int setup(void **state) {
                            "eval_tokens=8192", "threads=1",      "lr=0.02"};
     for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++)
         if (config_set_arg(&c, knobs[i], err, sizeof err)) return -1;
+    /* PTQ_TEST_SEED=k trains the fixture from another initialisation: how the noise
+     * bounds below were measured (a different CPU's kernels give a different model, much
+     * as another seed does). */
+    const char *seed = getenv("PTQ_TEST_SEED");
+    snprintf(arg, sizeof arg, "seed=%s", seed ? seed : "0");
+    if (config_set_arg(&c, arg, err, sizeof err)) return -1;
     snprintf(arg, sizeof arg, "data=%s", dir);
     if (config_set_arg(&c, arg, err, sizeof err)) return -1;
     snprintf(run_file, sizeof run_file, "%s/tiny.h5", dir);
@@ -119,13 +125,31 @@ static void check_rows(const runlog *rl, const char *name, int64_t calib_tokens)
     assert_int_equal(attr_get(&t->attrs, "calib_tokens")->i, calib_tokens);
 }
 
-/* delta_PTQ grows as the bits fall, 8 < 6 < 4 < 3, and |delta| < 0.002 nats at 8 bits.
- *
- * Measured where the effect stands above the noise floor of a model this small: one scale
- * per tensor, embedding and LM head included. A quantization error dw changes the loss by
+/* The noise floor of delta_PTQ on this model. A quantization error dw changes the loss by
  * g.dw + dw'H dw / 2; the first term has either sign and shrinks like the step (2^-b), the
- * second like its square, so from 6 bits per channel on the change of a 64-wide model is
- * about +-0.001 nats of either sign (test_paper_setting). */
+ * second like its square, so where the step is small the delta of a 64-wide model is a
+ * coin toss of either sign. The trained model itself differs between machines (another
+ * OpenBLAS kernel rounds the GEMMs differently, and 800 steps amplify that much as another
+ * seed does), so an effect is asserted only where it stands above the floor on every
+ * model measured: seeds 0-3 (PTQ_TEST_SEED) x OpenBLAS kernels default, Haswell,
+ * SkylakeX, Zen and Sandybridge (OPENBLAS_CORETYPE) on an AMD EPYC, 20 models. There the
+ * largest |delta| at 8 bits (any table below) or at 6 bits (per channel, or GPTQ per
+ * tensor) was 0.0024; NOISE is 1.25 times that. */
+#define NOISE 0.003
+
+/* A lower bit width never costs less than a higher one by more than the noise. */
+static void assert_not_reversed(const char *name, deltas d) {
+    if (!(d.d3 > d.d4 - NOISE && d.d4 > d.d6 - NOISE && d.d6 > d.d8 - NOISE))
+        fail_msg("%s: delta falls with the bits beyond the noise %g: 8:%g 6:%g 4:%g 3:%g", name,
+                 NOISE, d.d8, d.d6, d.d4, d.d3);
+}
+
+/* delta_PTQ grows as the bits fall, where the steps stand above the noise, and stays
+ * within it at 8 bits. One scale per tensor, embedding and LM head included, where the
+ * effect is largest. Measured over the 20 models (see NOISE): GPTQ 3 bits 0.038-0.109,
+ * 4 bits 0.0025-0.018, 6 bits -0.0019..+0.0024; RTN 3 bits 0.70-1.14, 4 bits 0.10-0.23,
+ * 6 bits 0.0034-0.0099. So: 3 > 4 everywhere, 4 > 6 for RTN (GPTQ's 4 bits reach the floor
+ * on one model), GPTQ below RTN at 3 and 4 bits, each by more than NOISE. */
 static void test_delta_grows_as_bits_fall(void **state) {
     (void)state;
     run_ptq(PTQ_GPTQ, "tensor", 1);
@@ -135,20 +159,28 @@ static void test_delta_grows_as_bits_fall(void **state) {
     const char *names[] = {"/ptq/gptq_int_tensor", "/ptq/rtn_int_tensor"};
     for (int k = 0; k < 2; k++) {
         deltas d = deltas_of(&rl, names[k]);
-        if (!(d.d8 < d.d6 && d.d6 < d.d4 && d.d4 < d.d3))
-            fail_msg("%s: delta not growing as bits fall: 8:%g 6:%g 4:%g 3:%g", names[k], d.d8,
-                     d.d6, d.d4, d.d3);
-        if (!(fabs(d.d8) < 0.002)) fail_msg("%s: |delta| at 8 bits %g >= 0.002", names[k], d.d8);
+        assert_not_reversed(names[k], d);
+        if (!(d.d3 > d.d4 + NOISE))
+            fail_msg("%s: delta at 3 bits %g not above 4 bits' %g by %g", names[k], d.d3, d.d4,
+                     NOISE);
+        if (!(fabs(d.d8) < NOISE))
+            fail_msg("%s: |delta| at 8 bits %g >= %g", names[k], d.d8, NOISE);
         check_rows(&rl, names[k], k == 0 ? 64 * 32 : 0);
     }
     deltas g = deltas_of(&rl, names[0]), r = deltas_of(&rl, names[1]);
-    if (!(g.d3 < r.d3 && g.d4 < r.d4))
-        fail_msg("GPTQ deltas (3: %g, 4: %g) not below RTN's (%g, %g)", g.d3, g.d4, r.d3, r.d4);
+    if (!(r.d4 > r.d6 + NOISE))
+        fail_msg("RTN: delta at 4 bits %g not above 6 bits' %g by %g", r.d4, r.d6, NOISE);
+    if (!(g.d3 < r.d3 - NOISE && g.d4 < r.d4 - NOISE))
+        fail_msg("GPTQ deltas (3: %g, 4: %g) not below RTN's (%g, %g) by %g", g.d3, g.d4, r.d3,
+                 r.d4, NOISE);
     runlog_free(&rl);
 }
 
-/* The paper's setting (INT, per channel, blocks only): positive and ordered at 3 and 4
- * bits, within the noise floor (|delta| < 0.002) from 6 bits on, GPTQ below RTN at 3. */
+/* The paper's setting (INT, per channel, blocks only), measured over the 20 models: RTN
+ * 3 bits 0.012-0.042, 4 bits -0.0003..+0.0067; GPTQ 3 bits 0.0010-0.026, 4 bits
+ * -0.0025..+0.0036; 6 and 8 bits within +-0.0016. So 4 bits per channel sit at the floor
+ * of a model this small; what stands above it: RTN's 3 bits above its 4 bits, GPTQ below
+ * RTN at 3 bits (by 0.011 or more), and 6 and 8 bits within the noise. */
 static void test_paper_setting(void **state) {
     (void)state;
     run_ptq(PTQ_GPTQ, "channel", 0);
@@ -156,13 +188,17 @@ static void test_paper_setting(void **state) {
     runlog rl;
     load(&rl);
     deltas g = deltas_of(&rl, "/ptq/gptq"), r = deltas_of(&rl, "/ptq/rtn");
-    if (!(r.d3 > 0.01 && r.d3 > r.d4 && r.d4 > 0.002))
-        fail_msg("RTN deltas 3: %g, 4: %g (expected 3 > 0.01, 3 > 4 > 0.002)", r.d3, r.d4);
-    if (!(g.d3 > 0.0 && g.d3 < r.d3)) fail_msg("GPTQ delta at 3 bits %g (RTN %g)", g.d3, r.d3);
+    assert_not_reversed("/ptq/gptq", g);
+    assert_not_reversed("/ptq/rtn", r);
+    if (!(r.d3 > r.d4 + NOISE && r.d3 > 3 * NOISE))
+        fail_msg("RTN deltas 3: %g, 4: %g (expected 3 > %g and 3 > 4 + %g)", r.d3, r.d4, 3 * NOISE,
+                 NOISE);
+    if (!(g.d3 < r.d3 - NOISE))
+        fail_msg("GPTQ delta at 3 bits %g not below RTN's %g by %g", g.d3, r.d3, NOISE);
     const deltas *both[] = {&g, &r};
     for (int k = 0; k < 2; k++)
-        if (!(fabs(both[k]->d6) < 0.002 && fabs(both[k]->d8) < 0.002))
-            fail_msg("delta at 6/8 bits beyond 0.002: %g, %g", both[k]->d6, both[k]->d8);
+        if (!(fabs(both[k]->d6) < NOISE && fabs(both[k]->d8) < NOISE))
+            fail_msg("delta at 6/8 bits beyond %g: %g, %g", NOISE, both[k]->d6, both[k]->d8);
     check_rows(&rl, "/ptq/gptq", 64 * 32);
     check_rows(&rl, "/ptq/rtn", 0);
     runlog_free(&rl);
@@ -333,7 +369,7 @@ static void test_errors(void **state) {
 static void test_formats_end_to_end(void **state) {
     (void)state;
     assert_int_equal(cli("method=rtn", "format=mx", "bits=4,8", NULL), 0);
-    assert_int_equal(cli("method=rtn", "format=fp", "bits=4,8", NULL), 0);
+    assert_int_equal(cli("method=rtn", "format=fp", "bits=3,8", NULL), 0);
     assert_int_equal(cli("method=gptq", "format=fp", "bits=4", "embed_head=1"), 0);
     assert_int_equal(cli("method=gptq", "format=fp", "bits=4", "sequential=0"), 1); /* settings */
     runlog rl;
@@ -344,8 +380,21 @@ static void test_formats_end_to_end(void **state) {
     assert_non_null(fp);
     assert_string_equal(attr_get(&mx->attrs, "granularity")->s, "block");
     assert_int_equal(attr_get(&mx->attrs, "group_size")->i, 32);
-    assert_true(delta_at(mx, 8) < delta_at(mx, 4));
-    assert_true(delta_at(fp, 8) < delta_at(fp, 4));
+    /* Over the 20 models of NOISE: mxfp4 0.0024-0.011, 8 bits within +-0.0016; FP per
+     * channel at 3 bits (E1M1) 0.0071-0.032, 3 bits above 8 bits by 0.0065 or more (at 4
+     * bits, E2M1, it sits at the floor: -0.0006..+0.0066). */
+    double mx4 = delta_at(mx, 4), mx8 = delta_at(mx, 8), fp3 = delta_at(fp, 3),
+           fp8 = delta_at(fp, 8);
+    if (getenv("PTQ_TEST_VERBOSE"))
+        fprintf(stderr, "formats delta mx 4:%+.5f 8:%+.5f fp 3:%+.5f 8:%+.5f\n", mx4, mx8, fp3,
+                fp8);
+    if (!(fabs(mx8) < NOISE && fabs(fp8) < NOISE))
+        fail_msg("|delta| at 8 bits beyond %g: mx %g, fp %g", NOISE, mx8, fp8);
+    if (!(mx4 > mx8 - NOISE && mx4 < 0.05))
+        fail_msg("mxfp4 delta %g (8 bits %g): expected within [8 bits - %g, 0.05]", mx4, mx8,
+                 NOISE);
+    if (!(fp3 > fp8 + NOISE))
+        fail_msg("FP delta at 3 bits %g not above 8 bits' %g by %g", fp3, fp8, NOISE);
     assert_int_equal(attr_get(&runlog_find_table(&rl, "/ptq/gptq_fp")->attrs, "embed_head")->i, 1);
     runlog_free(&rl);
 }
@@ -388,11 +437,11 @@ static void test_run_log_in_memory(void **state) {
 
 /* A run trained with INT4 weights and INT8 activations is post-quantized as deployed:
  * from its INT4 weights, activations still quantized. Its base loss is its /final
- * val_loss; PTQ to its own format (INT4 per channel) changes nothing, so delta is exactly
- * 0 for RTN and GPTQ (the paper's delta = 0 at P_post = P_w). Measured: 3 bits costs
- * +0.0036 (RTN) and -0.0009 (GPTQ) nats, little next to the +0.020 (RTN) of the FP32 test
- * model above (trained 4x longer): the "robustification" of Kumar et al. Fig. 7.
- * Bounds: |d8| < 0.002, |d3| < 0.02. */
+ * val_loss; PTQ to its own format (INT4 per channel) changes nothing, so delta is 0 (the
+ * paper's delta = 0 at P_post = P_w). 3 bits cost -0.0024..+0.0071 nats over the models
+ * of NOISE, little next to the 0.012-0.042 (RTN) of the FP32 test model above (trained 4x
+ * longer): the "robustification" of Kumar et al. Fig. 7. Bounds: |d8| < NOISE,
+ * |d3| < 0.02. */
 static void test_quantized_training_run(void **state) {
     (void)state;
     train_config c;
@@ -442,11 +491,16 @@ static void test_quantized_training_run(void **state) {
         double d3 = delta_at(t, 3), d4 = delta_at(t, 4), d8 = delta_at(t, 8);
         if (getenv("PTQ_TEST_VERBOSE"))
             fprintf(stderr, "QAT %s delta 3:%+.5f 4:%+.5f 8:%+.5f\n", names[k], d3, d4, d8);
-        if (d4 != 0.0)
-            fail_msg("%s: delta at the training format int4 is %g, expected 0", names[k], d4);
-        if (!(fabs(d8) < 0.002 && fabs(d3) < 0.02))
-            fail_msg("%s: delta at 8 bits %g (expected |d| < 0.002), at 3 bits %g (< 0.02)",
-                     names[k], d8, d3);
+        /* RTN to the training format reproduces the training's weights bit for bit; GPTQ
+         * did on 19 of the 20 models of NOISE and moved the loss by 6.4e-8 on the other
+         * (seed 0, Sandybridge kernels), float rounding far below any quantization effect. */
+        if (!(k ? d4 == 0.0 : fabs(d4) < 1e-6))
+            fail_msg("%s: delta at the training format int4 is %g, expected %s", names[k], d4,
+                     k ? "0" : "|d| < 1e-6");
+        /* measured: 3 bits -0.0024..+0.0071, 8 bits within +-0.0002 */
+        if (!(fabs(d8) < NOISE && fabs(d3) < 0.02))
+            fail_msg("%s: delta at 8 bits %g (expected |d| < %g), at 3 bits %g (< 0.02)", names[k],
+                     d8, NOISE, d3);
     }
     runlog_free(&rl);
 }
