@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const sweep_load_opts opts = {
     .results = "/tmp/psl-none", .fallback_vocab = 384, .instruction_limit = 20000000};
@@ -171,6 +173,7 @@ static void test_errors(void **state) {
     expect_error("return sweep{ runs = grid{ lr = {} } }", "'lr' is empty");
     expect_error("return 42", "the config must return a table");
     expect_error("return sweep{ name = \"a b\" }", "use letters, digits");
+    expect_error("return sweep{ name = \"a b\" }", "t.lua: sweep{name=...}: sweep name \"a b\"");
     expect_error("return sweep{ runs = {} }", "sweep{runs=...}: expected a list of runs");
     expect_error("local t = nil\nreturn t.x", "t.lua:2: attempt to index a nil value");
     expect_error("return {", "t.lua:1: unexpected symbol near <eof>");
@@ -205,6 +208,148 @@ static void test_sandbox(void **state) {
     sweep_free(&d);
 }
 
+static void test_name_rule(void **state) {
+    (void)state;
+    char why[512];
+    const char *good[] = {"demo",      "d32-l2-h2_D20N_fp32_s0", "a.b", "x=1+y", "_x", "A9",
+                          "x.h5.tmp.1"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (sweep_check_name(good[i], strlen(good[i]), why, sizeof why))
+            fail_msg("'%s' refused: %s", good[i], why);
+    struct {
+        const char *name, *why;
+    } bad[] = {{"", "is empty"},
+               {"../x", "holds '/' at position 3"},
+               {"a/b", "holds '/'"},
+               {"..", "starts with '.'"},
+               {".x", "starts with '.'"},
+               {"-x", "starts with '-'"},
+               {"a..b", "holds '..'"},
+               {"*", "holds '*'"},
+               {"a b", "holds ' '"},
+               {"a\nb", "control character 0x0a at position 2"},
+               {"x\x7f", "control character 0x7f"},
+               {"caf\xc3\xa9", "the byte 0xc3 at position 4"},
+               {"a'b", "holds '''"},
+               {"a\\b", "holds '\\'"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = sweep_check_name(bad[i].name, strlen(bad[i].name), why, sizeof why);
+        if (rc == 0 || !strstr(why, bad[i].why) || !strstr(why, "use letters, digits"))
+            fail_msg("'%s': expected \"%s\", got rc %d: %s", bad[i].name, bad[i].why, rc, why);
+    }
+    assert_int_not_equal(sweep_check_name("a\0b", 3, why, sizeof why), 0); /* a NUL inside */
+    char name[SWEEP_NAME_MAX + 2];
+    memset(name, 'x', sizeof name);
+    assert_int_equal(sweep_check_name(name, SWEEP_NAME_MAX, why, sizeof why), 0);
+    assert_int_not_equal(sweep_check_name(name, SWEEP_NAME_MAX + 1, why, sizeof why), 0);
+    assert_non_null(strstr(why, "is 201 characters; the limit is 200"));
+    char q[64];
+    sweep_quote_name("a\"\\\n\xff", 5, q, sizeof q);
+    assert_string_equal(q, "\"a\\\"\\\\\\x0a\\xff\"");
+}
+
+#define TINY "ctx = 16, batch = 4, d_model = 32, n_layer = 1, n_head = 2, tokens = 1024"
+
+static void test_hostile_names(void **state) {
+    (void)state;
+    char text[1024];
+    expect_error("return sweep{ " TINY ", runs = { {name = \"../../X\"} } }",
+                 "t.lua:1: run 1, field 'name': run name \"../../X\": holds '/'");
+    expect_error("return sweep{ " TINY ", runs = { {seed = 1}, {name = \"*\"} } }",
+                 "run 2, field 'name': run name \"*\": holds '*'");
+    expect_error("return sweep{ " TINY ",\n runs = { {name = function(r) return '..' end} } }",
+                 "run 1, derived field 'name' (set at t.lua:2): run name \"..\"");
+    expect_error("local s = sweep{ " TINY " }\ns.name = 'x\\nrm -rf /'\nreturn s",
+                 "t.lua: sweep name \"x\\x0arm -rf /\": holds the control character 0x0a");
+    expect_error("local s = sweep{ " TINY " }\n"
+                 "return setmetatable({name = '../up', runs = s.runs}, getmetatable(s))",
+                 "sweep name \"../up\": holds '/'");
+    expect_error("error = function() end\nreturn sweep{ " TINY ", name = 'a/b' }",
+                 "sweep name \"a/b\": holds '/'");
+    expect_error("string.match = function() return true end\n"
+                 "string.find = function() return 1 end\n"
+                 "return sweep{ " TINY ", name = 'a b' }",
+                 "sweep name \"a b\": holds ' '");
+    expect_error("local s = sweep{ " TINY " }\ns.name = 5\nreturn s",
+                 "sweep name: expected a string, got a number");
+    /* Metamethods of returned tables are never called: raw contents only. */
+    expect_error("local s = sweep{ " TINY " }\n"
+                 "s.runs = setmetatable({}, {__len = function() return 2^50 end,\n"
+                 "  __index = function(_, i) return {name = '../y' .. i} end})\nreturn s",
+                 "the sweep has no runs");
+    snprintf(text, sizeof text, "return sweep{ " TINY ", runs = { {name = '%0*d'} } }", 201, 0);
+    expect_error(text, "run name \"000");
+    expect_error(text, "is 201 characters; the limit is 200");
+    /* Generated names: checked after naming, with the run's fields in the message. */
+    expect_error("return sweep{ " TINY
+                 ", runs = grid{ data = { ('a'):rep(190), ('b'):rep(190) } } }",
+                 "run #0 in plan order (d_model=32, n_layer=1, n_head=2, tokens=1024, seed=0, "
+                 "fp32): generated run name \"d32-l1-h2_D1.02k_fp32_s0_data-aaaa");
+    /* Two runs named alike get "_<6 hex>": the limit holds after that suffix too. */
+    snprintf(text, sizeof text,
+             "return sweep{ " TINY ", runs = { {name = '%0*d'}, {name = '%0*d', seed = 1} } }", 195,
+             0, 195, 0);
+    expect_error(text, "is 202 characters; the limit is 200");
+}
+
+static void test_names_unique_folding_case(void **state) {
+    (void)state;
+    const char *text = "return sweep{ " TINY ", runs = { {name = 'Run'}, {name = 'run', seed = 1},"
+                       " {name = 'other', seed = 2} } }";
+    sweep_def d;
+    char err[1024];
+    assert_int_equal(load(text, &d, err, sizeof err), 0);
+    assert_int_equal(d.n, 3);
+    int suffixed = 0;
+    char taken[256] = "";
+    for (size_t i = 0; i < d.n; i++) {
+        const char *n = d.runs[i].cfg.name;
+        if (!strcmp(n, "other")) continue;
+        char want[32];
+        snprintf(want, sizeof want, "_%.6s", d.runs[i].id_hex);
+        assert_true(!strncasecmp(n, "run_", 4) && !strcmp(n + 3, want));
+        snprintf(taken, sizeof taken, "%s", n);
+        suffixed++;
+    }
+    assert_int_equal(suffixed, 2);
+    sweep_free(&d);
+    /* A third run named like one of those after its suffix (in another case) is refused. */
+    char forged[1024];
+    for (char *p = taken; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    snprintf(forged, sizeof forged,
+             "return sweep{ " TINY ", runs = { {name = 'Run'}, {name = 'run', seed = 1},"
+             " {name = '%s', seed = 2} } }",
+             taken);
+    expect_error(forged, "two runs are both named");
+}
+
+/* sweep_json escapes every string it writes, whatever the names hold (the loader
+ * refuses such names; this checks the writer alone). */
+static void test_sweep_json_escaping(void **state) {
+    (void)state;
+    sweep_def d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.name, sizeof d.name, "q\"b\\s\n\x01\x7f\xc3");
+    sweep_run run;
+    memset(&run, 0, sizeof run);
+    config_defaults(&run.cfg);
+    snprintf(run.cfg.name, sizeof run.cfg.name, "r\"\\\t");
+    snprintf(run.cfg.data, sizeof run.cfg.data, "da\"ta\\\x02\xe9");
+    snprintf(run.id_hex, sizeof run.id_hex, "0123456789abcdef");
+    d.runs = &run;
+    d.n = 1;
+    char *json = sweep_json(&d);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "{\"name\": \"q\\\"b\\\\s\\u000a\\u0001\\u007f\\u00c3\", "));
+    assert_non_null(
+        strstr(json, "\"name\": \"r\\\"\\\\\\u0009\", \"run_id\": \"0123456789abcdef\""));
+    assert_non_null(strstr(json, "\"data\":\"da\\\"ta\\\\\\u0002\\u00e9\""));
+    for (const char *p = json; *p; p++)
+        if (((unsigned char)*p < 0x20 && *p != '\n') || (unsigned char)*p >= 0x7f)
+            fail_msg("raw byte 0x%02x at %td in %s", (unsigned char)*p, p - json, json);
+    free(json);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid_order_and_count),
@@ -214,6 +359,10 @@ int main(void) {
         cmocka_unit_test(test_precision_constructors),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_sandbox),
+        cmocka_unit_test(test_name_rule),
+        cmocka_unit_test(test_hostile_names),
+        cmocka_unit_test(test_names_unique_folding_case),
+        cmocka_unit_test(test_sweep_json_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

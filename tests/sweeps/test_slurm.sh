@@ -97,13 +97,17 @@ LUA
 # One run done locally first: the array job must hold only the other two.
 "$sweep" run tiny.lua --only s0 --threads 1 --results results >local.txt 2>&1 || { cat local.txt; fail "local run"; }
 "$sweep" run tiny.lua --slurm --threads 1 --array-limit 2 --time 10 --partition test \
-  --sbatch-arg --comment=psl-sweep-test --results results >submit.txt 2>&1
+  --sbatch-arg "--comment=psl sweep'test #1" --results results >submit.txt 2>&1
 rc=$?
 [ $rc -eq 0 ] || { cat submit.txt; show_logs; fail "sweep run --slurm exit $rc"; }
 cat submit.txt
 grep -q "2 tasks (array 1-2%2)" submit.txt || fail "array of the two runs not done"
 test -f results/slurmy/slurm/sweep.sbatch || fail "batch script written"
 job=$(sed -n 's/^submitted Slurm job \([0-9]*\).*/\1/p' submit.txt)
+# The script's quoted #SBATCH values reach Slurm as they were given.
+scontrol show job "$job" >job.txt 2>&1
+grep -q "JobName=sweep-slurmy" job.txt || { cat job.txt; fail "the job's name"; }
+grep -q "Comment=psl sweep'test #1" job.txt || { cat job.txt; fail "a quoted --sbatch-arg"; }
 i=0
 while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
 [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] || { show_logs; fail "job $job did not finish"; }
