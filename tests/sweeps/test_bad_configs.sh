@@ -143,5 +143,15 @@ done
 for f in x.h5.tmp.777 x.ckpt.tmp.12 x.h5.tmp; do
   [ ! -e "$w/res2/t/$f" ] || bad "the stale temporary $f was left"
 done
+# sweep train makes a run's files from name= (results/train/<name>.h5) or out=: the same rule.
+mkdir -p "$w/tr"
+for arg in name=../../trained "name=a b" out=sub/../.trained.h5 "out=x/t*.h5"; do
+  (cd "$w/tr" && timeout 60 "$sweep" train "$arg" d_model=32 n_layer=1 n_head=2 ctx=16 batch=4 \
+    tokens=1024 data="$w/data/corpus/prose" >/dev/null 2>"$w/err")
+  rc=$?
+  { [ $rc -eq 2 ] && grep -q "use letters, digits" "$w/err"; } ||
+    { bad "sweep train $arg: exit status $rc (expected 2)"; cat "$w/err"; }
+done
+find "$w" -name '*trained*' | grep -q . && bad "sweep train wrote a run outside results/train"
 echo "$failed failed in all"
 [ "$failed" -eq 0 ]
