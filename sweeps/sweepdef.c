@@ -253,6 +253,12 @@ static int raw_field(lua_State *L, int t, const char *key) {
     return lua_rawget(L, t < 0 ? t - 1 : t);
 }
 
+/* A location the config could forge stays one line of a message. */
+static void one_line(char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f) *s = '?';
+}
+
 /* Where field `key` of the run table at `run` was set. */
 static void field_where(const loader *ld, lua_State *L, int run, const char *key, const char *dflt,
                         char *buf, size_t len) {
@@ -265,6 +271,7 @@ static void field_where(const loader *ld, lua_State *L, int run, const char *key
         guess_where(ld, key, buf, len);
     else
         snprintf(buf, len, "%s", w);
+    one_line(buf);
     lua_pop(L, 2);
 }
 
@@ -745,6 +752,7 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
     snprintf(sweep_where, sizeof sweep_where, "%s",
              raw_field(L, sw, "where") == LUA_TSTRING ? lua_tostring(L, -1) : path);
     if (!strcmp(sweep_where, "?")) guess_where(ld, "runs", sweep_where, sizeof sweep_where);
+    one_line(sweep_where);
     lua_pop(L, 1);
     int t = raw_field(L, sw, "name");
     if (t == LUA_TSTRING) {

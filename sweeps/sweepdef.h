@@ -10,9 +10,10 @@
 
 /* The rule for sweep and run names, which become directory and file names under
  * --results: 1 to SWEEP_NAME_MAX bytes of letters, digits and '.', '_', '+', '=', '-';
- * not '.' or '-' first; no "..". The limit leaves room within a file name's 255 bytes for
- * every suffix the harness appends (".ckpt.replaced-<time>", ".state.tmp.<pid>", the
- * "_<run id>" of colliding names). */
+ * not '.' or '-' first; no "..". Checked when a sweep is loaded, on the final names (after
+ * "_<run id>" is added to names that collide). The limit leaves room within a file name's
+ * 255 bytes for every suffix the harness appends (".ckpt.replaced-<time>" is the longest,
+ * 25 bytes; ".state.tmp.<pid>"). */
 enum { SWEEP_NAME_MAX = 200 };
 
 typedef struct sweep_run {
