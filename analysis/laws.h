@@ -1,4 +1,5 @@
-/* Internal: the evaluators behind the catalogue (laws.c) and their shared specs. */
+/* Internal: what the catalogue's entries (law_table.c) are built from: the shared set-up
+ * helpers (law_setup.c), the evaluators (laws.c) and their specs. */
 #ifndef PSL_ANALYSIS_LAWS_H
 #define PSL_ANALYSIS_LAWS_H
 
@@ -14,6 +15,20 @@ typedef struct {
     int ptq;         /* add the unified law's delta_PTQ term */
     int power;       /* PSL_POWER_ADD: + C_P P_w^-gamma_P; MUL: * (1 + C_P P_w^-gamma_P) */
 } psl_eff_spec;
+
+/* Means of the logs of a law's points, the centres of its coefficient/exponent shifts. */
+typedef struct {
+    double lN, lD, lPw, lPpost; /* lPpost: over the points with P_post > 0 */
+} psl_centre;
+
+psl_centre psl_centre_of(const psl_point *const *pts, size_t n);
+
+/* Appends parameter m->np (name cut to fit pname; logp: fitted as its log). */
+void psl_model_add_param(psl_model *m, const char *name, int logp, int grid);
+/* u[c] = v[c] + s v[e] (see psl_model's shift); ignored past the table's capacity. */
+void psl_model_add_shift(psl_model *m, int c, int e, double s);
+/* Fills m->npv, m->pv with the distinct precisions of the points (for psl_prep). */
+void psl_model_collect_pv(psl_model *m, const psl_point *const *pts, size_t n);
 
 double psl_lse(const double *t, int k, double *w);
 double psl_log1mexp(double z, double *dz);
