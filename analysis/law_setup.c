@@ -60,6 +60,12 @@ void psl_model_add_param(psl_model *m, const char *name, int logp, int grid) {
     m->np++;
 }
 
+int psl_model_add_params(psl_model *m, const psl_param *p, int n) {
+    int first = m->np;
+    for (int i = 0; i < n; i++) psl_model_add_param(m, p[i].name, p[i].log, p[i].grid);
+    return first;
+}
+
 void psl_model_add_shift(psl_model *m, int c, int e, double s) {
     if (m->nshift < (int)(sizeof m->shift / sizeof *m->shift)) {
         m->shift[m->nshift].c = c;

@@ -39,28 +39,40 @@ static int ap_chen(const psl_point *p) {
     return p->P_post <= 0 && (psl_point_high_precision(p) || p->G > 1);
 }
 
-/* ---- parameter layouts ---- */
+/* ---- parameter layouts ----
+ * Each fixed layout is a table indexed by the law's enum (laws.h), so a parameter's name,
+ * transform and start grid sit beside the index its evaluator reads. The shifts centre
+ * each coefficient on the mean log of what its exponent multiplies (see psl_model). */
+
+static const psl_param chinchilla_params[CH_NP] = {
+    [CH_A] = {.name = "A", .log = 1, .grid = PSL_G_COEF},
+    [CH_ALPHA] = {.name = "alpha", .log = 0, .grid = PSL_G_EXP},
+    [CH_B] = {.name = "B", .log = 1, .grid = PSL_G_COEF},
+    [CH_BETA] = {.name = "beta", .log = 0, .grid = PSL_G_EXP},
+    [CH_E] = {.name = "E", .log = 1, .grid = PSL_G_E},
+};
 
 static int init_chinchilla(psl_model *m, const psl_point *const *pts, size_t n) {
     psl_centre c = psl_centre_of(pts, n);
-    psl_model_add_param(m, "A", 1, PSL_G_COEF);
-    psl_model_add_param(m, "alpha", 0, PSL_G_EXP);
-    psl_model_add_param(m, "B", 1, PSL_G_COEF);
-    psl_model_add_param(m, "beta", 0, PSL_G_EXP);
-    psl_model_add_param(m, "E", 1, PSL_G_E);
-    psl_model_add_shift(m, 0, 1, c.lN);
-    psl_model_add_shift(m, 2, 3, c.lD);
+    psl_model_add_params(m, chinchilla_params, CH_NP);
+    psl_model_add_shift(m, CH_A, CH_ALPHA, c.lN);
+    psl_model_add_shift(m, CH_B, CH_BETA, c.lD);
     return 0;
 }
 
+static const psl_param tied_params[TIED_NP] = {
+    [TIED_A] = {.name = "A", .log = 1, .grid = PSL_G_COEF},
+    [TIED_B] = {.name = "B", .log = 1, .grid = PSL_G_COEF},
+    [TIED_E] = {.name = "E", .log = 1, .grid = PSL_G_E},
+    [TIED_ALPHA] = {.name = "alpha=beta", .log = 0, .grid = PSL_G_EXP},
+};
+
+/* The head of chinchilla_tied, every N_eff-type law and quest_eff. */
 static void base_tied(psl_model *m, const psl_point *const *pts, size_t n) {
     psl_centre c = psl_centre_of(pts, n);
-    psl_model_add_param(m, "A", 1, PSL_G_COEF);
-    psl_model_add_param(m, "B", 1, PSL_G_COEF);
-    psl_model_add_param(m, "E", 1, PSL_G_E);
-    psl_model_add_param(m, "alpha=beta", 0, PSL_G_EXP);
-    psl_model_add_shift(m, 0, 3, c.lN);
-    psl_model_add_shift(m, 1, 3, c.lD);
+    psl_model_add_params(m, tied_params, TIED_NP);
+    psl_model_add_shift(m, TIED_A, TIED_ALPHA, c.lN);
+    psl_model_add_shift(m, TIED_B, TIED_ALPHA, c.lD);
 }
 
 static int init_tied(psl_model *m, const psl_point *const *pts, size_t n) {
@@ -68,31 +80,52 @@ static int init_tied(psl_model *m, const psl_point *const *pts, size_t n) {
     return 0;
 }
 
+/* Also the PTQ block of the unified laws (init_eff). */
+static const psl_param ptq_params[PTQ_NP] = {
+    [PTQ_C_T] = {.name = "C_T", .log = 1, .grid = PSL_G_LOGK},
+    [PTQ_GAMMA_D] = {.name = "gamma_D", .log = 0, .grid = PSL_G_DEXP},
+    [PTQ_GAMMA_N] = {.name = "gamma_N", .log = 0, .grid = PSL_G_DEXP},
+    [PTQ_GAMMA_POST] = {.name = "gamma_post", .log = 1, .grid = PSL_G_GAMMA},
+};
+
+/* Appends the PTQ block with its shifts; returns its first index. */
+static int add_ptq_block(psl_model *m, psl_centre c) {
+    int b = psl_model_add_params(m, ptq_params, PTQ_NP);
+    psl_model_add_shift(m, b + PTQ_C_T, b + PTQ_GAMMA_D, -c.lD);
+    psl_model_add_shift(m, b + PTQ_C_T, b + PTQ_GAMMA_N, c.lN);
+    return b;
+}
+
 static int init_ptq(psl_model *m, const psl_point *const *pts, size_t n) {
-    psl_centre c = psl_centre_of(pts, n);
-    psl_model_add_param(m, "C_T", 1, PSL_G_LOGK);
-    psl_model_add_param(m, "gamma_D", 0, PSL_G_DEXP);
-    psl_model_add_param(m, "gamma_N", 0, PSL_G_DEXP);
-    psl_model_add_param(m, "gamma_post", 1, PSL_G_GAMMA);
-    psl_model_add_shift(m, 0, 1, -c.lD);
-    psl_model_add_shift(m, 0, 2, c.lN);
+    add_ptq_block(m, psl_centre_of(pts, n));
     return 0;
 }
+
+static const psl_param ouyang_params[OY_NP] = {
+    [OY_K] = {.name = "k", .log = 1, .grid = PSL_G_LOGK},
+    [OY_BETA] = {.name = "beta", .log = 0, .grid = PSL_G_DEXP},
+    [OY_ALPHA] = {.name = "alpha", .log = 0, .grid = PSL_G_DEXP},
+    [OY_GAMMA] = {.name = "gamma", .log = 0, .grid = PSL_G_PEXP},
+};
 
 static int init_ouyang(psl_model *m, const psl_point *const *pts, size_t n) {
     psl_centre c = psl_centre_of(pts, n);
-    psl_model_add_param(m, "k", 1, PSL_G_LOGK);
-    psl_model_add_param(m, "beta", 0, PSL_G_DEXP);
-    psl_model_add_param(m, "alpha", 0, PSL_G_DEXP);
-    psl_model_add_param(m, "gamma", 0, PSL_G_PEXP);
-    psl_model_add_shift(m, 0, 1, -c.lD);
-    psl_model_add_shift(m, 0, 2, c.lN);
-    psl_model_add_shift(m, 0, 3, c.lPpost);
+    psl_model_add_params(m, ouyang_params, OY_NP);
+    psl_model_add_shift(m, OY_K, OY_BETA, -c.lD);
+    psl_model_add_shift(m, OY_K, OY_ALPHA, c.lN);
+    psl_model_add_shift(m, OY_K, OY_GAMMA, c.lPpost);
     return 0;
 }
 
+static const psl_param power_params[POW_NP] = {
+    [POW_C_P] = {.name = "C_P", .log = 1, .grid = PSL_G_LOGK},
+    [POW_GAMMA_P] = {.name = "gamma_P", .log = 0, .grid = PSL_G_PEXP},
+};
+
 static const char *const part_name[3] = {"w", "a", "kv"};
 
+/* The effective-size family's layout (laws.c, before psl_prep_eff, lists it): the tied
+ * head, the N_eff parts, gamma_Deff, the PTQ block with its C_x, the power law. */
 static int init_eff(psl_model *m, const psl_point *const *pts, size_t n) {
     const psl_eff_spec *s = m->law->spec;
     psl_model_collect_pv(m, pts, n);
@@ -101,6 +134,7 @@ static int init_eff(psl_model *m, const psl_point *const *pts, size_t n) {
     base_tied(m, pts, n);
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
+        /* PART_GAMMA, then PART_N */
         snprintf(nm, sizeof nm, "gamma_%s", part_name[x]);
         psl_model_add_param(m, nm, 1, PSL_G_GAMMA);
         if (s->offsets) {
@@ -108,14 +142,9 @@ static int init_eff(psl_model *m, const psl_point *const *pts, size_t n) {
             psl_model_add_param(m, nm, 0, PSL_G_OFFSET);
         }
     }
-    if (s->deff == 2) psl_model_add_param(m, "gamma_Deff", 1, PSL_G_GAMMA);
+    if (s->deff == PSL_DEFF_OWN) psl_model_add_param(m, "gamma_Deff", 1, PSL_G_GAMMA);
     if (s->ptq) {
-        psl_model_add_shift(m, m->np, m->np + 1, -cc.lD);
-        psl_model_add_shift(m, m->np, m->np + 2, cc.lN);
-        psl_model_add_param(m, "C_T", 1, PSL_G_LOGK);
-        psl_model_add_param(m, "gamma_D", 0, PSL_G_DEXP);
-        psl_model_add_param(m, "gamma_N", 0, PSL_G_DEXP);
-        psl_model_add_param(m, "gamma_post", 1, PSL_G_GAMMA);
+        add_ptq_block(m, cc);
         for (int x = 0; x < 3; x++) {
             if (!(s->nparts & (1u << x))) continue;
             snprintf(nm, sizeof nm, "C_%s", part_name[x]);
@@ -123,13 +152,13 @@ static int init_eff(psl_model *m, const psl_point *const *pts, size_t n) {
         }
     }
     if (s->power) {
-        psl_model_add_shift(m, m->np, m->np + 1, cc.lPw);
-        psl_model_add_param(m, "C_P", 1, PSL_G_LOGK);
-        psl_model_add_param(m, "gamma_P", 0, PSL_G_PEXP);
+        int b = psl_model_add_params(m, power_params, POW_NP);
+        psl_model_add_shift(m, b + POW_C_P, b + POW_GAMMA_P, cc.lPw);
     }
     return 0;
 }
 
+/* The tied head, then one eff parameter per format key from m->key0. */
 static int init_quest(psl_model *m, const psl_point *const *pts, size_t n) {
     base_tied(m, pts, n);
     m->key0 = m->np;
@@ -149,15 +178,20 @@ static int init_quest(psl_model *m, const psl_point *const *pts, size_t n) {
     return 0;
 }
 
+/* chen's own parameters, after chinchilla's (indexed from CH_NP). */
+static const psl_param chen_params[CHEN_NP - CH_NP] = {
+    [CHEN_K - CH_NP] = {.name = "k", .log = 1, .grid = PSL_G_LOGK},
+    [CHEN_GAMMA_D - CH_NP] = {.name = "gamma_D", .log = 0, .grid = PSL_G_DEXP},
+    [CHEN_GAMMA_G - CH_NP] = {.name = "gamma_G", .log = 0, .grid = PSL_G_DEXP},
+    [CHEN_GAMMA_N - CH_NP] = {.name = "gamma_N", .log = 0, .grid = PSL_G_DEXP},
+};
+
 static int init_chen(psl_model *m, const psl_point *const *pts, size_t n) {
     psl_centre c = psl_centre_of(pts, n);
     init_chinchilla(m, pts, n);
-    psl_model_add_shift(m, 5, 6, -c.lD);
-    psl_model_add_shift(m, 5, 8, c.lN);
-    psl_model_add_param(m, "k", 1, PSL_G_LOGK);
-    psl_model_add_param(m, "gamma_D", 0, PSL_G_DEXP);
-    psl_model_add_param(m, "gamma_G", 0, PSL_G_DEXP);
-    psl_model_add_param(m, "gamma_N", 0, PSL_G_DEXP);
+    psl_model_add_shift(m, CHEN_K, CHEN_GAMMA_D, -c.lD);
+    psl_model_add_shift(m, CHEN_K, CHEN_GAMMA_N, c.lN);
+    psl_model_add_params(m, chen_params, CHEN_NP - CH_NP);
     return 0;
 }
 

@@ -6,6 +6,10 @@
 #include <math.h>
 #include <string.h>
 
+/* The terms of a loss law's log-sum-exp, in the order of t[] and of its softmax weights
+ * w[]: the N term, the D term, E, and a law's extra term (PTQ or QAT penalty). */
+enum { T_N, T_D, T_E, T_X };
+
 double psl_lse(const double *t, int k, double *w) {
     double m = -INFINITY;
     for (int i = 0; i < k; i++)
@@ -52,14 +56,15 @@ double psl_log_factor(double P, double gamma, double n, double *dz) {
 double psl_lp_chinchilla(const psl_model *m, const double *u, const psl_point *p, double *g) {
     (void)m;
     double lN = p->lnN, lD = p->lnD, w[3];
-    double t[3] = {u[0] - u[1] * lN, u[2] - u[3] * lD, u[4]};
+    double t[3] = {
+        [T_N] = u[CH_A] - u[CH_ALPHA] * lN, [T_D] = u[CH_B] - u[CH_BETA] * lD, [T_E] = u[CH_E]};
     double r = psl_lse(t, 3, w);
     if (g) {
-        g[0] = w[0];
-        g[1] = -w[0] * lN;
-        g[2] = w[1];
-        g[3] = -w[1] * lD;
-        g[4] = w[2];
+        g[CH_A] = w[T_N];
+        g[CH_ALPHA] = -w[T_N] * lN;
+        g[CH_B] = w[T_D];
+        g[CH_BETA] = -w[T_D] * lD;
+        g[CH_E] = w[T_E];
     }
     return r;
 }
@@ -67,45 +72,51 @@ double psl_lp_chinchilla(const psl_model *m, const double *u, const psl_point *p
 double psl_lp_chinchilla_tied(const psl_model *m, const double *u, const psl_point *p, double *g) {
     (void)m;
     double lN = p->lnN, lD = p->lnD, w[3];
-    double t[3] = {u[0] - u[3] * lN, u[1] - u[3] * lD, u[2]};
+    double t[3] = {[T_N] = u[TIED_A] - u[TIED_ALPHA] * lN,
+                   [T_D] = u[TIED_B] - u[TIED_ALPHA] * lD,
+                   [T_E] = u[TIED_E]};
     double r = psl_lse(t, 3, w);
     if (g) {
-        g[0] = w[0];
-        g[1] = w[1];
-        g[2] = w[2];
-        g[3] = -w[0] * lN - w[1] * lD;
+        g[TIED_A] = w[T_N];
+        g[TIED_B] = w[T_D];
+        g[TIED_E] = w[T_E];
+        g[TIED_ALPHA] = -w[T_N] * lN - w[T_D] * lD;
     }
     return r;
 }
 
 double psl_lp_ptq(const psl_model *m, const double *u, const psl_point *p, double *g) {
     (void)m;
-    double lN = p->lnN, lD = p->lnD, gp = exp(u[3]);
+    double lN = p->lnN, lD = p->lnD, gp = exp(u[PTQ_GAMMA_POST]);
     if (g) {
-        g[0] = 1;
-        g[1] = lD;
-        g[2] = -lN;
-        g[3] = p->P_post / gp;
+        g[PTQ_C_T] = 1;
+        g[PTQ_GAMMA_D] = lD;
+        g[PTQ_GAMMA_N] = -lN;
+        g[PTQ_GAMMA_POST] = p->P_post / gp;
     }
-    return u[0] + u[1] * lD - u[2] * lN - p->P_post / gp;
+    return u[PTQ_C_T] + u[PTQ_GAMMA_D] * lD - u[PTQ_GAMMA_N] * lN - p->P_post / gp;
 }
 
 double psl_lp_ouyang(const psl_model *m, const double *u, const psl_point *p, double *g) {
     (void)m;
     double lN = p->lnN, lD = p->lnD, lP = log(p->P_post);
     if (g) {
-        g[0] = 1;
-        g[1] = lD;
-        g[2] = -lN;
-        g[3] = -lP;
+        g[OY_K] = 1;
+        g[OY_BETA] = lD;
+        g[OY_ALPHA] = -lN;
+        g[OY_GAMMA] = -lP;
     }
-    return u[0] + u[1] * lD - u[2] * lN - u[3] * lP;
+    return u[OY_K] + u[OY_BETA] * lD - u[OY_ALPHA] * lN - u[OY_GAMMA] * lP;
 }
 
 /* The effective-size family: N_eff (per-part factors, optional offsets), D_eff, the
- * unified PTQ term and the precision power laws share one evaluator. Layout of u:
- * [A, B, E, alpha] then per N_eff part gamma_x (and n_x), then gamma of D_eff, then the
- * PTQ block [C_T, gamma_D, gamma_N, gamma_post, C_x per part], then [C_P, gamma_P]. */
+ * unified PTQ term and the precision power laws share one evaluator. Layout of u, each
+ * block present only when the spec asks for it (init_eff in law_table.c lays it out):
+ *   TIED_A, TIED_B, TIED_E, TIED_ALPHA
+ *   per N_eff part (w, a, kv): PART_GAMMA (gamma_x), PART_N (n_x, with offsets)
+ *   gamma_Deff (deff PSL_DEFF_OWN; PSL_DEFF_TIED reuses gamma_w)
+ *   PTQ_C_T, PTQ_GAMMA_D, PTQ_GAMMA_N, PTQ_GAMMA_POST, then C_x per N_eff part
+ *   POW_C_P, POW_GAMMA_P */
 static int pv_index(const psl_model *m, int x, double P) {
     for (int j = 0; j < m->npv[x]; j++)
         if (m->pv[x][j] == P) return j;
@@ -114,17 +125,17 @@ static int pv_index(const psl_model *m, int x, double P) {
 
 void psl_prep_eff(const psl_model *m, const double *u, psl_prep *prep) {
     const psl_eff_spec *s = m->law->spec;
-    int k = 4, gam_w = -1;
+    int k = TIED_NP, gam_w = -1;
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
-        double gam = exp(u[k]), n = s->offsets ? u[k + 1] : 0;
+        double gam = exp(u[k + PART_GAMMA]), n = s->offsets ? u[k + PART_N] : 0;
         for (int j = 0; j < m->npv[x]; j++)
             prep->lf[x][j] = psl_log_factor(m->pv[x][j], gam, n, &prep->dz[x][j]);
-        if (x == 0) gam_w = k;
+        if (x == 0) gam_w = k + PART_GAMMA;
         k += 1 + s->offsets;
     }
     if (s->deff) {
-        double gam = exp(u[s->deff == 1 ? gam_w : k]);
+        double gam = exp(u[s->deff == PSL_DEFF_TIED ? gam_w : k]);
         for (int j = 0; j < m->npv[0]; j++)
             prep->lfd[j] = psl_log_factor(m->pv[0][j], gam, 0, &prep->dzd[j]);
     }
@@ -154,12 +165,12 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
     }
     double lN = p->lnN, lD = p->lnD;
     const double P[3] = {p->P_w, p->P_a, p->P_kv};
-    double alpha = u[3];
+    double alpha = u[TIED_ALPHA];
     double lneff = lN, ldeff = lD;
-    int k = 4, gam_w = -1;
+    int k = TIED_NP, gam_w = -1;
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
-        double gam = exp(u[k]), n = s->offsets ? u[k + 1] : 0, dz;
+        double gam = exp(u[k + PART_GAMMA]), n = s->offsets ? u[k + PART_N] : 0, dz;
         int j = prep ? pv_index(m, x, P[x]) : -1;
         if (j >= 0) {
             lneff += prep->lf[x][j];
@@ -168,13 +179,13 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
             lneff += psl_log_factor(P[x], gam, n, &dz);
         }
         /* at gamma -> 0 the factor is exactly 1 and flat: 0, not 0 * inf */
-        dneff[k] = dz > 0 ? -dz * P[x] / gam : 0;
-        if (s->offsets) dneff[k + 1] = -dz;
-        if (x == 0) gam_w = k;
+        dneff[k + PART_GAMMA] = dz > 0 ? -dz * P[x] / gam : 0;
+        if (s->offsets) dneff[k + PART_N] = -dz;
+        if (x == 0) gam_w = k + PART_GAMMA;
         k += 1 + s->offsets;
     }
     if (s->deff) {
-        int gi = s->deff == 1 ? gam_w : k++;
+        int gi = s->deff == PSL_DEFF_TIED ? gam_w : k++;
         double gam = exp(u[gi]), dz;
         int j = prep ? pv_index(m, 0, p->P_w) : -1;
         if (j >= 0) {
@@ -185,22 +196,27 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
         }
         ddeff[gi] = dz > 0 ? -dz * p->P_w / gam : 0;
     }
-    double t[4] = {u[0] - alpha * lneff, u[1] - alpha * ldeff, u[2], -INFINITY}, w[4];
-    int ptq = k;
+    double t[4] = {[T_N] = u[TIED_A] - alpha * lneff,
+                   [T_D] = u[TIED_B] - alpha * ldeff,
+                   [T_E] = u[TIED_E],
+                   [T_X] = -INFINITY},
+           w[4];
+    int ptq = k; /* first index of the PTQ block */
     if (s->ptq) {
         int nx = 0;
         for (int x = 0; x < 3; x++) nx += !!(s->nparts & (1u << x));
         if (p->P_post > 0) {
-            double gp = exp(u[ptq + 3]);
-            double ld = u[ptq] - p->P_post / gp + u[ptq + 1] * lD - u[ptq + 2] * lneff;
+            double gp = exp(u[ptq + PTQ_GAMMA_POST]);
+            double ld = u[ptq + PTQ_C_T] - p->P_post / gp + u[ptq + PTQ_GAMMA_D] * lD -
+                        u[ptq + PTQ_GAMMA_N] * lneff;
             if (g) {
-                dd[ptq] = 1;
-                dd[ptq + 1] = lD;
-                dd[ptq + 2] = -lneff;
-                dd[ptq + 3] = p->P_post / gp;
-                for (int j = 0; j < ptq; j++) dd[j] = -u[ptq + 2] * dneff[j];
+                dd[ptq + PTQ_C_T] = 1;
+                dd[ptq + PTQ_GAMMA_D] = lD;
+                dd[ptq + PTQ_GAMMA_N] = -lneff;
+                dd[ptq + PTQ_GAMMA_POST] = p->P_post / gp;
+                for (int j = 0; j < ptq; j++) dd[j] = -u[ptq + PTQ_GAMMA_N] * dneff[j];
             }
-            int c = ptq + 4;
+            int c = ptq + PTQ_NP; /* C_x of the first part */
             for (int x = 0; x < 3 && ld > -INFINITY; x++) {
                 if (!(s->nparts & (1u << x))) continue;
                 double gap = P[x] - p->P_post;
@@ -213,37 +229,38 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
                 }
                 c++;
             }
-            t[3] = ld;
+            t[T_X] = ld;
         }
-        k = ptq + 4 + nx;
+        k = ptq + PTQ_NP + nx;
     }
     double r = psl_lse(t, 4, w);
     double mult = 0, sig = 0;
+    /* k: first index of the power-law block */
     if (s->power == PSL_POWER_MUL) {
-        double x = u[k] - u[k + 1] * log(p->P_w);
+        double x = u[k + POW_C_P] - u[k + POW_GAMMA_P] * log(p->P_w);
         mult = x > 30 ? x : log1p(exp(x));
         sig = 1 / (1 + exp(-x));
         r += mult;
     } else if (s->power == PSL_POWER_ADD) {
-        double t5[2] = {r, u[k] - u[k + 1] * log(p->P_w)}, w5[2];
+        double t5[2] = {r, u[k + POW_C_P] - u[k + POW_GAMMA_P] * log(p->P_w)}, w5[2];
         double r2 = psl_lse(t5, 2, w5);
         if (g) {
             for (int i = 0; i < 4; i++) w[i] *= w5[0];
-            g[k] = w5[1];
-            g[k + 1] = -w5[1] * log(p->P_w);
+            g[k + POW_C_P] = w5[1];
+            g[k + POW_GAMMA_P] = -w5[1] * log(p->P_w);
         }
         r = r2;
     }
     if (g) {
         for (int i = 0; i < k; i++)
-            g[i] = -alpha * (w[0] * dneff[i] + w[1] * ddeff[i]) + w[3] * dd[i];
-        g[0] += w[0];
-        g[1] += w[1];
-        g[2] += w[2];
-        g[3] += -w[0] * lneff - w[1] * ldeff;
+            g[i] = -alpha * (w[T_N] * dneff[i] + w[T_D] * ddeff[i]) + w[T_X] * dd[i];
+        g[TIED_A] += w[T_N];
+        g[TIED_B] += w[T_D];
+        g[TIED_E] += w[T_E];
+        g[TIED_ALPHA] += -w[T_N] * lneff - w[T_D] * ldeff;
         if (s->power == PSL_POWER_MUL) {
-            g[k] = sig;
-            g[k + 1] = -sig * log(p->P_w);
+            g[k + POW_C_P] = sig;
+            g[k + POW_GAMMA_P] = -sig * log(p->P_w);
         }
         (void)np;
     }
@@ -265,15 +282,17 @@ double psl_lp_quest(const psl_model *m, const double *u, const psl_point *p, dou
     int key = psl_eff_key(m, p);
     if (key == -2) return NAN; /* a format the fit never saw */
     double leff = key >= 0 ? u[m->key0 + key] : 0;
-    double t[3] = {u[0] - u[3] * (lN + leff), u[1] - u[3] * lD, u[2]};
+    double t[3] = {[T_N] = u[TIED_A] - u[TIED_ALPHA] * (lN + leff),
+                   [T_D] = u[TIED_B] - u[TIED_ALPHA] * lD,
+                   [T_E] = u[TIED_E]};
     double r = psl_lse(t, 3, w);
     if (g) {
         memset(g, 0, (size_t)m->np * sizeof *g);
-        g[0] = w[0];
-        g[1] = w[1];
-        g[2] = w[2];
-        g[3] = -w[0] * (lN + leff) - w[1] * lD;
-        if (key >= 0) g[m->key0 + key] = -w[0] * u[3];
+        g[TIED_A] = w[T_N];
+        g[TIED_B] = w[T_D];
+        g[TIED_E] = w[T_E];
+        g[TIED_ALPHA] = -w[T_N] * (lN + leff) - w[T_D] * lD;
+        if (key >= 0) g[m->key0 + key] = -w[T_N] * u[TIED_ALPHA];
     }
     return r;
 }
@@ -284,19 +303,23 @@ double psl_lp_chen(const psl_model *m, const double *u, const psl_point *p, doub
     double lN = p->lnN, lD = p->lnD, w[4];
     int q = p->P_w < 16 && p->G > 1;
     double lG = q ? log(log2(p->G)) : 0;
-    double t[4] = {u[0] - u[1] * lN, u[2] - u[3] * lD, u[4],
-                   q ? u[5] + u[6] * lD + u[7] * lG - u[8] * lN : -INFINITY};
+    double t[4] = {[T_N] = u[CH_A] - u[CH_ALPHA] * lN,
+                   [T_D] = u[CH_B] - u[CH_BETA] * lD,
+                   [T_E] = u[CH_E],
+                   [T_X] = q ? u[CHEN_K] + u[CHEN_GAMMA_D] * lD + u[CHEN_GAMMA_G] * lG -
+                                   u[CHEN_GAMMA_N] * lN
+                             : -INFINITY};
     double r = psl_lse(t, 4, w);
     if (g) {
-        g[0] = w[0];
-        g[1] = -w[0] * lN;
-        g[2] = w[1];
-        g[3] = -w[1] * lD;
-        g[4] = w[2];
-        g[5] = w[3];
-        g[6] = w[3] * lD;
-        g[7] = w[3] * lG;
-        g[8] = -w[3] * lN;
+        g[CH_A] = w[T_N];
+        g[CH_ALPHA] = -w[T_N] * lN;
+        g[CH_B] = w[T_D];
+        g[CH_BETA] = -w[T_D] * lD;
+        g[CH_E] = w[T_E];
+        g[CHEN_K] = w[T_X];
+        g[CHEN_GAMMA_D] = w[T_X] * lD;
+        g[CHEN_GAMMA_G] = w[T_X] * lG;
+        g[CHEN_GAMMA_N] = -w[T_X] * lN;
     }
     return r;
 }

@@ -5,13 +5,49 @@
 
 #include "law.h"
 
+/* Parameter layouts: where each parameter of a law sits in u[] (and in grad[]). The init
+ * that declares a law's parameters (law_table.c) and the evaluator that reads them
+ * (laws.c) both use these names, so a layout is written down once. */
+
+/* chinchilla: L = A N^-alpha + B D^-beta + E */
+enum { CH_A, CH_ALPHA, CH_B, CH_BETA, CH_E, CH_NP };
+/* chen: chinchilla's layout, then the QAT penalty k D^gamma_D (log2 G)^gamma_G N^-gamma_N */
+enum { CHEN_K = CH_NP, CHEN_GAMMA_D, CHEN_GAMMA_G, CHEN_GAMMA_N, CHEN_NP };
+/* chinchilla_tied: L = A N^-alpha + B D^-alpha + E; also the head of every N_eff-type law
+ * and of quest_eff, whose own parameters follow from TIED_NP. */
+enum { TIED_A, TIED_B, TIED_E, TIED_ALPHA, TIED_NP };
+/* ptq: delta = C_T D^gamma_D N^-gamma_N exp(-P_post/gamma_post); the unified laws carry the
+ * same block (from its first index) followed by one C_x per N_eff part. */
+enum { PTQ_C_T, PTQ_GAMMA_D, PTQ_GAMMA_N, PTQ_GAMMA_POST, PTQ_NP };
+/* ouyang: delta = k D^beta N^-alpha P_post^-gamma */
+enum { OY_K, OY_BETA, OY_ALPHA, OY_GAMMA, OY_NP };
+/* The effective-size family's blocks, as offsets from each block's first index: an N_eff
+ * part is gamma_x, then n_x when the law has offsets; the precision power law is
+ * C_P P_w^-gamma_P. (The whole layout is in laws.c, before psl_prep_eff.) */
+enum { PART_GAMMA, PART_N };
+enum { POW_C_P, POW_GAMMA_P, POW_NP };
+
+/* One parameter as a law declares it: the name reports show, whether it is fitted as the
+ * log of the shown value, and its start grid (enum psl_grid). */
+typedef struct {
+    const char *name;
+    int log;
+    int grid;
+} psl_param;
+
+/* The N_eff parts, as bits of psl_eff_spec.nparts. */
+enum { PSL_PART_W = 1, PSL_PART_A = 2, PSL_PART_KV = 4, PSL_PART_ALL = 7 };
+
+/* psl_eff_spec.deff: no D_eff, D_eff with gamma_w of N_eff, D_eff with its own gamma_Deff */
+enum { PSL_DEFF_NONE, PSL_DEFF_TIED, PSL_DEFF_OWN };
+
 enum { PSL_POWER_NONE, PSL_POWER_ADD, PSL_POWER_MUL };
 
 /* Shape of an effective-size law (see psl_lp_eff). */
 typedef struct {
-    unsigned nparts; /* N_eff parts: 1 weights, 2 activations, 4 KV cache */
+    unsigned nparts; /* N_eff parts: PSL_PART_W | PSL_PART_A | PSL_PART_KV */
     int offsets;     /* factor 1 - exp(-P/gamma + n) instead of 1 - exp(-P/gamma) */
-    int deff;        /* D_eff = D (1 - exp(-P_w/gamma)): 0 none, 1 gamma of N_eff, 2 own */
+    int deff;        /* D_eff = D (1 - exp(-P_w/gamma)): PSL_DEFF_NONE, _TIED, _OWN */
     int ptq;         /* add the unified law's delta_PTQ term */
     int power;       /* PSL_POWER_ADD: + C_P P_w^-gamma_P; MUL: * (1 + C_P P_w^-gamma_P) */
 } psl_eff_spec;
@@ -25,6 +61,9 @@ psl_centre psl_centre_of(const psl_point *const *pts, size_t n);
 
 /* Appends parameter m->np (name cut to fit pname; logp: fitted as its log). */
 void psl_model_add_param(psl_model *m, const char *name, int logp, int grid);
+/* Appends the n parameters of p in order; returns the index of the first, so a block's
+ * enum offsets (PTQ_*, POW_*) find them. */
+int psl_model_add_params(psl_model *m, const psl_param *p, int n);
 /* u[c] = v[c] + s v[e] (see psl_model's shift); ignored past the table's capacity. */
 void psl_model_add_shift(psl_model *m, int c, int e, double s);
 /* Fills m->npv, m->pv with the distinct precisions of the points (for psl_prep). */
