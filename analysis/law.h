@@ -52,7 +52,8 @@ typedef struct psl_law {
     const void *spec;
     psl_need needs[8];
     int (*applies)(const psl_point *p);
-    /* Fills np, pname, xform, grid of m; may depend on the runs (per-format eff). */
+    /* Fills np, pname, logp, grid (and shifts) of m; may depend on the runs (per-format
+     * eff). Parameter layouts are named by the enums in laws.h. */
     int (*init)(psl_model *m, const psl_point *const *pts, size_t n);
     /* Extra identifiability condition; 0 when fine, else why is written. */
     int (*identify)(const psl_model *m, const psl_point *const *pts, size_t n, char *why,

@@ -3,10 +3,7 @@
  * every law shares is in law_setup.c, the predictions in laws.c. */
 #include "laws.h"
 
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 /* ---- applicability ---- */
 
