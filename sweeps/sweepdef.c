@@ -788,10 +788,18 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
         return fail(ld, "%s: the sweep has %lld runs; the limit is %ld", sweep_where,
                     (long long)count, max_runs);
     d->n = (size_t)count;
+    /* What the loader builds in C counts against the config's memory limit too. */
+    size_t c_bytes = d->n * (sizeof *d->runs + ld->nknobs);
+    if (sandbox_reserve(sb, c_bytes))
+        return fail(ld,
+                    "%s: memory limit exceeded (%zu MiB): %zu runs take %zu MiB in the loader "
+                    "besides the %zu MiB the config built",
+                    sweep_where, sb->mem_limit >> 20, d->n, c_bytes >> 20, sb->mem_used >> 20);
     d->runs = calloc(d->n, sizeof *d->runs);
     ld->explicit_set = calloc(d->n * ld->nknobs, 1);
     if (!d->runs || !ld->explicit_set) return fail(ld, "out of memory for %zu runs", d->n);
     for (size_t i = 0; i < d->n; i++) {
+        sandbox_charge(L, 0); /* the time limits hold while runs are built */
         lua_rawgeti(L, runs, (lua_Integer)i + 1);
         if (!lua_istable(L, -1)) return fail(ld, "%s: run %zu is not a table", sweep_where, i + 1);
         if (build_run(ld, i, sweep_where)) return -1;
