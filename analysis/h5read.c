@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION  1
+#define MAX_STRING_ATTR (1 << 20)
 
 /* Reads a numeric attribute (any stored numeric type) as double. 0 ok, 1 absent, -1 error. */
 static int attr_num(hid_t loc, const char *obj, const char *name, double *v) {
@@ -34,18 +35,24 @@ static int attr_str(hid_t loc, const char *obj, const char *name, char *out, siz
     hid_t a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0) return -1;
     int rc = -1;
-    hid_t ft = H5Aget_type(a);
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    /* one string, of a size worth reading: an array attribute would be read past out */
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    size_t fixed = ft >= 0 && H5Tis_variable_str(ft) <= 0 ? H5Tget_size(ft) : 0;
+    if (sp >= 0) H5Sclose(sp);
+    if (np != 1 || fixed > MAX_STRING_ATTR) {
+        /* not a single string: rc stays -1 */
+    } else if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         if (H5Tis_variable_str(ft) > 0) {
             char *s = NULL;
             H5Tset_size(mt, H5T_VARIABLE);
             H5Tset_cset(mt, H5Tget_cset(ft));
             if (H5Aread(a, mt, &s) >= 0 && s) {
-                snprintf(out, outlen, "%s", s);
-                H5free_memory(s);
+                snprintf(out, outlen, "%.*s", (int)strnlen(s, MAX_STRING_ATTR), s);
                 rc = 0;
             }
+            if (s) H5free_memory(s);
         } else {
             size_t n = H5Tget_size(ft);
             char *s = calloc(n + 1, 1);
@@ -70,8 +77,13 @@ static long read_column(hid_t g, const char *name, double **out) {
     if (ds < 0) return -1;
     hid_t sp = H5Dget_space(ds);
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    hid_t t = H5Dget_type(ds);
+    H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if (t >= 0) H5Tclose(t);
     long ret = -1;
-    if (n >= 0 && n < (1 << 26)) {
+    /* a 1-D column of numbers, of a length worth reading */
+    if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 &&
+        (cls == H5T_INTEGER || cls == H5T_FLOAT) && n >= 0 && n < (1 << 26)) {
         *out = malloc((size_t)(n ? n : 1) * sizeof **out);
         if (*out &&
             (n == 0 || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) >= 0))
@@ -110,7 +122,8 @@ static herr_t ptq_method(hid_t g, const char *name, const H5L_info_t *info, void
         long m = read_column(mg, cols[k], &v[k]);
         if (m < 0 || (n >= 0 && m != n)) {
             snprintf(c->err, c->errlen, "/ptq/%s/%s is %s", name, cols[k],
-                     m < 0 ? "missing or unreadable" : "of a different length than step");
+                     m < 0 ? "missing or not a 1-D numeric dataset"
+                           : "of a different length than step");
             n = -2;
             break;
         }
@@ -159,9 +172,14 @@ static long read_file(hid_t f, const char *path, const psl_read_opts *o, psl_dat
     psl_point_clear(&p);
     snprintf(p.source, sizeof p.source, "%s", path);
     char name[128] = "";
-    attr_str(f, "/", "name", name, sizeof name);
-    if (attr_str(f, "/", "run_id", p.run_id, sizeof p.run_id)) {
-        snprintf(err, errlen, "%s: missing root attribute run_id", path);
+    if (attr_str(f, "/", "name", name, sizeof name) < 0) {
+        snprintf(err, errlen, "%s: root attribute name is not a single string", path);
+        return -1;
+    }
+    rc = attr_str(f, "/", "run_id", p.run_id, sizeof p.run_id);
+    if (rc) {
+        snprintf(err, errlen, "%s: root attribute run_id is %s", path,
+                 rc > 0 ? "missing" : "not a single string");
         return -1;
     }
     for (size_t i = 0; i < d->n; i++)
@@ -176,10 +194,13 @@ static long read_file(hid_t f, const char *path, const psl_read_opts *o, psl_dat
     }
     char status[32] = "", reason[256] = "";
     if (attr_str(f, "/final", "status", status, sizeof status)) {
-        snprintf(err, errlen, "%s: /final has no readable status attribute", path);
+        snprintf(err, errlen, "%s: /final has no status attribute that is a single string", path);
         return -1;
     }
-    attr_str(f, "/final", "reason", reason, sizeof reason);
+    if (attr_str(f, "/final", "reason", reason, sizeof reason) < 0) {
+        snprintf(err, errlen, "%s: /final attribute reason is not a single string", path);
+        return -1;
+    }
     if (!strcmp(status, "failed")) {
         psl_note(notes, "%s: failed run skipped (%s)", path, *reason ? reason : "no reason given");
         return 0;
@@ -209,7 +230,10 @@ static long read_file(hid_t f, const char *path, const psl_read_opts *o, psl_dat
             return -1;
         }
     }
-    attr_str(f, "/config", "format_w", p.format, sizeof p.format);
+    if (attr_str(f, "/config", "format_w", p.format, sizeof p.format) < 0) {
+        snprintf(err, errlen, "%s: /config attribute format_w is not a single string", path);
+        return -1;
+    }
     double g;
     if (attr_num(f, "/config", "group_size_w", &g) == 0 && g > 0) p.G = g;
     double val = NAN, steps = NAN;

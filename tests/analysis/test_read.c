@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "h5write.h"
 #include "read.h"
 
@@ -247,12 +249,106 @@ static void test_keep_ptq_method(void **state) {
     }
 }
 
+/* Two symbolic links from a results directory to itself used to make the walk
+ * exponential (a hang): each directory is read once, by device and inode. */
+static void test_dir_link_loop(void **state) {
+    (void)state;
+    char dir[64] = "/tmp/psl_test_loop_XXXXXX", p[256], cmd[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/sub", dir);
+    assert_int_equal(mkdir(p, 0777), 0);
+    h5run r = h5run_default("00000000000000b1", 1000000, 20000000, 16);
+    snprintf(p, sizeof p, "%s/sub/run.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    snprintf(p, sizeof p, "%s/sub/a", dir);
+    assert_int_equal(symlink("..", p), 0);
+    snprintf(p, sizeof p, "%s/sub/b", dir);
+    assert_int_equal(symlink("..", p), 0);
+    snprintf(p, sizeof p, "%s/self", dir);
+    assert_int_equal(symlink(".", p), 0);
+    psl_read_opts o = {0};
+    psl_data d;
+    psl_notes n;
+    psl_data_init(&d);
+    psl_notes_init(&n);
+    char err[512];
+    assert_int_equal(psl_read_dir(dir, &o, &d, &n, err, sizeof err), 1);
+    assert_int_equal(d.nruns, 1);
+    assert_true(has_note(&n, "/sub/a", "already read"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Writes attribute name of obj as an array of 3 strings (fixed length when flen > 0). */
+static void put_string_array(const char *file, const char *obj, const char *name, size_t flen) {
+    hid_t f = H5Fopen(file, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    if (H5Aexists_by_name(f, obj, name, H5P_DEFAULT) > 0)
+        H5Adelete_by_name(f, obj, name, H5P_DEFAULT);
+    hsize_t three = 3;
+    hid_t sp = H5Screate_simple(1, &three, NULL), t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, flen ? flen : H5T_VARIABLE);
+    hid_t a = H5Acreate_by_name(f, obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    static const char *v[3] = {"done", "done", "done"};
+    static const char fx[3][300] = {"done", "done", "done"};
+    assert_true(H5Awrite(a, t, flen ? (const void *)fx : (const void *)v) >= 0);
+    H5Aclose(a);
+    H5Tclose(t);
+    H5Sclose(sp);
+    H5Fclose(f);
+}
+
+/* An array attribute where a string is expected was read into one string (a stack
+ * overflow for fixed-length strings, a smashed pointer for variable-length ones): the
+ * file is refused by name and a directory read goes on with the other files. */
+static void test_array_string_attribute(void **state) {
+    (void)state;
+    char dir[64] = "/tmp/psl_test_attr_XXXXXX", p[256], cmd[160];
+    assert_non_null(mkdtemp(dir));
+    h5run r = h5run_default("00000000000000c1", 1000000, 20000000, 16);
+    snprintf(p, sizeof p, "%s/a_good.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    const char *names[][2] = {{"/final", "status"}, {"/", "run_id"}, {"/config", "format_w"}};
+    for (int i = 0; i < 3; i++)
+        for (int fixed = 0; fixed < 2; fixed++) {
+            static char ids[6][20];
+            snprintf(ids[i * 2 + fixed], sizeof ids[0], "00000000000000d%d", i * 2 + fixed);
+            r.run_id = ids[i * 2 + fixed];
+            snprintf(p, sizeof p, "%s/bad%d%d.h5", dir, i, fixed);
+            assert_int_equal(h5run_write(p, &r), 0);
+            put_string_array(p, names[i][0], names[i][1], fixed ? 300 : 0);
+        }
+    psl_read_opts o = {0};
+    psl_data d;
+    psl_notes n;
+    psl_data_init(&d);
+    psl_notes_init(&n);
+    char err[512];
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    assert_true(psl_read_dir(dir, &o, &d, &n, err, sizeof err) >= 1);
+    assert_int_equal(d.nruns, 1);
+    assert_true(has_note(&n, "bad00.h5", "status"));
+    assert_true(has_note(&n, "bad01.h5", "status"));
+    assert_true(has_note(&n, "bad10.h5", "run_id"));
+    assert_true(has_note(&n, "bad11.h5", "run_id"));
+    assert_true(has_note(&n, "bad20.h5", "format_w"));
+    assert_true(has_note(&n, "bad21.h5", "format_w"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_basic),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_h5),
         cmocka_unit_test(test_keep_ptq_method),
+        cmocka_unit_test(test_dir_link_loop),
+        cmocka_unit_test(test_array_string_attribute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
