@@ -3,18 +3,30 @@
 #include "tokfile.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#define CKPT_MAGIC   "PSLCKPT1"
-#define CKPT_VERSION 1
+#define CKPT_MAGIC "PSLCKPT1"
+
+/* On disk: magic, version, header size, then the fields of ckpt_state in order, each 8
+ * bytes (host byte order, as the parameters). Version 1 ends after n_params. */
+#define CKPT_PREFIX    16
+#define CKPT_V1_FIELDS 7
+#define CKPT_V2_FIELDS 9
 
 typedef struct ckpt_header {
     char magic[8];
     uint32_t version, header_size;
     ckpt_state st;
 } ckpt_header;
+
+_Static_assert(sizeof(ckpt_header) == CKPT_PREFIX + 8 * CKPT_V2_FIELDS,
+               "the header has no padding");
+_Static_assert(offsetof(ckpt_header, st) == CKPT_PREFIX, "fields follow the prefix");
 
 static int write_hashed(FILE *f, const void *p, size_t bytes, uint64_t *h) {
     *h = tok_fnv1a64_update(*h, p, bytes);
@@ -57,14 +69,60 @@ int checkpoint_save(const char *path, const ckpt_state *st, const float *params,
     return 0;
 }
 
-static int read_header(FILE *f, const char *path, ckpt_header *h, char *err, size_t errlen) {
-    if (fread(h, sizeof *h, 1, f) != 1 || memcmp(h->magic, CKPT_MAGIC, 8)) {
+/* Reads and checks the header; *raw_len is its size on disk (hashed as it is there). */
+static int read_header(FILE *f, const char *path, ckpt_header *h, size_t *raw_len, char *err,
+                       size_t errlen) {
+    memset(h, 0, sizeof *h);
+    if (fread(h, CKPT_PREFIX, 1, f) != 1 || memcmp(h->magic, CKPT_MAGIC, 8)) {
         snprintf(err, errlen, "%s: not a checkpoint (bad magic or truncated header)", path);
         return -1;
     }
-    if (h->version != CKPT_VERSION || h->header_size != sizeof *h) {
-        snprintf(err, errlen, "%s: checkpoint version %u, expected %d", path, h->version,
+    size_t want = h->version == 1   ? CKPT_PREFIX + 8 * CKPT_V1_FIELDS
+                  : h->version == 2 ? CKPT_PREFIX + 8 * CKPT_V2_FIELDS
+                                    : 0;
+    if (!want) {
+        snprintf(err, errlen, "%s: checkpoint version %u, expected 1 or %d", path, h->version,
                  CKPT_VERSION);
+        return -1;
+    }
+    if (h->header_size != want) {
+        snprintf(err, errlen, "%s: checkpoint header size %u, expected %zu for version %u", path,
+                 h->header_size, want, h->version);
+        return -1;
+    }
+    if (fread(&h->st, want - CKPT_PREFIX, 1, f) != 1) {
+        snprintf(err, errlen, "%s: checkpoint is truncated (in its header)", path);
+        return -1;
+    }
+    *raw_len = want;
+    const ckpt_state *st = &h->st;
+    const char *field = NULL;
+    long long value = 0;
+    if (st->step < 0)
+        field = "step", value = st->step;
+    else if (st->tokens < 0)
+        field = "tokens", value = st->tokens;
+    else if (st->next_seq < 0)
+        field = "next_seq", value = st->next_seq;
+    if (field) {
+        snprintf(err, errlen, "%s: checkpoint field %s is %lld, expected >= 0", path, field, value);
+        return -1;
+    }
+    if (!isfinite(st->wall) || st->wall < 0) {
+        snprintf(err, errlen, "%s: checkpoint field wall is %g, expected finite seconds >= 0", path,
+                 st->wall);
+        return -1;
+    }
+    /* the size the header implies must be the file's: nothing is sized from a header
+     * that the file does not back */
+    struct stat sb;
+    uint64_t n = st->n_params;
+    if (n == 0 || n > ((uint64_t)1 << 40) || fstat(fileno(f), &sb) ||
+        (uint64_t)sb.st_size != want + 3 * 4 * n + 8) {
+        snprintf(err, errlen,
+                 "%s: checkpoint field n_params is %llu, which does not match the file's size "
+                 "(%lld bytes; truncated or corrupt?)",
+                 path, (unsigned long long)n, (long long)sb.st_size);
         return -1;
     }
     return 0;
@@ -77,7 +135,8 @@ int checkpoint_peek(const char *path, ckpt_state *st, char *err, size_t errlen) 
         return -1;
     }
     ckpt_header h;
-    int rc = read_header(f, path, &h, err, errlen);
+    size_t raw;
+    int rc = read_header(f, path, &h, &raw, err, errlen);
     fclose(f);
     if (rc == 0) *st = h.st;
     return rc;
@@ -106,14 +165,15 @@ int checkpoint_load(const char *path, ckpt_state *st, uint64_t n_params, float *
         return -1;
     }
     ckpt_header h;
-    int rc = read_header(f, path, &h, err, errlen);
+    size_t raw = 0;
+    int rc = read_header(f, path, &h, &raw, err, errlen);
     if (rc == 0 && h.st.n_params != n_params) {
         snprintf(err, errlen, "%s: checkpoint holds %llu parameters, the model has %llu", path,
                  (unsigned long long)h.st.n_params, (unsigned long long)n_params);
         rc = -1;
     }
     if (rc == 0) {
-        uint64_t hash = tok_fnv1a64_update(TOK_FNV1A64_INIT, &h, sizeof h), stored;
+        uint64_t hash = tok_fnv1a64_update(TOK_FNV1A64_INIT, &h, raw), stored;
         size_t bytes = (size_t)n_params * sizeof(float);
         if (read_hashed(f, params, bytes, &hash) || read_hashed(f, m, bytes, &hash) ||
             read_hashed(f, v, bytes, &hash) || fread(&stored, sizeof stored, 1, f) != 1) {

@@ -16,11 +16,24 @@ typedef struct ckpt_state {
     double wall;        /* training seconds so far */
     uint64_t rng_state; /* generator state (stochastic parts of training) */
     uint64_t n_params;
+    /* Identity of the data the run was trained on (tokfile_identity of train.tok and
+     * val.tok): a resume on other data is refused. 0 in a version 1 checkpoint, which
+     * did not record it. */
+    uint64_t train_id, val_id;
 } ckpt_state;
+
+/* Version 2 added train_id and val_id. Version 1 checkpoints still load (for resuming
+ * and PTQ), with both 0. */
+#define CKPT_VERSION 2
 
 int checkpoint_save(const char *path, const ckpt_state *st, const float *params, const float *m,
                     const float *v, char *err, size_t errlen);
-/* Reads the header only. */
+/* Every reader checks the header before it trusts it: magic, version, header size,
+ * the file's size against n_params, and each field (step, tokens, next_seq >= 0, wall
+ * finite and >= 0, n_params > 0); messages name the file and the field. Whether the
+ * fields fit a run's config is for the caller (train_run checks them). */
+
+/* Reads the header only (no checksum: the data is not read). */
 int checkpoint_peek(const char *path, ckpt_state *st, char *err, size_t errlen);
 /* Reads a checkpoint of n_params parameters; m and v may be NULL to skip the
  * moments (the checksum is still verified). */

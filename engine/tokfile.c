@@ -76,8 +76,62 @@ static uint64_t get_u64(const uint8_t *p) {
 }
 
 void tokfile_close(tokfile *tf) {
-    if (tf->map) munmap(tf->map, tf->map_len);
+    if (tf->map) {
+        munmap(tf->map, tf->map_len);
+        close(tf->fd);
+    }
     memset(tf, 0, sizeof *tf);
+}
+
+int tokfile_check(const tokfile *tf, const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (!tf->map) {
+        snprintf(err, errlen, "%s: token file is not open", path);
+        return -1;
+    }
+    if (fstat(tf->fd, &st) != 0) {
+        snprintf(err, errlen, "%s: cannot stat the open token file: %s", path, strerror(errno));
+        return -1;
+    }
+    if ((uint64_t)st.st_size != (uint64_t)tf->map_len) {
+        snprintf(err, errlen,
+                 "%s: the token file changed size under the run (%llu bytes when opened, %llu "
+                 "now): it was truncated or rewritten in place; restore it (replace token "
+                 "files by writing a new file and renaming it, as sweep tokenize does)",
+                 path, (unsigned long long)tf->map_len, (unsigned long long)st.st_size);
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t tokfile_identity(const tokfile *tf) {
+    const uint8_t *p = tf->map;
+    size_t n = tf->map_len;
+    uint64_t lane[4] = {0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL, 0x165667B19E3779F9ULL,
+                        0x27D4EB2F165667C5ULL};
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, p + i + 8 * k, 8);
+            lane[k] = (lane[k] ^ w) * 0x100000001b3ULL;
+            lane[k] ^= lane[k] >> 29;
+        }
+    uint64_t h = tok_fnv1a64_update(TOK_FNV1A64_INIT, p + i, n - i);
+    h = tok_fnv1a64_update(h, p, n < TOKFILE_HEADER_SIZE ? n : TOKFILE_HEADER_SIZE);
+    uint64_t len = n;
+    h = tok_fnv1a64_update(h, &len, sizeof len);
+    for (int k = 0; k < 4; k++) h = mix64(h ^ mix64(lane[k] + (uint64_t)k));
+    return h ? h : 1;
 }
 
 static int fail_open(tokfile *tf, int fd) {
@@ -92,7 +146,8 @@ int tokfile_open(const char *path, tokfile *tf, char *err, size_t errlen) {
         snprintf(err, errlen, "%s: token files are little-endian; this host is not", path);
         return -1;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open token file: %s", path, strerror(errno));
         return -1;
@@ -103,7 +158,8 @@ int tokfile_open(const char *path, tokfile *tf, char *err, size_t errlen) {
         return fail_open(tf, fd);
     }
     if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
+        snprintf(err, errlen, "%s: not a regular file (a token file must be one, of its full size)",
+                 path);
         return fail_open(tf, fd);
     }
     uint64_t size = (uint64_t)st.st_size;
@@ -117,10 +173,10 @@ int tokfile_open(const char *path, tokfile *tf, char *err, size_t errlen) {
         snprintf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
         return fail_open(tf, fd);
     }
-    close(fd);
-    fd = -1;
     tf->map = m;
     tf->map_len = (size_t)size;
+    tf->fd = fd; /* closed by tokfile_close from here on */
+    fd = -1;
     const uint8_t *h = m;
     if (memcmp(h, TOKFILE_MAGIC, 8) != 0) {
         snprintf(err, errlen, "%s: not a token file (expected magic \"PSLTOK1\\0\" at offset 0)",

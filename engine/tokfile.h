@@ -17,6 +17,7 @@ typedef struct {
     uint64_t tokenizer_hash; /* FNV-1a 64 of the tokenizer file */
     void *map;               /* the whole mapping, for tokfile_close */
     size_t map_len;
+    int fd; /* the mapped file, kept open for tokfile_check (valid while map is set) */
 } tokfile;
 
 /* Maps path read-only and validates magic, header size, vocab (257..65536), reserved
@@ -24,6 +25,18 @@ typedef struct {
  * returns -1 with a message naming the file and the problem, and leaves tf closed. */
 int tokfile_open(const char *path, tokfile *tf, char *err, size_t errlen);
 void tokfile_close(tokfile *tf);
+
+/* Opening refuses anything but a regular file (a FIFO would block, a device has no
+ * size), without blocking on it. The tokens stay mapped: a file truncated in place
+ * while mapped makes the next read of a page past its new end a SIGBUS. Long readers
+ * (training) call tokfile_check at their own checkpoints: 0 while the mapped file
+ * still has the size it had when opened, else -1 with a message naming path. */
+int tokfile_check(const tokfile *tf, const char *path, char *err, size_t errlen);
+
+/* Identity of a token file's contents: a 64-bit hash of the header, the size and
+ * every token (4 lanes of 64-bit words, a few GB/s), never 0. A resumed run compares
+ * it with the one its checkpoint recorded. */
+uint64_t tokfile_identity(const tokfile *tf);
 
 /* Writes a token file atomically: a temporary file beside path, fsync, rename, fsync of
  * the directory. Returns 0 or -1 with err set. */

@@ -13,6 +13,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,61 @@ static int ptq_finished_run(const train_config *c, const runlog *old, int *did, 
     return 0;
 }
 
+/* The token files are mapped: one truncated in place would fault at the next read past
+ * its new end. Checked before every step and evaluation (an fstat each), so a change
+ * is reported with the file's name instead of a SIGBUS; what remains is a truncation
+ * during one step. */
+static int check_data(const trainer *t, int val, char *err, size_t errlen) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", t->cfg.data, val ? "val.tok" : "train.tok");
+    return tokfile_check(val ? &t->val_tok : &t->train_tok, path, err, errlen);
+}
+
+/* A checkpoint's fields against this run: checkpoint_load checked each on its own
+ * (signs, sizes, the checksum); these are what a checkpoint of this config holds
+ * after st.step steps. */
+static int check_resume_state(const trainer *t, const char *ckpt, uint64_t train_id,
+                              uint64_t val_id, char *err, size_t errlen) {
+    const ckpt_state *st = &t->st;
+    int64_t seq = t->cfg.batch, tok = t->cfg.batch * t->cfg.ctx;
+    if (st->step > t->total_steps || st->step > INT64_MAX / tok) {
+        snprintf(err, errlen, "%s: checkpoint step %lld, but this run has %lld steps", ckpt,
+                 (long long)st->step, (long long)t->total_steps);
+        return -1;
+    }
+    if (st->tokens != st->step * tok || st->next_seq != st->step * seq) {
+        snprintf(err, errlen,
+                 "%s: checkpoint at step %lld says tokens %lld and next_seq %lld, expected %lld "
+                 "and %lld (batch=%lld ctx=%lld)",
+                 ckpt, (long long)st->step, (long long)st->tokens, (long long)st->next_seq,
+                 (long long)(st->step * tok), (long long)(st->step * seq), (long long)t->cfg.batch,
+                 (long long)t->cfg.ctx);
+        return -1;
+    }
+    const char *which = st->train_id && st->train_id != train_id ? "train.tok"
+                        : st->val_id && st->val_id != val_id     ? "val.tok"
+                                                                 : NULL;
+    if (which) {
+        snprintf(err, errlen,
+                 "%s/%s is not the data %s was trained on (its identity %016llx, the checkpoint "
+                 "recorded %016llx): restore that data, or remove %s and the run file to train "
+                 "the run again from the start",
+                 t->cfg.data, which, ckpt,
+                 (unsigned long long)(which[0] == 't' ? train_id : val_id),
+                 (unsigned long long)(which[0] == 't' ? st->train_id : st->val_id), ckpt);
+        return -1;
+    }
+    /* a version 1 checkpoint holds no identity: the run file's token count still tells */
+    const attr *u = attr_get(&t->log.config, "train_tokens_unique");
+    if (u && u->type == ATTR_INT && (uint64_t)u->i != t->train_tok.n) {
+        snprintf(err, errlen,
+                 "%s/train.tok holds %llu tokens, but %s was trained on %lld: not the same data",
+                 t->cfg.data, (unsigned long long)t->train_tok.n, t->cfg.out, (long long)u->i);
+        return -1;
+    }
+    return 0;
+}
+
 static int file_exists(const char *p) {
     struct stat sb;
     return stat(p, &sb) == 0;
@@ -359,7 +415,31 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         for (size_t i = 0; i < sizeof t.m.qat->bytes / sizeof *t.m.qat->bytes; i++)
             res->buffer_bytes += t.m.qat->bytes[i];
 
-    if (file_exists(ckpt_path)) {
+    uint64_t train_id = tokfile_identity(&t.train_tok), val_id = tokfile_identity(&t.val_tok);
+    char note[256] = "";
+    int resume = file_exists(ckpt_path);
+    if (resume && !file_exists(t.cfg.out)) {
+        /* A checkpoint without its run file (removed by hand): the file held the logged
+         * series, which the checkpoint does not, so the run cannot go on from it. Training
+         * is deterministic, so the run is trained again from the start, which gives the
+         * same file; the checkpoint is replaced at the first save. One of another run is
+         * never touched. */
+        ckpt_state old;
+        if (checkpoint_peek(ckpt_path, &old, err, errlen)) goto out;
+        if (old.run_id != run_id) {
+            snprintf(err, errlen,
+                     "%s belongs to another run (run_id %016llx, expected %s) and its run file "
+                     "%s is missing: move the checkpoint away",
+                     ckpt_path, (unsigned long long)old.run_id, id_hex, t.cfg.out);
+            goto out;
+        }
+        snprintf(note, sizeof note,
+                 "%s was missing: trained from the start (its checkpoint at step %lld was not "
+                 "used)",
+                 t.cfg.out, (long long)old.step);
+        resume = 0;
+    }
+    if (resume) {
         if (checkpoint_load(ckpt_path, &t.st, t.m.layout.total, t.m.params, t.adam_m, t.adam_v, err,
                             errlen))
             goto out;
@@ -369,13 +449,22 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             goto out;
         }
         if (runlog_load(&t.log, t.cfg.out, err, errlen)) goto out;
+        if (check_resume_state(&t, ckpt_path, train_id, val_id, err, errlen)) {
+            /* the run file is left as it was: the failure is the data's or the checkpoint's */
+            runlog_free(&t.log);
+            runlog_init(&t.log);
+            goto out;
+        }
+        /* from here on the checkpoints record the data (a version 1 one did not) */
+        t.st.train_id = train_id, t.st.val_id = val_id;
         for (size_t i = 0; i < t.log.ntables; i++) table_truncate_after(t.log.tables[i], t.st.step);
         runlog_clear_final(&t.log); /* e.g. "failed" from an earlier attempt */
         t.gen.state = t.st.rng_state;
         res->resumed_from = t.st.step;
     } else {
         init_params(t.m.params, &s, &t.m.layout, t.cfg.init_std, (uint64_t)t.cfg.seed);
-        t.st = (ckpt_state){.run_id = run_id, .n_params = t.m.layout.total};
+        t.st = (ckpt_state){
+            .run_id = run_id, .n_params = t.m.layout.total, .train_id = train_id, .val_id = val_id};
         rng_seed(&t.gen, (uint64_t)t.cfg.seed * 0x9E3779B97F4A7C15ULL + 1);
         describe_run(&t, &s, threads);
         if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
@@ -402,6 +491,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         model_qat_quantize_weights(&t.m);
         model_qat_set_step(&t.m, step);
         double loss_sum = 0;
+        if (check_data(&t, 0, err, errlen)) goto out;
         for (int a = 0; a < accum; a++) {
             fill_batch(&t, t.st.next_seq, mb);
             t.st.next_seq += mb;
@@ -440,6 +530,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         int last = step == t.total_steps;
         int stop = hooks && hooks->stop && *hooks->stop;
         if (step % t.cfg.eval_every == 0 && !last) {
+            if (check_data(&t, 1, err, errlen)) goto out;
             p.val_loss = evaluate(&t);
             table_append(evl, (double[]){step, t.st.tokens, p.val_loss});
             log_quant_stats(&t, step);
@@ -491,6 +582,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             rc = 0;
             goto out;
         }
+        if (check_data(&t, 1, err, errlen)) goto out;
         val_loss = evaluate(&t);
         /* a run that failed after this point before (its final PTQ, say) saved this row */
         table_truncate_after(evl, t.st.step - 1);
@@ -518,7 +610,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     set_final(&t, &s, status, reason, val_loss, train_loss, diverged_step);
     if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
     snprintf(res->status, sizeof res->status, "%s", status);
-    snprintf(res->reason, sizeof res->reason, "%s", reason);
+    snprintf(res->reason, sizeof res->reason, "%s", reason[0] ? reason : note);
     res->val_loss = val_loss, res->train_loss = train_loss;
     res->steps = t.st.step, res->tokens = t.st.tokens, res->wall = t.st.wall;
     rc = 0;

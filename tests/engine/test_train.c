@@ -395,6 +395,163 @@ static void test_corrupt_checkpoint_is_refused(void **state) {
     assert_int_equal(checkpoint_load(path, &back, 5, q, mq, vq, err, sizeof err), -1);
 }
 
+/* A progress hook that truncates <ctx>/train.tok to its header at step 5. */
+static void truncate_at_step_5(const train_progress *p, void *ctx) {
+    if (p->step != 5) return;
+    char path[700];
+    snprintf(path, sizeof path, "%s/train.tok", (const char *)ctx);
+    assert_int_equal(truncate(path, 64), 0);
+}
+
+/* A copy of the fixture data in its own directory, so a test can damage it. */
+static void copy_data(const char *name, char *dir, size_t len) {
+    char cmd[4000];
+    snprintf(dir, len, "%s/%s", data_dir, name);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir '%s' && cp '%s/train.tok' '%s/val.tok' '%s/'",
+             dir, dir, data_dir, data_dir, dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void use_data(train_config *c, const char *dir) {
+    char arg[1200], err[256];
+    snprintf(arg, sizeof arg, "data=%s", dir);
+    assert_int_equal(config_set_arg(c, arg, err, sizeof err), 0);
+}
+
+/* Checkpoint headers with a matching checksum used to be trusted: a negative next_seq
+ * read before the token map (a segfault), a step past the total ended the run "done"
+ * early. Every field is checked against the run's config. */
+static void test_crafted_checkpoint_fields(void **state) {
+    (void)state;
+    train_config c;
+    tiny_config(&c, "crafted.h5");
+    train_result r;
+    run_ok(&c, &r, 25); /* checkpoint at step 20 */
+    char ckpt[600], err[512];
+    train_checkpoint_path(c.out, ckpt, sizeof ckpt);
+    ckpt_state st, good;
+    assert_int_equal(checkpoint_peek(ckpt, &good, err, sizeof err), 0);
+    size_t n = good.n_params;
+    float *p = malloc(n * sizeof *p), *m = malloc(n * sizeof *m), *v = malloc(n * sizeof *v);
+    assert_int_equal(checkpoint_load(ckpt, &st, n, p, m, v, err, sizeof err), 0);
+    const char *want[] = {"next_seq", "step", "step", "tokens", "wall"};
+    for (int k = 0; k < 5; k++) {
+        st = good;
+        if (k == 0) st.next_seq = -5; /* refused by the reader */
+        if (k == 1) st.step = 1000, st.tokens = 1000 * 8 * 32, st.next_seq = 8000; /* > 40 */
+        if (k == 2) st.step = -1;
+        if (k == 3) st.tokens += 1; /* not step * batch * ctx */
+        if (k == 4) st.wall = NAN;
+        assert_int_equal(checkpoint_save(ckpt, &st, p, m, v, err, sizeof err), 0);
+        train_hooks hooks = {0};
+        train_result rr;
+        assert_int_equal(train_run(&c, &hooks, &rr, err, sizeof err), -1);
+        assert_non_null(strstr(err, want[k]));
+        assert_non_null(strstr(err, ckpt));
+    }
+    /* the genuine checkpoint still resumes */
+    assert_int_equal(checkpoint_save(ckpt, &good, p, m, v, err, sizeof err), 0);
+    run_ok(&c, &r, 0);
+    assert_string_equal(r.status, "done");
+    assert_int_equal(r.resumed_from, 20);
+    assert_int_equal(r.steps, 40);
+    free(p), free(m), free(v);
+}
+
+/* A stopped run resumed on other data of the same vocabulary (and size) used to end
+ * "done" without a word: the checkpoint records the data's identity. */
+static void test_resume_on_other_data_is_refused(void **state) {
+    (void)state;
+    char dir[600], path[700], err[512];
+    copy_data("otherdata", dir, sizeof dir);
+    train_config c;
+    tiny_config(&c, "otherdata.h5");
+    use_data(&c, dir);
+    train_result r;
+    run_ok(&c, &r, 25);
+    /* the same tokens in reverse order: same vocab, same size, other data */
+    snprintf(path, sizeof path, "%s/train.tok", dir);
+    tokfile tf;
+    assert_int_equal(tokfile_open(path, &tf, err, sizeof err), 0);
+    uint16_t *rev = malloc(tf.n * sizeof *rev);
+    for (uint64_t i = 0; i < tf.n; i++) rev[i] = tf.tokens[tf.n - 1 - i];
+    uint64_t n = tf.n, hash = tf.tokenizer_hash;
+    uint32_t vocab = tf.vocab;
+    tokfile_close(&tf);
+    assert_int_equal(tokfile_write(path, rev, n, vocab, hash, err, sizeof err), 0);
+    train_hooks hooks = {0};
+    assert_int_equal(train_run(&c, &hooks, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "train.tok is not the data"));
+    /* the original data back: it resumes */
+    for (uint64_t i = 0; i < n / 2; i++) {
+        uint16_t x = rev[i];
+        rev[i] = rev[n - 1 - i], rev[n - 1 - i] = x;
+    }
+    assert_int_equal(tokfile_write(path, rev, n, vocab, hash, err, sizeof err), 0);
+    run_ok(&c, &r, 0);
+    assert_string_equal(r.status, "done");
+    assert_int_equal(r.resumed_from, 20);
+    free(rev);
+}
+
+/* A run file removed by hand with its checkpoint left used to fail on every retry ("not
+ * a readable HDF5 file"): the run is trained again from the start (deterministic, so the
+ * same file) and says so. */
+static void test_missing_run_file_with_checkpoint(void **state) {
+    (void)state;
+    train_config full, cut;
+    tiny_config(&full, "orphanref.h5");
+    tiny_config(&cut, "orphan.h5");
+    train_result rf, r1, r2;
+    run_ok(&full, &rf, 0);
+    run_ok(&cut, &r1, 25);
+    assert_int_equal(unlink(cut.out), 0);
+    run_ok(&cut, &r2, 0);
+    assert_string_equal(r2.status, "done");
+    assert_int_equal(r2.resumed_from, 0);
+    assert_non_null(strstr(r2.reason, "was missing"));
+    runlog a, b;
+    load_log(rf.run_file, &a);
+    load_log(r2.run_file, &b);
+    assert_same_series(&a, &b, "/train");
+    assert_same_series(&a, &b, "/eval");
+    assert_memory_equal(&rf.val_loss, &r2.val_loss, sizeof(double));
+    runlog_free(&a), runlog_free(&b);
+}
+
+/* A FIFO as train.tok used to block the run for good; a token file truncated under a
+ * running run was a SIGBUS ("crashed", no reason). */
+static void test_token_file_fifo_and_truncation(void **state) {
+    (void)state;
+    char dir[600], path[700], err[512];
+    copy_data("fifodata", dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/train.tok", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    train_config c;
+    tiny_config(&c, "fifo.h5");
+    use_data(&c, dir);
+    train_hooks hooks = {0};
+    train_result r;
+    alarm(10); /* a hang fails the test instead of blocking it */
+    assert_int_equal(train_run(&c, &hooks, &r, err, sizeof err), -1);
+    alarm(0);
+    assert_non_null(strstr(err, "not a regular file"));
+    assert_non_null(strstr(err, path));
+    copy_data("truncdata", dir, sizeof dir);
+    tiny_config(&c, "trunc.h5");
+    use_data(&c, dir);
+    hooks.progress = truncate_at_step_5;
+    hooks.ctx = dir;
+    assert_int_equal(train_run(&c, &hooks, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "changed size"));
+    assert_non_null(strstr(err, "train.tok"));
+    runlog l;
+    load_log(c.out, &l); /* the failure is in the run file */
+    assert_string_equal(attr_get(&l.final, "status")->s, "failed");
+    runlog_free(&l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_initial_loss),
@@ -410,6 +567,10 @@ int main(void) {
         cmocka_unit_test(test_knob_errors),
         cmocka_unit_test(test_foreign_run_file_is_kept),
         cmocka_unit_test(test_corrupt_checkpoint_is_refused),
+        cmocka_unit_test(test_crafted_checkpoint_fields),
+        cmocka_unit_test(test_resume_on_other_data_is_refused),
+        cmocka_unit_test(test_missing_run_file_with_checkpoint),
+        cmocka_unit_test(test_token_file_fifo_and_truncation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
