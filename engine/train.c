@@ -416,7 +416,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             res->buffer_bytes += t.m.qat->bytes[i];
 
     uint64_t train_id = tokfile_identity(&t.train_tok), val_id = tokfile_identity(&t.val_tok);
-    char note[256] = "";
+    char note[768] = "";
     int resume = file_exists(ckpt_path);
     if (resume && !file_exists(t.cfg.out)) {
         /* A checkpoint without its run file (removed by hand): the file held the logged
