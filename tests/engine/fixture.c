@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static uint8_t *slurp(const char *path, size_t *n) {
+uint8_t *fixture_read_file(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
@@ -27,7 +27,7 @@ static uint8_t *slurp(const char *path, size_t *n) {
 
 static int encode_to(const bpe *b, const char *src, const char *dst) {
     size_t n, nt;
-    uint8_t *text = slurp(src, &n);
+    uint8_t *text = fixture_read_file(src, &n);
     uint16_t *tok = NULL;
     char err[256];
     int rc = !text || bpe_encode(b, text, n, 1, &tok, &nt, err, sizeof err) ||
@@ -42,7 +42,7 @@ int fixture_make_data(char *dir, size_t len) {
     snprintf(dir, len, "/tmp/psl-test-XXXXXX");
     if (!mkdtemp(dir)) return -1;
     size_t n;
-    uint8_t *text = slurp(PSL_FIXTURE_DIR "/corpus/train.txt", &n);
+    uint8_t *text = fixture_read_file(PSL_FIXTURE_DIR "/corpus/train.txt", &n);
     if (!text) return -1;
     bpe *b = NULL;
     char err[256], path[512];

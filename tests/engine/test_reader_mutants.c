@@ -42,22 +42,6 @@ static uint64_t next(uint64_t *s) {
     return *s;
 }
 
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)len + 1);
-    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
-}
-
 static int spit(const char *path, const uint8_t *p, size_t n) {
     FILE *f = fopen(path, "wb");
     if (!f) return -1;
@@ -565,7 +549,7 @@ int main(int argc, char **argv) {
     snprintf(mutant, sizeof mutant, "%s/mutant.h5", dir);
     if (make_seed_run()) return 1;
     size_t nh, nc;
-    uint8_t *h5 = slurp(run_h5, &nh), *ck = slurp(run_ckpt, &nc);
+    uint8_t *h5 = fixture_read_file(run_h5, &nh), *ck = fixture_read_file(run_ckpt, &nc);
     if (!h5 || !ck) return 1;
     /* the seeds themselves load */
     snprintf(mutant, sizeof mutant, "%s/mutant.h5", dir);
