@@ -396,16 +396,20 @@ void sandbox_close(lua_sandbox *sb) {
     sb->L = NULL;
 }
 
-/* Whether msg already starts with the config's name: path, or Lua's short form of it
- * ("..." and its tail) for long paths, followed by ':'. */
-static int names_file(const lua_sandbox *sb, const char *msg) {
+/* Where msg goes on after Lua's short form of the config's name ("..." and the path's
+ * tail, for paths over 59 bytes), or NULL when it does not start with it. */
+static const char *after_short_name(const lua_sandbox *sb, const char *msg) {
     size_t n = strlen(sb->path);
-    if (!n) return 1;
-    if (!strncmp(msg, sb->path, n) && msg[n] == ':') return 1;
-    if (strncmp(msg, "...", 3)) return 0;
+    if (!n || strncmp(msg, "...", 3)) return NULL;
     const char *colon = strchr(msg + 3, ':');
     size_t k = colon ? (size_t)(colon - msg - 3) : 0;
-    return k > 0 && k <= n && !strncmp(msg + 3, sb->path + n - k, k);
+    return k > 0 && k < n && !strncmp(msg + 3, sb->path + n - k, k) ? colon : NULL;
+}
+
+/* Whether msg already starts with the config's name and a ':'. */
+static int names_file(const lua_sandbox *sb, const char *msg) {
+    size_t n = strlen(sb->path);
+    return !n || (!strncmp(msg, sb->path, n) && msg[n] == ':');
 }
 
 /* Message handler of sandbox_call: at the point of the error, puts the config line in
@@ -416,8 +420,11 @@ static int locate_error(lua_State *L) {
     lua_sandbox *sb = sandbox_of(L);
     int line = config_line(L, sb);
     if (lua_type(L, 1) == LUA_TSTRING) {
-        const char *msg = lua_tostring(L, 1);
-        if (line > 0 && !names_file(sb, msg)) lua_pushfstring(L, "%s:%d: %s", sb->path, line, msg);
+        const char *msg = lua_tostring(L, 1), *rest = after_short_name(sb, msg);
+        if (rest)
+            lua_pushfstring(L, "%s%s", sb->path, rest);
+        else if (line > 0 && !names_file(sb, msg))
+            lua_pushfstring(L, "%s:%d: %s", sb->path, line, msg);
         return 1;
     }
     if (line > 0)
@@ -431,7 +438,10 @@ static int locate_error(lua_State *L) {
 /* err = "path: msg" unless msg already names the file. */
 static void name_the_file(const lua_sandbox *sb, const char *msg, int line, char *err,
                           size_t errlen) {
-    if (names_file(sb, msg))
+    const char *rest = after_short_name(sb, msg);
+    if (rest)
+        snprintf(err, errlen, "%s%s", sb->path, rest);
+    else if (names_file(sb, msg))
         snprintf(err, errlen, "%s", msg);
     else if (line > 0)
         snprintf(err, errlen, "%s:%d: %s", sb->path, line, msg);

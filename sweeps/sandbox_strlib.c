@@ -89,6 +89,9 @@ static int in_class(int c, int cl) {
     case 'x':
         r = isxdigit(c);
         break;
+    case 'z': /* deprecated since Lua 5.2, still accepted */
+        r = c == 0;
+        break;
     default:
         return cl == c;
     }
