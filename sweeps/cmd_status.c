@@ -4,11 +4,14 @@
 #include "runstate.h"
 #include "sweepdef.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fprintf(f, "usage: sweep status DIR|CONFIG [--results DIR] [--only PATTERN]\n\n"
@@ -41,10 +44,11 @@ int cmd_status(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    char config[1100], err[2048];
+    char config[PATH_MAX + 16], err[2048], absdir[PATH_MAX];
     sweep_load_opts o = {.results = results, .fallback_vocab = 4096};
     struct stat sb;
-    if (stat(target, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    int is_dir = stat(target, &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (is_dir) {
         snprintf(config, sizeof config, "%s/sweep.lua", target);
         o.dir = target;
     } else {
@@ -54,6 +58,41 @@ int cmd_status(int argc, char **argv) {
     if (sweep_load_file(config, &o, &d, err, sizeof err)) {
         fprintf(stderr, "sweep status: %s\n", err);
         return 2;
+    }
+    /* A sweep's data dirs are relative to where `sweep run` was started, and a run's
+     * identity depends on the data's vocabulary: from elsewhere every run looked like a
+     * conflict. Try the sweep directory's ancestors (the default layout is
+     * <cwd>/results/<sweep>) for one from which the data is found. The paths become
+     * absolute, since the loads below run from other directories. */
+    if (is_dir && d.data_missing && realpath(target, absdir)) {
+        snprintf(config, sizeof config, "%s/sweep.lua", absdir);
+        o.dir = absdir;
+        int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char up[PATH_MAX];
+        snprintf(up, sizeof up, "%s", absdir);
+        for (char *slash = strrchr(up, '/'); here >= 0 && slash; slash = strrchr(up, '/')) {
+            *slash = 0;
+            sweep_def d2;
+            if (chdir(up[0] ? up : "/") == 0 &&
+                sweep_load_file(config, &o, &d2, err, sizeof err) == 0) {
+                if (!d2.data_missing) {
+                    sweep_free(&d);
+                    d = d2;
+                    break;
+                }
+                sweep_free(&d2);
+            }
+        }
+        if (here >= 0) {
+            if (fchdir(here) != 0) perror("sweep status: back to the working directory");
+            close(here);
+        }
+        if (d.data_missing)
+            fprintf(stderr,
+                    "sweep status: note: the sweep's data is not found from here or above %s; "
+                    "run identities depend on it, so runs may show as conflicts (run from the "
+                    "directory sweep run was started in)\n",
+                    absdir);
     }
     run_status *st = calloc(d.n, sizeof *st);
     size_t count[RS_COUNT] = {0}, shown = 0;

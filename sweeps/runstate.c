@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +44,101 @@ static double real_attr(const attr_set *a, const char *name) {
     const attr *x = attr_get(a, name);
     if (!x) return NAN;
     return x->type == ATTR_REAL ? x->r : x->type == ATTR_INT ? (double)x->i : NAN;
+}
+
+/* What runstate_read takes from a run file. */
+typedef struct {
+    char run_id[24], status[16], reason[256];
+    int has_final, has_train;
+    int64_t step, tokens;
+    double loss, wall, val_loss;
+} file_summary;
+
+static int summarize(const char *path, file_summary *fs, char *err, size_t errlen) {
+    memset(fs, 0, sizeof *fs);
+    fs->val_loss = NAN;
+    runlog rl;
+    if (runlog_load(&rl, path, err, errlen)) return -1;
+    const char *id = str_attr(&rl.root, "run_id");
+    snprintf(fs->run_id, sizeof fs->run_id, "%s", id ? id : "");
+    /* runlog_load checked the layout: /train starts with step, tokens, loss, lr,
+     * grad_norm, wall */
+    const table *t = runlog_find_table(&rl, "/train");
+    if (t && t->rows && t->ncols >= 6) {
+        fs->has_train = 1;
+        fs->step = (int64_t)table_get(t, 0, t->rows - 1);
+        fs->tokens = (int64_t)table_get(t, 1, t->rows - 1);
+        fs->loss = table_get(t, 2, t->rows - 1);
+        fs->wall = table_get(t, 5, t->rows - 1);
+    }
+    fs->has_final = rl.has_final;
+    if (rl.has_final) {
+        const char *status = str_attr(&rl.final, "status"), *why = str_attr(&rl.final, "reason");
+        snprintf(fs->status, sizeof fs->status, "%s", status ? status : "");
+        snprintf(fs->reason, sizeof fs->reason, "%s", why ? why : "");
+        fs->val_loss = real_attr(&rl.final, "val_loss");
+    }
+    runlog_free(&rl);
+    return 0;
+}
+
+/* summarize() in a child process. The readers check everything they read, but libhdf5
+ * itself can crash or loop on some damaged files (a garbled global heap under a string
+ * attribute: tests/engine/test_reader_mutants.c counts them); one such file must not
+ * take sweep status/plan/run down with it. It is reported as a conflict, by name. */
+static int summarize_isolated(const char *path, file_summary *fs, char *err, size_t errlen) {
+    struct {
+        int rc;
+        file_summary fs;
+        char err[512];
+    } msg;
+    int fds[2];
+    fflush(stdout), fflush(stderr);
+    if (pipe(fds) != 0) return summarize(path, fs, err, errlen);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return summarize(path, fs, err, errlen);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        alarm(60); /* a loop inside the library */
+        memset(&msg, 0, sizeof msg);
+        msg.rc = summarize(path, &msg.fs, msg.err, sizeof msg.err);
+        ssize_t w = write(fds[1], &msg, sizeof msg);
+        _exit(w == (ssize_t)sizeof msg ? 0 : 1);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    while (got < sizeof msg) {
+        ssize_t n = read(fds[0], (char *)&msg + got, sizeof msg - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    if (got == sizeof msg && WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+        *fs = msg.fs;
+        if (msg.rc) snprintf(err, errlen, "%s", msg.err);
+        return msg.rc;
+    }
+    /* A signal, or a sanitizer's report (a nonzero exit) in an instrumented build. */
+    char how[48];
+    if (WIFSIGNALED(ws))
+        snprintf(how, sizeof how, "signal %d%s", WTERMSIG(ws),
+                 WTERMSIG(ws) == SIGALRM ? ", no answer in 60 s" : "");
+    else
+        snprintf(how, sizeof how, "exit status %d", WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+    /* (the length is tested so that a long path is cut, not warned about) */
+    if (snprintf(err, errlen,
+                 "%s: reading it crashed the HDF5 library (%s): the file is damaged; move it "
+                 "away (sweep run --force moves it aside and trains the run again)",
+                 path, how) >= (int)errlen)
+        err[errlen - 1] = 0;
+    return -1;
 }
 
 void runstate_read(const sweep_run *r, run_status *st) {
@@ -79,20 +176,16 @@ void runstate_read(const sweep_run *r, run_status *st) {
     runstate_path(r, "ckpt", ckpt, sizeof ckpt);
     if (exists(ckpt)) st->started = 1;
     if (exists(r->cfg.out)) {
-        runlog rl;
+        file_summary fs;
         char err[512];
-        if (runlog_load(&rl, r->cfg.out, err, sizeof err) == 0) {
-            const char *id = str_attr(&rl.root, "run_id");
-            snprintf(st->file_run_id, sizeof st->file_run_id, "%s", id ? id : "?");
-            const table *t = runlog_find_table(&rl, "/train");
-            if (t && t->rows) {
-                st->step = (int64_t)table_get(t, 0, t->rows - 1);
-                st->tokens = (int64_t)table_get(t, 1, t->rows - 1);
-                st->loss = table_get(t, 2, t->rows - 1);
-                st->wall = table_get(t, 5, t->rows - 1);
+        if (summarize_isolated(r->cfg.out, &fs, err, sizeof err) == 0) {
+            snprintf(st->file_run_id, sizeof st->file_run_id, "%s", fs.run_id[0] ? fs.run_id : "?");
+            if (fs.has_train) {
+                st->step = fs.step, st->tokens = fs.tokens;
+                st->loss = fs.loss, st->wall = fs.wall;
             }
-            const char *status = rl.has_final ? str_attr(&rl.final, "status") : NULL;
-            if (!id || strcmp(id, r->id_hex)) {
+            const char *status = fs.has_final && fs.status[0] ? fs.status : NULL;
+            if (!fs.run_id[0] || strcmp(fs.run_id, r->id_hex)) {
                 st->state = RS_CONFLICT;
                 snprintf(st->reason, sizeof st->reason,
                          "the run file belongs to run_id %s, the config says %s", st->file_run_id,
@@ -104,17 +197,15 @@ void runstate_read(const sweep_run *r, run_status *st) {
             } else if (status && !strcmp(status, "failed") && !held) {
                 st->state = RS_FAILED;
             }
-            if (rl.has_final) {
-                st->val_loss = real_attr(&rl.final, "val_loss");
-                const char *why = str_attr(&rl.final, "reason");
-                if (why && *why && st->state != RS_CONFLICT)
-                    snprintf(st->reason, sizeof st->reason, "%.250s", why);
+            if (fs.has_final) {
+                st->val_loss = fs.val_loss;
+                if (fs.reason[0] && st->state != RS_CONFLICT)
+                    snprintf(st->reason, sizeof st->reason, "%.250s", fs.reason);
             }
-            runlog_free(&rl);
         } else {
             /* Written atomically, so unreadable means not ours or damaged: never touch it. */
             st->state = RS_CONFLICT;
-            snprintf(st->reason, sizeof st->reason, "%.200s", err);
+            snprintf(st->reason, sizeof st->reason, "%.250s", err);
         }
     }
     /* A conflict is decided by the run file alone: a state file that said "conflict" is

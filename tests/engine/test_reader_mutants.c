@@ -167,6 +167,15 @@ static void check(const char *what, int is_ckpt) {
     if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) return;
     if (WIFEXITED(ws) && (WEXITSTATUS(ws) == 10 || WEXITSTATUS(ws) == 11)) {
         *(WEXITSTATUS(ws) == 10 ? &inside_hdf5 : &hangs_in_hdf5) += 1;
+        /* PSL_KEEP_HDF5_FAULT=PATH: the first run file that crashes libhdf5 is copied
+         * there (tests/engine/test_status_readers.sh shows sweep status survives it) */
+        const char *keep = getenv("PSL_KEEP_HDF5_FAULT");
+        if (keep && !is_ckpt && WEXITSTATUS(ws) == 10 && access(keep, F_OK) != 0) {
+            size_t n;
+            uint8_t *b = fixture_read_file(mutant, &n);
+            if (b) spit(keep, b, n);
+            free(b);
+        }
         printf("  %s: %s inside libhdf5 (not ours; see above)\n", what,
                WEXITSTATUS(ws) == 10 ? "fault" : "loop");
         return;
