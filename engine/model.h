@@ -34,6 +34,11 @@ enum param_tensor {
     PT_COUNT
 };
 
+/* The stages of one block's forward (model_block_forward): stage k < BLOCK_OUT ends at
+ * the input of the block's k-th linear layer, where the PTQ calibration pass observes
+ * it; BLOCK_OUT ends at the block's output. */
+enum block_stage { BLOCK_QKV, BLOCK_O, BLOCK_W13, BLOCK_W2, BLOCK_OUT, BLOCK_STAGES };
+
 typedef struct param_layout {
     size_t offset[PT_COUNT];
     size_t size[PT_COUNT];

@@ -41,6 +41,17 @@ typedef struct SFX(model) {
     size_t block_bytes;
 } SFX(model);
 
+/* The buffers of one block's forward over `rows` = B * ctx rows, by stage:
+ * BLOCK_QKV writes ln1 (and ln1_rstd) from x; BLOCK_O qkv, att and atty from ln1;
+ * BLOCK_W13 mid = x + atty Wo^T, then ln2 (and ln2_rstd); BLOCK_W2 h13 and swi from ln2;
+ * BLOCK_OUT out = mid + swi W2^T. Each stage reads only what the stages before it wrote
+ * (and x, up to BLOCK_W13), so buffers a stage no longer needs may be reused: ln1, atty
+ * and ln2 may share one, and out may be x. */
+typedef struct SFX(block_bufs) {
+    const REAL *x;
+    REAL *ln1, *ln1_rstd, *qkv, *att, *atty, *mid, *ln2, *ln2_rstd, *h13, *swi, *out;
+} SFX(block_bufs);
+
 /* Allocates everything once (training never allocates per step). Returns -1 and
  * a message in err on a bad shape or out of memory. Parameters are zero until
  * model_init_params or a checkpoint fills them. */
@@ -58,6 +69,12 @@ double SFX(model_forward)(SFX(model) * m, const uint16_t *inputs, const uint16_t
  * loss_scale * d(summed loss)/d(params) into m->grads. */
 void SFX(model_backward)(SFX(model) * m, const uint16_t *inputs, const uint16_t *targets, int B,
                          REAL loss_scale);
+
+/* Runs stages first..last (enum block_stage) of block l over B sequences, with the
+ * model's weights (the quantized shadow under QAT) and its activation fake quantization,
+ * exactly as model_forward does. */
+void SFX(model_block_forward)(SFX(model) * m, int l, const SFX(block_bufs) * b, int B, int first,
+                              int last);
 
 /* Individual layers, exposed for the per-layer gradient checks. Shapes in the
  * comments of layers/ *.inc. */

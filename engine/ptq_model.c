@@ -1,7 +1,7 @@
 /* PTQ of a whole model: RTN of every matrix, or GPTQ with Hessians from calibration
  * activations. The calibration pass runs the blocks one at a time over all calibration
- * tokens (the model's own layer functions, in the order of model_pass.inc), so block l
- * sees the residual stream left by blocks < l, already quantized when sequential.
+ * tokens (through model_block_forward, the block training runs), so block l sees the
+ * residual stream left by blocks < l, already quantized when sequential.
  *
  * Inside a block the four matrices are quantized in order (Wqkv, Wo, W13, W2), each
  * calibrated on inputs computed through the ones before it already quantized ("true
@@ -107,82 +107,80 @@ static int on_input(pass_ctx *p, enum param_tensor t, int site, int l, const flo
     return p->collect ? 0 : quantize_site(p, t, l, H);
 }
 
-/* One pass of the calibration tokens through the blocks; see the file comment. */
+/* Block l's buffers for the chunk of nb sequences at sequence b0 of the calibration
+ * set: X the residual stream, Xmid the mid-block residual and S the SwiGLU outputs of
+ * every calibration token (what the observed inputs are and what later stages read);
+ * ln1, atty and ln2 share A, which holds each stage's observed input in turn; per-chunk
+ * work space (qkv, attention weights, rstd, h13) from the model's activations. */
+static block_bufs_f32 chunk_bufs(model_f32 *m, int b0, float *X, float *Xmid, float *A, float *S) {
+    const model_shape *s = &m->shape;
+    size_t rowsC = (size_t)b0 * s->ctx * s->d_model, rowsF = (size_t)b0 * s->ctx * s->ffn_hidden;
+    activations_f32 *a = &m->act;
+    block_bufs_f32 b = {
+        .x = X + rowsC,
+        .ln1 = A + rowsC,
+        .ln1_rstd = a->ln1_rstd,
+        .qkv = a->qkv,
+        .att = a->att,
+        .atty = A + rowsC,
+        .mid = Xmid + rowsC,
+        .ln2 = A + rowsC,
+        .ln2_rstd = a->ln2_rstd,
+        .h13 = a->h13,
+        .swi = S + rowsF,
+        .out = X + rowsC,
+    };
+    return b;
+}
+
+/* One pass of the calibration tokens through the blocks; see the file comment. Each
+ * block runs stage by stage (model_block_forward, the code training runs) over all
+ * chunks of max_batch sequences, as training and evaluation batch them (a per-tensor
+ * activation scale is per micro-batch there too); after stage k the input of the
+ * block's k-th matrix is complete for every token and on_input sees it. The weights
+ * are read at each stage, so later stages use those quantized before them. */
 static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
     model_f32 *m = p->m;
     const model_shape *s = &m->shape;
-    const int T = s->ctx, C = s->d_model, Hh = s->n_head, F = s->ffn_hidden;
-    const int mb = m->max_batch;
+    const int T = s->ctx, C = s->d_model, F = s->ffn_hidden, mb = m->max_batch;
     const size_t M = (size_t)nseq * T;
-    float *X = malloc(M * C * sizeof *X), *A = malloc(M * C * sizeof *A);
-    float *S = malloc(M * F * sizeof *S);
+    float *X = malloc(M * C * sizeof *X), *Xmid = malloc(M * C * sizeof *Xmid);
+    float *A = malloc(M * C * sizeof *A), *S = malloc(M * F * sizeof *S);
     int rc = -1;
-    if (!X || !A || !S) {
+    if (!X || !Xmid || !A || !S) {
         snprintf(p->err, p->errlen, "PTQ: out of memory for %d calibration sequences (%.0f MiB)",
-                 nseq, (double)M * (2 * C + F) * 4 / 1048576.0);
+                 nseq, (double)M * (3 * C + F) * 4 / 1048576.0);
         goto out;
     }
-    activations_f32 *a = &m->act;
     const float *wte = m->params + m->layout.offset[PT_WTE];
     for (size_t i = 0; i < M; i++) memcpy(X + i * C, wte + (size_t)calib[i] * C, C * sizeof *X);
-
     for (int l = 0; l < s->n_layer; l++) {
         double tl = ptq_now();
-        const float *g1 = m->params + m->layout.offset[PT_LN1] + (size_t)l * C;
-        const float *g2 = m->params + m->layout.offset[PT_LN2] + (size_t)l * C;
-        /* The weights are read after each quantization step, so later stages use them. */
-#define CHUNKS       for (int b0 = 0, nb; b0 < nseq && (nb = nseq - b0 < mb ? nseq - b0 : mb); b0 += mb)
-#define ROWS(buf, w) ((buf) + (size_t)b0 * T * (w))
-/* Activation quantization of a run trained with it, per chunk of max_batch sequences as
- * in training and evaluation (a per-tensor scale is per micro-batch there too). */
-#define QA(slot, x, cols)                                                                          \
-    if (m->qat) qat_act_forward(m, l, slot, x, nb *T, cols)
-        CHUNKS {
-            rmsnorm_forward_f32(ROWS(A, C), a->ln1_rstd, ROWS(X, C), g1, nb * T, C);
-            QA(0, ROWS(A, C), C);
-        }
-        if (on_input(p, PT_WQKV, SITE_QKV, l, A, M, C)) goto out;
-        CHUNKS {
-            linear_forward_f32(a->qkv, ROWS(A, C), weight_of(m, PT_WQKV, l), nb * T, C, 3 * C);
-            rope_forward_f32(a->qkv, m->rope_cos, m->rope_sin, nb, T, C, Hh);
-            if (m->qat) qat_qkv_forward(m, l, a->qkv, nb * T, C);
-            attention_forward_f32(ROWS(A, C), a->att, a->qkv, nb, T, C, Hh, a->attn_scratch,
-                                  m->nthreads);
-            QA(1, ROWS(A, C), C);
-        }
-        if (on_input(p, PT_WO, SITE_O, l, A, M, C)) goto out;
-        CHUNKS {
-            float *mid = a->res_mid, *x = ROWS(X, C);
-            linear_forward_f32(mid, ROWS(A, C), weight_of(m, PT_WO, l), nb * T, C, C);
-            for (size_t i = 0; i < (size_t)nb * T * C; i++) x[i] = mid[i] + x[i];
-            rmsnorm_forward_f32(ROWS(A, C), a->ln2_rstd, x, g2, nb * T, C);
-            QA(2, ROWS(A, C), C);
-        }
-        if (on_input(p, PT_W13, SITE_13, l, A, M, C)) goto out;
-        CHUNKS {
-            linear_forward_f32(a->h13, ROWS(A, C), weight_of(m, PT_W13, l), nb * T, C, 2 * F);
-            swiglu_forward_f32(ROWS(S, F), a->h13, nb * T, F);
-            QA(3, ROWS(S, F), F);
-        }
-        if (on_input(p, PT_W2, SITE_2, l, S, M, F)) goto out;
-        CHUNKS {
-            float *out = a->res_mid, *x = ROWS(X, C);
-            linear_forward_f32(out, ROWS(S, F), weight_of(m, PT_W2, l), nb * T, F, C);
-            for (size_t i = 0; i < (size_t)nb * T * C; i++) x[i] = out[i] + x[i];
+        for (int stage = BLOCK_QKV; stage <= BLOCK_OUT; stage++) {
+            for (int b0 = 0; b0 < nseq; b0 += mb) {
+                block_bufs_f32 b = chunk_bufs(m, b0, X, Xmid, A, S);
+                model_block_forward_f32(m, l, &b, nseq - b0 < mb ? nseq - b0 : mb, stage, stage);
+            }
+            if (stage == BLOCK_OUT) break;
+            int k = stage; /* stage k ends at the input of site k (enum block_stage) */
+            if (on_input(p, site_tensor[k], k, l, k == SITE_2 ? S : A, M, k == SITE_2 ? F : C))
+                goto out;
         }
         if (p->t && p->t->layer_s) p->t->layer_s[l] = ptq_now() - tl;
     }
     if (head) {
         const float *gf = m->params + m->layout.offset[PT_LNF];
-        CHUNKS rmsnorm_forward_f32(ROWS(A, C), a->lnf_rstd, ROWS(X, C), gf, nb * T, C);
+        for (int b0 = 0; b0 < nseq; b0 += mb) {
+            size_t r = (size_t)b0 * T;
+            int nb = nseq - b0 < mb ? nseq - b0 : mb;
+            rmsnorm_forward_f32(A + r * C, m->act.lnf_rstd, X + r * C, gf, nb * T, C);
+        }
         if (on_input(p, PT_LM, 0, s->n_layer, A, M, C)) goto out;
     }
-#undef CHUNKS
-#undef ROWS
-#undef QA
     rc = 0;
 out:
     free(X);
+    free(Xmid);
     free(A);
     free(S);
     return rc;

@@ -2,6 +2,7 @@
  * the validation tokens it was evaluated on, rows in /ptq/<table> of its run file. */
 #include "checkpoint.h"
 #include "config.h"
+#include "evaluate.h"
 #include "ptq_internal.h"
 #include "qat_model.h"
 #include "runlog.h"
@@ -64,27 +65,6 @@ static int read_run_info(const runlog *rl, const char *file, run_info *ri, char 
     snprintf(ri->run_id, sizeof ri->run_id, "%s", id->s);
     if (ri->micro_batch < 1) ri->micro_batch = 1;
     return model_shape_check(&ri->shape, err, errlen);
-}
-
-/* Mean loss over the first eval_tokens validation tokens, batched as training did it
- * (same micro-batch), so the unquantized loss reproduces /final val_loss. */
-static double evaluate(model_f32 *m, const tokfile *val, int64_t eval_tokens, uint16_t *in,
-                       uint16_t *tg) {
-    int T = m->shape.ctx, mb = m->max_batch;
-    int64_t avail = (int64_t)(val->n - 1) / T, nseq = eval_tokens / T;
-    if (nseq < 1) nseq = 1;
-    if (nseq > avail) nseq = avail;
-    double sum = 0;
-    for (int64_t s = 0; s < nseq; s += mb) {
-        int n = (int)(nseq - s < mb ? nseq - s : mb);
-        for (int b = 0; b < n; b++) {
-            const uint16_t *src = val->tokens + (s + b) * T;
-            memcpy(in + (size_t)b * T, src, (size_t)T * sizeof *in);
-            memcpy(tg + (size_t)b * T, src + 1, (size_t)T * sizeof *tg);
-        }
-        sum += model_forward_f32(m, in, tg, n);
-    }
-    return sum / (double)(nseq * T);
 }
 
 /* Calibration: nseq windows of ctx tokens spread evenly over the training stream (the
@@ -342,7 +322,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         goto out;
 
     double t0 = ptq_now();
-    double base = evaluate(&m, &val, ri.eval_tokens, in, tg);
+    double base = model_eval_loss(&m, &val, ri.eval_tokens, m.max_batch, in, tg);
     if (progress) {
         ptq_progress p = {0, 0, req->nbits, NAN, base, ptq_now() - t0, "base"};
         progress(&p, ctx);
@@ -361,7 +341,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         }
         if (ptq_quantize_model(&m, &mo, calib, ncal, hs.h ? &hs : NULL, NULL, err, errlen))
             goto out;
-        double v = evaluate(&m, &val, ri.eval_tokens, in, tg);
+        double v = model_eval_loss(&m, &val, ri.eval_tokens, m.max_batch, in, tg);
         double *row = out->v[i];
         row[0] = (double)step, row[1] = b, row[2] = v, row[3] = base, row[4] = v - base;
         if (progress) {

@@ -1,6 +1,7 @@
 #include "train.h"
 #include "bigalloc.h"
 #include "checkpoint.h"
+#include "evaluate.h"
 #include "fsutil.h"
 #include "model_f32.h"
 #include "optimizer.h"
@@ -72,38 +73,23 @@ static void fill_batch(trainer *t, int64_t first_seq, int n) {
     }
 }
 
-/* Sequences of ctx tokens an evaluation reads: eval_tokens worth, at least one, at most
- * what the validation split holds. */
 static int64_t eval_sequences(const trainer *t) {
-    int64_t avail = (int64_t)(t->val_tok.n - 1) / t->cfg.ctx;
-    int64_t nseq = t->cfg.eval_tokens / t->cfg.ctx;
-    if (nseq < 1) nseq = 1;
-    return nseq < avail ? nseq : avail;
+    return eval_sequence_count(&t->val_tok, (int)t->cfg.ctx, t->cfg.eval_tokens);
 }
 
-/* Mean validation loss over the first eval_tokens tokens of val.tok, of the model
- * as it trains (quantized where training quantizes). The clip/mask statistics of /quant
- * are left as they were: they describe the training steps only. */
+/* Mean validation loss (model_eval_loss) of the model as it trains, quantized where
+ * training quantizes. The clip/mask statistics of /quant are left as they were: they
+ * describe the training steps only. */
 static double evaluate(trainer *t) {
     qstats kept[QAT_POINTS];
     if (t->m.qat)
         for (int i = 0; i < QAT_POINTS; i++) kept[i] = t->m.qat->plan.pt[i].stats;
     model_qat_quantize_weights(&t->m);
-    int T = (int)t->cfg.ctx, mb = (int)t->cfg.micro_batch;
-    int64_t nseq = eval_sequences(t);
-    double sum = 0;
-    for (int64_t s = 0; s < nseq; s += mb) {
-        int n = (int)(nseq - s < mb ? nseq - s : mb);
-        for (int b = 0; b < n; b++) {
-            const uint16_t *src = t->val_tok.tokens + (s + b) * T;
-            memcpy(t->inputs + (size_t)b * T, src, (size_t)T * sizeof(uint16_t));
-            memcpy(t->targets + (size_t)b * T, src + 1, (size_t)T * sizeof(uint16_t));
-        }
-        sum += model_forward_f32(&t->m, t->inputs, t->targets, n);
-    }
+    double loss = model_eval_loss(&t->m, &t->val_tok, t->cfg.eval_tokens,
+                                  (int)t->cfg.micro_batch, t->inputs, t->targets);
     if (t->m.qat)
         for (int i = 0; i < QAT_POINTS; i++) t->m.qat->plan.pt[i].stats = kept[i];
-    return sum / (double)(nseq * T);
+    return loss;
 }
 
 static void trainer_free(trainer *t) {
