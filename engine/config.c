@@ -42,6 +42,9 @@ static const knob_def knobs[] = {
     STR(data, "data/corpus/prose", NULL, 1,
         "corpus directory holding train.tok and val.tok (see docs/data.md)"),
     REALK(decay_frac, "0.2", 0, 1, 1, "warmup-stable-decay: fraction of steps in the final decay"),
+    STR_LATER(device, "cpu", "cpu|cuda",
+              "where training runs: cpu, or cuda (the first visible GPU; fp32 GEMMs; no fake "
+              "quantization yet; docs/gpu.md)"),
     REALK(eps, "1e-8", 0, 1, 1, "AdamW epsilon"),
     INT(eval_every, "0", 0, 1e12, 1, "steps between evaluations (0: ten per run)"),
     INT(eval_tokens, "65536", 1, 1e12, 1,

@@ -32,6 +32,7 @@ typedef struct train_config {
     int64_t ptq_group, ptq_calib, ptq_every, ptq_seq, ptq_embed;
     /* run control */
     int64_t seed, threads, eval_every, log_every, ckpt_every;
+    char device[16]; /* where the steps run: cpu, cuda (engine/backend.h) */
     char out[512];
     char name[256];
 } train_config;

@@ -1,5 +1,6 @@
 #include "model_f32.h"
 #include "bigalloc.h"
+#include "optimizer.h"
 #include "qat_model.h"
 
 #include <cblas.h>
@@ -16,4 +17,157 @@
 #define REXP      expf
 #define RLOG      logf
 #define MODEL_QUANT
+#define MODEL_BACKEND
 #include "model_pass.inc"
+
+/* The CPU's kernel table (engine/backend.h): the float layers above, OpenBLAS GEMMs,
+ * OpenMP loops, and the optimizer of optimizer.c. No context; nothing fails after
+ * allocation. */
+
+static void *cpu_alloc(void *ctx, size_t bytes) {
+    (void)ctx;
+    return big_alloc(bytes);
+}
+static void cpu_release(void *ctx, void *p, size_t bytes) {
+    (void)ctx;
+    big_free(p, bytes);
+}
+static void cpu_copy(void *ctx, void *dst, const void *src, size_t bytes) {
+    (void)ctx;
+    if (dst != src) memcpy(dst, src, bytes);
+}
+static void cpu_zero(void *ctx, void *p, size_t bytes) {
+    (void)ctx;
+    zero_f32(p, bytes);
+}
+static const uint16_t *cpu_tokens(void *ctx, const uint16_t *host, int M, int slot) {
+    (void)ctx;
+    return tokens_f32(host, M, slot);
+}
+static const char *cpu_error(void *ctx) {
+    (void)ctx;
+    return NULL;
+}
+static size_t cpu_attention_scratch(void *ctx, int B, int T, int C, int H, int nthreads) {
+    (void)ctx;
+    return attention_scratch_f32(B, T, C, H, nthreads);
+}
+static void cpu_rope_tables(void *ctx, float *cos_t, float *sin_t, int T, int hd) {
+    (void)ctx;
+    rope_tables_f32(cos_t, sin_t, T, hd);
+}
+static void cpu_embedding_forward(void *ctx, float *out, const uint16_t *inputs, const float *wte,
+                                  int M, int C) {
+    (void)ctx;
+    embedding_forward_f32(out, inputs, wte, M, C);
+}
+static void cpu_embedding_backward(void *ctx, float *dwte, const float *dout,
+                                   const uint16_t *inputs, int M, int C, int V) {
+    (void)ctx;
+    embedding_backward_f32(dwte, dout, inputs, M, C, V);
+}
+static void cpu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *inp,
+                                const float *gain, int M, int C) {
+    (void)ctx;
+    rmsnorm_forward_f32(out, rstd, inp, gain, M, C);
+}
+static void cpu_rmsnorm_backward(void *ctx, float *dinp, float *dgain, const float *dout,
+                                 const float *inp, const float *gain, const float *rstd, int M,
+                                 int C) {
+    (void)ctx;
+    rmsnorm_backward_f32(dinp, dgain, dout, inp, gain, rstd, M, C);
+}
+static void cpu_linear_forward(void *ctx, float *out, const float *inp, const float *w, int M,
+                               int Cin, int Cout) {
+    (void)ctx;
+    linear_forward_f32(out, inp, w, M, Cin, Cout);
+}
+static void cpu_linear_backward(void *ctx, float *dinp, float *dw, const float *dout,
+                                const float *inp, const float *w, int M, int Cin, int Cout) {
+    (void)ctx;
+    linear_backward_f32(dinp, dw, dout, inp, w, M, Cin, Cout);
+}
+static void cpu_rope_forward(void *ctx, float *qkv, const float *cos_t, const float *sin_t, int B,
+                             int T, int C, int H) {
+    (void)ctx;
+    rope_forward_f32(qkv, cos_t, sin_t, B, T, C, H);
+}
+static void cpu_rope_backward(void *ctx, float *dqkv, const float *cos_t, const float *sin_t, int B,
+                              int T, int C, int H) {
+    (void)ctx;
+    rope_backward_f32(dqkv, cos_t, sin_t, B, T, C, H);
+}
+static void cpu_attention_forward(void *ctx, float *out, float *att, const float *qkv, int B, int T,
+                                  int C, int H, float *scratch, int nthreads) {
+    (void)ctx;
+    attention_forward_f32(out, att, qkv, B, T, C, H, scratch, nthreads);
+}
+static void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const float *att,
+                                   const float *qkv, int B, int T, int C, int H, float *scratch,
+                                   int nthreads) {
+    (void)ctx;
+    attention_backward_f32(dqkv, dout, att, qkv, B, T, C, H, scratch, nthreads);
+}
+static void cpu_swiglu_forward(void *ctx, float *out, const float *h13, int M, int F) {
+    (void)ctx;
+    swiglu_forward_f32(out, h13, M, F);
+}
+static void cpu_swiglu_backward(void *ctx, float *dh13, const float *dout, const float *h13, int M,
+                                int F) {
+    (void)ctx;
+    swiglu_backward_f32(dh13, dout, h13, M, F);
+}
+static void cpu_residual_add(void *ctx, float *y, const float *x, size_t n) {
+    (void)ctx;
+    residual_add_f32(y, x, n);
+}
+static double cpu_crossentropy_sum(void *ctx, float *probs, double *row_loss,
+                                   const uint16_t *targets, int M, int V) {
+    (void)ctx;
+    return crossentropy_sum_f32(probs, row_loss, targets, M, V);
+}
+static void cpu_crossentropy_backward(void *ctx, float *dlogits, const float *probs,
+                                      const uint16_t *targets, int M, int V, float scale) {
+    (void)ctx;
+    crossentropy_backward_f32(dlogits, probs, targets, M, V, scale);
+}
+static double cpu_global_norm(void *ctx, const float *x, size_t n) {
+    (void)ctx;
+    return global_norm(x, n);
+}
+static void cpu_adamw_step(void *ctx, float *params, const float *grads, float *m, float *v,
+                           const param_layout *l, const adamw_hparams *h, int64_t t,
+                           float grad_scale) {
+    (void)ctx;
+    adamw_step(params, grads, m, v, l, h, t, grad_scale);
+}
+
+const backend_ops backend_cpu_ops = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .zero = cpu_zero,
+    .tokens = cpu_tokens,
+    .error = cpu_error,
+    .attention_scratch = cpu_attention_scratch,
+    .rope_tables = cpu_rope_tables,
+    .embedding_forward = cpu_embedding_forward,
+    .embedding_backward = cpu_embedding_backward,
+    .rmsnorm_forward = cpu_rmsnorm_forward,
+    .rmsnorm_backward = cpu_rmsnorm_backward,
+    .linear_forward = cpu_linear_forward,
+    .linear_backward = cpu_linear_backward,
+    .rope_forward = cpu_rope_forward,
+    .rope_backward = cpu_rope_backward,
+    .attention_forward = cpu_attention_forward,
+    .attention_backward = cpu_attention_backward,
+    .swiglu_forward = cpu_swiglu_forward,
+    .swiglu_backward = cpu_swiglu_backward,
+    .residual_add = cpu_residual_add,
+    .crossentropy_sum = cpu_crossentropy_sum,
+    .crossentropy_backward = cpu_crossentropy_backward,
+    .global_norm = cpu_global_norm,
+    .adamw_step = cpu_adamw_step,
+};

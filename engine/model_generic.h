@@ -2,6 +2,7 @@
  * Included by model_f32.h (float, what training uses) and model_f64.h (double,
  * what the finite-difference gradient checks use), each defining REAL and SFX.
  * No include guard on purpose. */
+#include "backend.h"
 
 /* Activations saved by the forward pass for the backward pass, for up to
  * max_batch sequences of ctx tokens (M = max_batch * ctx rows). */
@@ -39,6 +40,7 @@ typedef struct SFX(model) {
     struct qat_state *qat; /* quantization-aware training (float model only; NULL: none) */
     REAL *block;           /* one allocation behind params, grads, activations, rope tables */
     size_t block_bytes;
+    backend be; /* where the block lives and the layers run (float model; the double one: CPU) */
 } SFX(model);
 
 /* The buffers of one block's forward over `rows` = B * ctx rows, by stage:
@@ -54,7 +56,7 @@ typedef struct SFX(block_bufs) {
 
 /* Allocates everything once (training never allocates per step). Returns -1 and
  * a message in err on a bad shape or out of memory. Parameters are zero until
- * model_init_params or a checkpoint fills them. */
+ * model_init_params or a checkpoint fills them. On the CPU. */
 int SFX(model_create)(SFX(model) * m, const model_shape *s, int max_batch, char *err,
                       size_t errlen);
 void SFX(model_destroy)(SFX(model) * m);

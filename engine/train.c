@@ -1,6 +1,7 @@
 #include "train.h"
 #include "bigalloc.h"
 #include "checkpoint.h"
+#include "backend.h"
 #include "evaluate.h"
 #include "fsutil.h"
 #include "model_f32.h"
@@ -51,8 +52,15 @@ void train_checkpoint_path(const char *run_file, char *out, size_t len) {
 typedef struct trainer {
     train_config cfg;
     tokfile train_tok, val_tok;
-    model m;
+    model m; /* on the host: initialisation, checkpoints, PTQ (and the steps on the CPU) */
     float *adam_m, *adam_v;
+    /* Where the steps and evaluations run (device knob): run is &m on the CPU, else dev,
+     * the same model on backend be, with the AdamW moments there too. Parameters and
+     * moments go to the device after initialisation or resume and come back before
+     * every checkpoint and PTQ. */
+    backend be;
+    model dev, *run;
+    float *run_adam_m, *run_adam_v;
     size_t opt_bytes;
     uint16_t *inputs, *targets;
     int64_t total_steps, windows;
@@ -85,14 +93,74 @@ static double evaluate(trainer *t) {
     if (t->m.qat)
         for (int i = 0; i < QAT_POINTS; i++) kept[i] = t->m.qat->plan.pt[i].stats;
     model_qat_quantize_weights(&t->m);
-    double loss = model_eval_loss(&t->m, &t->val_tok, t->cfg.eval_tokens,
-                                  (int)t->cfg.micro_batch, t->inputs, t->targets);
+    double loss = model_eval_loss(t->run, &t->val_tok, t->cfg.eval_tokens, (int)t->cfg.micro_batch,
+                                  t->inputs, t->targets);
     if (t->m.qat)
         for (int i = 0; i < QAT_POINTS; i++) t->m.qat->plan.pt[i].stats = kept[i];
     return loss;
 }
 
+/* The failure a device recorded, if any (the CPU never fails here). */
+static int device_ok(const trainer *t, char *err, size_t errlen) {
+    const model *r = t->run;
+    const char *e = r && r->be.ops ? r->be.ops->error(r->be.ctx) : NULL;
+    if (!e) return 0;
+    snprintf(err, errlen, "%s", e);
+    return -1;
+}
+
+/* device=cuda: the model and the AdamW moments on the GPU. Fake quantization runs on
+ * the host only so far, so a run that asks for it is refused here, before training. */
+static int open_device(trainer *t, const model_shape *s, char *err, size_t errlen) {
+    t->run = &t->m, t->run_adam_m = t->adam_m, t->run_adam_v = t->adam_v;
+    if (!strcmp(t->cfg.device, "cpu")) return 0;
+    if (qat_any(&t->plan)) {
+        snprintf(err, errlen,
+                 "device=%s: fake quantization (w_quant, a_quant, kv_quant, q_quant, g_quant) "
+                 "runs on the CPU only so far; use device=cpu for this run",
+                 t->cfg.device);
+        return -1;
+    }
+    if (backend_cuda_create(&t->be, 0, err, errlen)) return -1;
+    if (model_create_on_f32(&t->dev, s, (int)t->cfg.micro_batch, t->be, err, errlen)) return -1;
+    t->run_adam_m = t->be.ops->alloc(t->be.ctx, t->opt_bytes);
+    t->run_adam_v = t->be.ops->alloc(t->be.ctx, t->opt_bytes);
+    t->run = &t->dev;
+    if (!t->run_adam_m || !t->run_adam_v) {
+        snprintf(err, errlen, "device=%s: out of memory for the optimizer state (%.1f MiB)",
+                 t->cfg.device, 2.0 * (double)t->opt_bytes / 1048576.0);
+        return -1;
+    }
+    return 0;
+}
+
+/* Parameters and AdamW moments, host to device (after initialisation or resume). */
+static int to_device(trainer *t, char *err, size_t errlen) {
+    if (t->run == &t->m) return 0;
+    const backend_ops *o = t->be.ops;
+    o->upload(t->be.ctx, t->dev.params, t->m.params, t->opt_bytes);
+    o->upload(t->be.ctx, t->run_adam_m, t->adam_m, t->opt_bytes);
+    o->upload(t->be.ctx, t->run_adam_v, t->adam_v, t->opt_bytes);
+    return device_ok(t, err, errlen);
+}
+
+/* And back, before a checkpoint or PTQ reads the host copies. */
+static int to_host(trainer *t, char *err, size_t errlen) {
+    if (t->run == &t->m) return 0;
+    const backend_ops *o = t->be.ops;
+    o->download(t->be.ctx, t->m.params, t->dev.params, t->opt_bytes);
+    o->download(t->be.ctx, t->adam_m, t->run_adam_m, t->opt_bytes);
+    o->download(t->be.ctx, t->adam_v, t->run_adam_v, t->opt_bytes);
+    return device_ok(t, err, errlen);
+}
+
 static void trainer_free(trainer *t) {
+    if (t->be.ops) {
+        if (t->run_adam_m) t->be.ops->release(t->be.ctx, t->run_adam_m, t->opt_bytes);
+        if (t->run_adam_v) t->be.ops->release(t->be.ctx, t->run_adam_v, t->opt_bytes);
+        model_destroy_f32(&t->dev);
+        backend_cuda_destroy(&t->be);
+    }
     model_qat_detach(&t->m);
     model_destroy_f32(&t->m);
     big_free(t->adam_m, t->opt_bytes);
@@ -396,6 +464,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         snprintf(err, errlen, "out of memory for the optimizer state");
         goto out;
     }
+    if (open_device(&t, &s, err, errlen)) goto out;
     res->buffer_bytes = t.m.block_bytes + 2 * t.opt_bytes;
     if (t.m.qat)
         for (size_t i = 0; i < sizeof t.m.qat->bytes / sizeof *t.m.qat->bytes; i++)
@@ -456,6 +525,10 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
     }
 
+    if (to_device(&t, err, errlen)) goto out;
+    model *run = t.run;
+    const backend_ops *dev = run->be.ops;
+
     table *trn = runlog_table(&t.log, "/train", TRAIN_COLUMNS);
     table *evl = runlog_table(&t.log, "/eval", EVAL_COLUMNS);
     /* Divergence: a non-finite loss or gradient, or a training loss 50% above that
@@ -473,7 +546,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     while (t.st.step < t.total_steps) {
         int64_t step = t.st.step + 1;
         double lr = lr_at_step(&t.cfg, step, t.total_steps);
-        memset(t.m.grads, 0, t.opt_bytes);
+        dev->zero(run->be.ctx, run->grads, t.opt_bytes);
         model_qat_quantize_weights(&t.m);
         model_qat_set_step(&t.m, step);
         double loss_sum = 0;
@@ -481,12 +554,13 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         for (int a = 0; a < accum; a++) {
             fill_batch(&t, t.st.next_seq, mb);
             t.st.next_seq += mb;
-            loss_sum += model_forward_f32(&t.m, t.inputs, t.targets, mb);
-            model_backward_f32(&t.m, t.inputs, t.targets, mb, loss_scale);
+            loss_sum += model_forward_f32(run, t.inputs, t.targets, mb);
+            model_backward_f32(run, t.inputs, t.targets, mb, loss_scale);
         }
         model_qat_weight_backward(&t.m);
         double loss = loss_sum / ((double)t.cfg.batch * t.cfg.ctx);
-        double gnorm = global_norm(t.m.grads, t.m.layout.total);
+        double gnorm = dev->global_norm(run->be.ctx, run->grads, t.m.layout.total);
+        if (device_ok(&t, err, errlen)) goto out;
         t.st.step = step;
         t.st.tokens += t.cfg.batch * t.cfg.ctx;
         t.st.wall = wall0 + (now_s() - t0);
@@ -502,7 +576,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         }
         float clip = t.cfg.clip > 0 && gnorm > t.cfg.clip ? (float)(t.cfg.clip / gnorm) : 1.0f;
         hp.lr = lr;
-        adamw_step(t.m.params, t.m.grads, t.adam_m, t.adam_v, &t.m.layout, &hp, step, clip);
+        dev->adamw_step(run->be.ctx, run->params, run->grads, t.run_adam_m, t.run_adam_v,
+                        &t.m.layout, &hp, step, clip);
         last_loss = loss;
         if (step % t.cfg.log_every == 0 || step == t.total_steps)
             table_append(trn, (double[]){step, t.st.tokens, loss, lr, gnorm, t.st.wall});
@@ -518,13 +593,14 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         if (step % t.cfg.eval_every == 0 && !last) {
             if (check_data(&t, 1, err, errlen)) goto out;
             p.val_loss = evaluate(&t);
+            if (device_ok(&t, err, errlen)) goto out;
             table_append(evl, (double[]){step, t.st.tokens, p.val_loss});
             log_quant_stats(&t, step);
         }
         if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
         if (t.cfg.ptq_every > 0 && t.cfg.ptq[0] && step % t.cfg.ptq_every == 0 && !last) {
             double p0 = now_s();
-            if (ptq_in_log(&t, t.m.params, step, err, errlen)) goto out;
+            if (to_host(&t, err, errlen) || ptq_in_log(&t, t.m.params, step, err, errlen)) goto out;
             t0 += now_s() - p0; /* PTQ time is not training time */
         }
         if (hooks && hooks->abort_after_steps && steps_here >= hooks->abort_after_steps) {
@@ -537,7 +613,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
          * the resumed run truncates the log back to the checkpoint's step. */
         if (step % t.cfg.ckpt_every == 0 || stop) {
             t.st.rng_state = t.gen.state;
-            if (runlog_save(&t.log, t.cfg.out, err, errlen) ||
+            if (to_host(&t, err, errlen) || runlog_save(&t.log, t.cfg.out, err, errlen) ||
                 checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
                 goto out;
         }
@@ -560,7 +636,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
          * the last evaluation; a run resumed here trained nothing and has that row already. */
         if (steps_here > 0) log_quant_stats(&t, t.st.step);
         t.st.rng_state = t.gen.state;
-        if (runlog_save(&t.log, t.cfg.out, err, errlen) ||
+        if (to_host(&t, err, errlen) || runlog_save(&t.log, t.cfg.out, err, errlen) ||
             checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
             goto out;
         if (hooks && hooks->abort_after_final_checkpoint) {
@@ -570,6 +646,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         }
         if (check_data(&t, 1, err, errlen)) goto out;
         val_loss = evaluate(&t);
+        if (device_ok(&t, err, errlen)) goto out;
         /* a run that failed after this point before (its final PTQ, say) saved this row */
         table_truncate_after(evl, t.st.step - 1);
         table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});

@@ -142,6 +142,15 @@ int psl_cuda_embedding_backward(psl_cuda *ctx, float *dwte, const float *dout,
 int psl_cuda_adamw_step(psl_cuda *ctx, float *params, const float *grads, float *m, float *v,
                         const param_layout *l, const adamw_hparams *h, int64_t t, float grad_scale);
 
+/* Residual connection: y[i] += x[i] (bit-identical to the CPU's loop). */
+int psl_cuda_add_inplace(psl_cuda *ctx, float *y, const float *x, size_t n);
+
+/* Sum of squares of x [n] in double, into the host double *out (waits for the stream);
+ * scratch of psl_cuda_sum_squares_scratch_bytes. A fixed reduction tree: reproducible,
+ * not the CPU's order. */
+size_t psl_cuda_sum_squares_scratch_bytes(void);
+int psl_cuda_sum_squares(psl_cuda *ctx, double *out, const float *x, size_t n, void *scratch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -456,3 +456,63 @@ int psl_cuda_adamw_step(psl_cuda *ctx, float *params, const float *grads, float 
     }
     return 0;
 }
+
+/* ---- residual connections and the gradient norm ---- */
+
+__global__ void add_inplace_kernel(float *y, const float *x, size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x)
+        y[i] += x[i];
+}
+
+int psl_cuda_add_inplace(psl_cuda *ctx, float *y, const float *x, size_t n) {
+    if (!n) return 0;
+    add_inplace_kernel<<<grid_for(n, 256), 256, 0, ctx->stream>>>(y, x, n);
+    PSL_LAUNCHED(ctx);
+    return 0;
+}
+
+/* Sum of squares in double in a fixed shape: SQ_BLOCKS blocks of SQ_THREADS threads
+ * stride over x, each block folds its threads in a fixed tree, then one block folds the
+ * partials the same way. The order depends on n only, so the result is reproducible
+ * (not the CPU's chunked order: the norm only scales the clipping). */
+#define SQ_BLOCKS  256
+#define SQ_THREADS 256
+
+__device__ static void block_fold(double *s) {
+    for (int w = SQ_THREADS / 2; w > 0; w >>= 1) {
+        if ((int)threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
+        __syncthreads();
+    }
+}
+
+__global__ void sum_squares_kernel(double *partial, const float *x, size_t n) {
+    __shared__ double s[SQ_THREADS];
+    double acc = 0.0;
+    for (size_t i = blockIdx.x * (size_t)SQ_THREADS + threadIdx.x; i < n;
+         i += (size_t)SQ_BLOCKS * SQ_THREADS)
+        acc += (double)x[i] * (double)x[i];
+    s[threadIdx.x] = acc;
+    __syncthreads();
+    block_fold(s);
+    if (threadIdx.x == 0) partial[blockIdx.x] = s[0];
+}
+
+__global__ void sum_partials_kernel(double *out, const double *partial) {
+    __shared__ double s[SQ_THREADS];
+    s[threadIdx.x] = partial[threadIdx.x]; /* SQ_BLOCKS == SQ_THREADS */
+    __syncthreads();
+    block_fold(s);
+    if (threadIdx.x == 0) *out = s[0];
+}
+
+size_t psl_cuda_sum_squares_scratch_bytes(void) { return (SQ_BLOCKS + 1) * sizeof(double); }
+
+int psl_cuda_sum_squares(psl_cuda *ctx, double *out, const float *x, size_t n, void *scratch) {
+    double *partial = (double *)scratch, *dev_out = partial + SQ_BLOCKS;
+    sum_squares_kernel<<<SQ_BLOCKS, SQ_THREADS, 0, ctx->stream>>>(partial, x, n);
+    PSL_LAUNCHED(ctx);
+    sum_partials_kernel<<<1, SQ_THREADS, 0, ctx->stream>>>(dev_out, partial);
+    PSL_LAUNCHED(ctx);
+    return psl_cuda_download(ctx, out, dev_out, sizeof *out);
+}

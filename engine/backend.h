@@ -1,0 +1,100 @@
+#ifndef ENGINE_BACKEND_H
+#define ENGINE_BACKEND_H
+/* The kernel table a device plugs into the float model (model_pass.inc): memory, the
+ * layers, and the optimizer's two flat loops. Everything above it (the block chain, the
+ * training loop, evaluation, checkpoints, the run file, PTQ on the host copy) is one
+ * code path for every device.
+ *
+ * Each layer entry has the signature of the CPU float function of model_generic.h
+ * (engine/layers/ *.inc) with the backend's context first, and keeps that function's
+ * rule for what is overwritten and what is accumulated; every pointer the model passes
+ * is in the backend's memory (device pointers for CUDA). Entries return nothing, so
+ * the block chain reads like the math: a device records its first failure in its
+ * context, and the caller asks `error` at the points where it waits anyway (each
+ * step's loss, each download). The CPU table (backend_cpu) never fails there.
+ *
+ * The double model used by the gradient checks calls the CPU layers directly. */
+#include "model.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct adamw_hparams adamw_hparams;
+
+typedef struct backend_ops {
+    const char *name; /* "cpu", "cuda": the device knob's value */
+
+    /* Memory. alloc returns NULL when out of memory (a failure is not sticky). */
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*release)(void *ctx, void *p, size_t bytes);
+    void (*upload)(void *ctx, void *dst, const void *host, size_t bytes);
+    void (*download)(void *ctx, void *host, const void *src, size_t bytes); /* waits */
+    void (*zero)(void *ctx, void *p, size_t bytes);
+    /* Host tokens of one forward or backward as the layers read them (slot 0: inputs,
+     * 1: targets; the CPU returns host itself, a device copies into its own buffer). */
+    const uint16_t *(*tokens)(void *ctx, const uint16_t *host, int M, int slot);
+    /* The message of the first failure since the context was made, or NULL. */
+    const char *(*error)(void *ctx);
+
+    /* Layers (shapes in engine/layers/ *.inc). */
+    size_t (*attention_scratch)(void *ctx, int B, int T, int C, int H, int nthreads); /* REALs */
+    void (*rope_tables)(void *ctx, float *cos_t, float *sin_t, int T, int head_dim);
+    void (*embedding_forward)(void *ctx, float *out, const uint16_t *inputs, const float *wte,
+                              int M, int C);
+    void (*embedding_backward)(void *ctx, float *dwte, const float *dout, const uint16_t *inputs,
+                               int M, int C, int V);
+    void (*rmsnorm_forward)(void *ctx, float *out, float *rstd, const float *inp, const float *gain,
+                            int M, int C);
+    void (*rmsnorm_backward)(void *ctx, float *dinp, float *dgain, const float *dout,
+                             const float *inp, const float *gain, const float *rstd, int M, int C);
+    void (*linear_forward)(void *ctx, float *out, const float *inp, const float *w, int M, int Cin,
+                           int Cout);
+    void (*linear_backward)(void *ctx, float *dinp, float *dw, const float *dout, const float *inp,
+                            const float *w, int M, int Cin, int Cout);
+    void (*rope_forward)(void *ctx, float *qkv, const float *cos_t, const float *sin_t, int B,
+                         int T, int C, int H);
+    void (*rope_backward)(void *ctx, float *dqkv, const float *cos_t, const float *sin_t, int B,
+                          int T, int C, int H);
+    void (*attention_forward)(void *ctx, float *out, float *att, const float *qkv, int B, int T,
+                              int C, int H, float *scratch, int nthreads);
+    void (*attention_backward)(void *ctx, float *dqkv, const float *dout, const float *att,
+                               const float *qkv, int B, int T, int C, int H, float *scratch,
+                               int nthreads);
+    void (*swiglu_forward)(void *ctx, float *out, const float *h13, int M, int F);
+    void (*swiglu_backward)(void *ctx, float *dh13, const float *dout, const float *h13, int M,
+                            int F);
+    /* y[i] += x[i], the residual connections. */
+    void (*residual_add)(void *ctx, float *y, const float *x, size_t n);
+    /* Softmax in place, per-row losses into row_loss [M] (backend memory), and their sum
+     * in row order, returned to the host (a device waits for it). */
+    double (*crossentropy_sum)(void *ctx, float *probs, double *row_loss, const uint16_t *targets,
+                               int M, int V);
+    void (*crossentropy_backward)(void *ctx, float *dlogits, const float *probs,
+                                  const uint16_t *targets, int M, int V, float scale);
+
+    /* The optimizer over the flat buffers (engine/optimizer.h). */
+    double (*global_norm)(void *ctx, const float *x, size_t n);
+    void (*adamw_step)(void *ctx, float *params, const float *grads, float *m, float *v,
+                       const param_layout *l, const adamw_hparams *h, int64_t t, float grad_scale);
+} backend_ops;
+
+/* A device: its table and its context (owned by whoever made it). */
+typedef struct backend {
+    const backend_ops *ops;
+    void *ctx;
+} backend;
+
+/* The host: OpenBLAS and OpenMP (the float layers of model_f32.c). No context. */
+extern const backend_ops backend_cpu_ops;
+static inline backend backend_cpu(void) {
+    return (backend){&backend_cpu_ops, NULL};
+}
+
+/* A CUDA device (engine/cuda/backend_cuda.c) when the build has PSL_CUDA; otherwise
+ * it fails with a message saying how to build one. device: the index among the
+ * visible devices. backend_cuda_destroy frees the context (NULL allowed). */
+int backend_cuda_create(backend *out, int device, char *err, size_t errlen);
+void backend_cuda_destroy(backend *b);
+/* The device's name, driver and runtime versions, for the run file ("" if none). */
+void backend_cuda_describe(const backend *b, char *out, size_t outlen);
+#endif

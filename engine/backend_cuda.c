@@ -1,0 +1,310 @@
+/* The CUDA backend (engine/backend.h) over the kernels of engine/cuda/kernels.h, or,
+ * in a build without CUDA, the message that says how to get one. */
+#include "backend.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef PSL_HAVE_CUDA
+#include "kernels.h"
+#include "optimizer.h"
+
+#include <cuda_runtime_api.h>
+
+/* The context: the device's stream and cuBLAS handle, the first failure, and the work
+ * space the CPU entries do not need (token copies, embedding sort, norm partials),
+ * grown on first use to what training asks for and then kept: no allocation per step
+ * after the first. */
+typedef struct cuda_backend {
+    psl_cuda *cu;
+    int failed;
+    char error[640];
+    uint16_t *tok[2];
+    size_t tok_cap[2];
+    void *emb_scratch;
+    size_t emb_cap;
+    void *sq_scratch;
+    double *ce_total;
+} cuda_backend;
+
+/* Records the first failure; later ones are consequences. */
+static void fail(cuda_backend *b, const char *what) {
+    if (b->failed) return;
+    b->failed = 1;
+    snprintf(b->error, sizeof b->error, "CUDA (%s): %s", what, psl_cuda_last_error(b->cu));
+}
+
+#define CALL(b, what, call)                                                                        \
+    do {                                                                                           \
+        if (!(b)->failed && (call)) fail(b, what);                                                 \
+    } while (0)
+
+/* Grows *buf to bytes of device memory. 0 ok. */
+static int ensure(cuda_backend *b, void **buf, size_t *cap, size_t bytes, const char *what) {
+    if (b->failed) return -1;
+    if (*cap >= bytes) return 0;
+    psl_cuda_free(b->cu, *buf);
+    *buf = NULL, *cap = 0;
+    if (psl_cuda_alloc(b->cu, buf, bytes)) {
+        fail(b, what);
+        return -1;
+    }
+    *cap = bytes;
+    return 0;
+}
+
+static void *cu_alloc(void *ctx, size_t bytes) {
+    cuda_backend *b = ctx;
+    void *p = NULL;
+    if (psl_cuda_alloc(b->cu, &p, bytes)) return NULL;
+    return p;
+}
+static void cu_release(void *ctx, void *p, size_t bytes) {
+    (void)bytes;
+    psl_cuda_free(((cuda_backend *)ctx)->cu, p);
+}
+static void cu_upload(void *ctx, void *dst, const void *host, size_t bytes) {
+    cuda_backend *b = ctx;
+    CALL(b, "upload", psl_cuda_upload(b->cu, dst, host, bytes));
+}
+static void cu_download(void *ctx, void *host, const void *src, size_t bytes) {
+    cuda_backend *b = ctx;
+    CALL(b, "download", psl_cuda_download(b->cu, host, src, bytes));
+}
+static void cu_zero(void *ctx, void *p, size_t bytes) {
+    cuda_backend *b = ctx;
+    CALL(b, "zero", psl_cuda_zero(b->cu, p, bytes));
+}
+static const uint16_t *cu_tokens(void *ctx, const uint16_t *host, int M, int slot) {
+    cuda_backend *b = ctx;
+    size_t bytes = (size_t)M * sizeof *host;
+    void *buf = b->tok[slot];
+    if (ensure(b, &buf, &b->tok_cap[slot], bytes, "token buffer")) return b->tok[slot];
+    b->tok[slot] = buf;
+    CALL(b, "tokens", psl_cuda_upload(b->cu, b->tok[slot], host, bytes));
+    return b->tok[slot];
+}
+static const char *cu_error(void *ctx) {
+    cuda_backend *b = ctx;
+    return b->failed ? b->error : NULL;
+}
+static size_t cu_attention_scratch(void *ctx, int B, int T, int C, int H, int nthreads) {
+    (void)ctx, (void)nthreads;
+    return (psl_cuda_attention_scratch_bytes(B, T, C, H) + sizeof(float) - 1) / sizeof(float);
+}
+static void cu_rope_tables(void *ctx, float *cos_t, float *sin_t, int T, int hd) {
+    cuda_backend *b = ctx;
+    CALL(b, "rope tables", psl_cuda_rope_tables(b->cu, cos_t, sin_t, T, hd));
+}
+static void cu_embedding_forward(void *ctx, float *out, const uint16_t *inputs, const float *wte,
+                                 int M, int C) {
+    cuda_backend *b = ctx;
+    CALL(b, "embedding", psl_cuda_embedding_forward(b->cu, out, inputs, wte, M, C));
+}
+static void cu_embedding_backward(void *ctx, float *dwte, const float *dout, const uint16_t *inputs,
+                                  int M, int C, int V) {
+    cuda_backend *b = ctx;
+    if (ensure(b, &b->emb_scratch, &b->emb_cap, psl_cuda_embedding_scratch_bytes(M, V),
+               "embedding scratch"))
+        return;
+    CALL(b, "embedding backward",
+         psl_cuda_embedding_backward(b->cu, dwte, dout, inputs, M, C, V, b->emb_scratch));
+}
+static void cu_rmsnorm_forward(void *ctx, float *out, float *rstd, const float *inp,
+                               const float *gain, int M, int C) {
+    cuda_backend *b = ctx;
+    CALL(b, "rmsnorm", psl_cuda_rmsnorm_forward(b->cu, out, rstd, inp, gain, M, C));
+}
+static void cu_rmsnorm_backward(void *ctx, float *dinp, float *dgain, const float *dout,
+                                const float *inp, const float *gain, const float *rstd, int M,
+                                int C) {
+    cuda_backend *b = ctx;
+    CALL(b, "rmsnorm backward",
+         psl_cuda_rmsnorm_backward(b->cu, dinp, dgain, dout, inp, gain, rstd, M, C));
+}
+static void cu_linear_forward(void *ctx, float *out, const float *inp, const float *w, int M,
+                              int Cin, int Cout) {
+    cuda_backend *b = ctx;
+    CALL(b, "linear", psl_cuda_linear_forward(b->cu, out, inp, w, M, Cin, Cout));
+}
+static void cu_linear_backward(void *ctx, float *dinp, float *dw, const float *dout,
+                               const float *inp, const float *w, int M, int Cin, int Cout) {
+    cuda_backend *b = ctx;
+    CALL(b, "linear backward",
+         psl_cuda_linear_backward(b->cu, dinp, dw, dout, inp, w, M, Cin, Cout));
+}
+static void cu_rope_forward(void *ctx, float *qkv, const float *cos_t, const float *sin_t, int B,
+                            int T, int C, int H) {
+    cuda_backend *b = ctx;
+    CALL(b, "rope", psl_cuda_rope_forward(b->cu, qkv, cos_t, sin_t, B, T, C, H));
+}
+static void cu_rope_backward(void *ctx, float *dqkv, const float *cos_t, const float *sin_t, int B,
+                             int T, int C, int H) {
+    cuda_backend *b = ctx;
+    CALL(b, "rope backward", psl_cuda_rope_backward(b->cu, dqkv, cos_t, sin_t, B, T, C, H));
+}
+static void cu_attention_forward(void *ctx, float *out, float *att, const float *qkv, int B, int T,
+                                 int C, int H, float *scratch, int nthreads) {
+    cuda_backend *b = ctx;
+    (void)scratch, (void)nthreads;
+    CALL(b, "attention", psl_cuda_attention_forward(b->cu, out, att, qkv, B, T, C, H));
+}
+static void cu_attention_backward(void *ctx, float *dqkv, const float *dout, const float *att,
+                                  const float *qkv, int B, int T, int C, int H, float *scratch,
+                                  int nthreads) {
+    cuda_backend *b = ctx;
+    (void)nthreads;
+    CALL(b, "attention backward",
+         psl_cuda_attention_backward(b->cu, dqkv, dout, att, qkv, B, T, C, H, scratch));
+}
+static void cu_swiglu_forward(void *ctx, float *out, const float *h13, int M, int F) {
+    cuda_backend *b = ctx;
+    CALL(b, "swiglu", psl_cuda_swiglu_forward(b->cu, out, h13, M, F));
+}
+static void cu_swiglu_backward(void *ctx, float *dh13, const float *dout, const float *h13, int M,
+                               int F) {
+    cuda_backend *b = ctx;
+    CALL(b, "swiglu backward", psl_cuda_swiglu_backward(b->cu, dh13, dout, h13, M, F));
+}
+static void cu_residual_add(void *ctx, float *y, const float *x, size_t n) {
+    cuda_backend *b = ctx;
+    CALL(b, "residual", psl_cuda_add_inplace(b->cu, y, x, n));
+}
+static double cu_crossentropy_sum(void *ctx, float *probs, double *row_loss,
+                                  const uint16_t *targets, int M, int V) {
+    cuda_backend *b = ctx;
+    double total = 0;
+    CALL(b, "cross-entropy",
+         psl_cuda_crossentropy_forward(b->cu, probs, row_loss, b->ce_total, targets, M, V));
+    CALL(b, "cross-entropy", psl_cuda_download(b->cu, &total, b->ce_total, sizeof total));
+    return b->failed ? NAN : total;
+}
+static void cu_crossentropy_backward(void *ctx, float *dlogits, const float *probs,
+                                     const uint16_t *targets, int M, int V, float scale) {
+    cuda_backend *b = ctx;
+    CALL(b, "cross-entropy backward",
+         psl_cuda_crossentropy_backward(b->cu, dlogits, probs, targets, M, V, scale));
+}
+static double cu_global_norm(void *ctx, const float *x, size_t n) {
+    cuda_backend *b = ctx;
+    double sq = 0;
+    CALL(b, "gradient norm", psl_cuda_sum_squares(b->cu, &sq, x, n, b->sq_scratch));
+    return b->failed ? NAN : sqrt(sq);
+}
+static void cu_adamw_step(void *ctx, float *params, const float *grads, float *m, float *v,
+                          const param_layout *l, const adamw_hparams *h, int64_t t,
+                          float grad_scale) {
+    cuda_backend *b = ctx;
+    CALL(b, "AdamW", psl_cuda_adamw_step(b->cu, params, grads, m, v, l, h, t, grad_scale));
+}
+
+static const backend_ops cuda_ops = {
+    .name = "cuda",
+    .alloc = cu_alloc,
+    .release = cu_release,
+    .upload = cu_upload,
+    .download = cu_download,
+    .zero = cu_zero,
+    .tokens = cu_tokens,
+    .error = cu_error,
+    .attention_scratch = cu_attention_scratch,
+    .rope_tables = cu_rope_tables,
+    .embedding_forward = cu_embedding_forward,
+    .embedding_backward = cu_embedding_backward,
+    .rmsnorm_forward = cu_rmsnorm_forward,
+    .rmsnorm_backward = cu_rmsnorm_backward,
+    .linear_forward = cu_linear_forward,
+    .linear_backward = cu_linear_backward,
+    .rope_forward = cu_rope_forward,
+    .rope_backward = cu_rope_backward,
+    .attention_forward = cu_attention_forward,
+    .attention_backward = cu_attention_backward,
+    .swiglu_forward = cu_swiglu_forward,
+    .swiglu_backward = cu_swiglu_backward,
+    .residual_add = cu_residual_add,
+    .crossentropy_sum = cu_crossentropy_sum,
+    .crossentropy_backward = cu_crossentropy_backward,
+    .global_norm = cu_global_norm,
+    .adamw_step = cu_adamw_step,
+};
+
+int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
+    *out = (backend){0};
+    int n = psl_cuda_device_count();
+    if (n < 1) {
+        snprintf(err, errlen, "device=cuda: no CUDA device is visible (CUDA_VISIBLE_DEVICES=%s)",
+                 getenv("CUDA_VISIBLE_DEVICES") ? getenv("CUDA_VISIBLE_DEVICES") : "unset");
+        return -1;
+    }
+    if (device < 0 || device >= n) {
+        snprintf(err, errlen, "device=cuda: device %d of %d visible", device, n);
+        return -1;
+    }
+    cuda_backend *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (psl_cuda_create(&b->cu, device, err, errlen)) {
+        free(b);
+        return -1;
+    }
+    void *ce = NULL;
+    if (psl_cuda_alloc(b->cu, &b->sq_scratch, psl_cuda_sum_squares_scratch_bytes()) ||
+        psl_cuda_alloc(b->cu, &ce, sizeof(double))) {
+        snprintf(err, errlen, "device=cuda: %s", psl_cuda_last_error(b->cu));
+        psl_cuda_free(b->cu, b->sq_scratch);
+        psl_cuda_destroy(b->cu);
+        free(b);
+        return -1;
+    }
+    b->ce_total = ce;
+    *out = (backend){&cuda_ops, b};
+    return 0;
+}
+
+void backend_cuda_destroy(backend *be) {
+    if (!be || !be->ctx) return;
+    cuda_backend *b = be->ctx;
+    psl_cuda_sync(b->cu);
+    for (int i = 0; i < 2; i++) psl_cuda_free(b->cu, b->tok[i]);
+    psl_cuda_free(b->cu, b->emb_scratch);
+    psl_cuda_free(b->cu, b->sq_scratch);
+    psl_cuda_free(b->cu, b->ce_total);
+    psl_cuda_destroy(b->cu);
+    free(b);
+    *be = (backend){0};
+}
+
+void backend_cuda_describe(const backend *be, char *out, size_t outlen) {
+    int drv = 0, rt = 0;
+    cudaDriverGetVersion(&drv);
+    cudaRuntimeGetVersion(&rt);
+    const cuda_backend *b = be ? be->ctx : NULL;
+    snprintf(out, outlen, "%s, driver API %d.%d, runtime %d.%d",
+             b ? psl_cuda_device_name(b->cu) : "?", drv / 1000, drv % 1000 / 10, rt / 1000,
+             rt % 1000 / 10);
+}
+
+#else /* no CUDA in this build */
+
+int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
+    (void)device;
+    *out = (backend){0};
+    snprintf(err, errlen,
+             "device=cuda: this build has no CUDA backend (configure with -DPSL_CUDA=ON on a "
+             "machine with the CUDA toolkit; docs/gpu.md)");
+    return -1;
+}
+
+void backend_cuda_destroy(backend *be) {
+    if (be) *be = (backend){0};
+}
+
+void backend_cuda_describe(const backend *be, char *out, size_t outlen) {
+    (void)be;
+    snprintf(out, outlen, "%s", "");
+}
+#endif
