@@ -360,7 +360,7 @@ static void test_embedding(const shape *s, rng *r) {
     uint16_t *in = tokens(s, s->M, r);
     float *dw = fcopy(dw0, V * C);
     embedding_forward_cpu(y, in, wte, s->M, s->C);
-    embedding_backward_cpu(dw, dy, in, s->M, s->C);
+    embedding_backward_cpu(dw, dy, in, s->M, s->C, s->V);
     float *gy[2] = {fvec(M * C), fvec(M * C)}, *gdw[2] = {fvec(V * C), fvec(V * C)};
     float *dwte = dev_from(wte, V * C * 4), *ddy = dev_from(dy, M * C * 4);
     float *dyo = dev(M * C * 4), *ddw = dev(V * C * 4);

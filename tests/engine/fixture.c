@@ -38,11 +38,21 @@ static int encode_to(const bpe *b, const char *src, const char *dst) {
     return rc ? -1 : 0;
 }
 
+/* The fixture text: PSL_FIXTURE_DIR from the environment when set (a test binary run
+ * from a copy of the tree elsewhere, as on a GPU node), else the source tree's. */
+static void fixture_text(const char *name, char *path, size_t len) {
+    const char *dir = getenv("PSL_FIXTURE_DIR");
+    snprintf(path, len, "%s/corpus/%s", dir && *dir ? dir : PSL_FIXTURE_DIR, name);
+}
+
 int fixture_make_data(char *dir, size_t len) {
     snprintf(dir, len, "/tmp/psl-test-XXXXXX");
     if (!mkdtemp(dir)) return -1;
     size_t n;
-    uint8_t *text = fixture_read_file(PSL_FIXTURE_DIR "/corpus/train.txt", &n);
+    char train_txt[600], val_txt[600];
+    fixture_text("train.txt", train_txt, sizeof train_txt);
+    fixture_text("val.txt", val_txt, sizeof val_txt);
+    uint8_t *text = fixture_read_file(train_txt, &n);
     if (!text) return -1;
     bpe *b = NULL;
     char err[256], path[512];
@@ -50,9 +60,9 @@ int fixture_make_data(char *dir, size_t len) {
     free(text);
     if (rc) return -1;
     snprintf(path, sizeof path, "%s/train.tok", dir);
-    rc = encode_to(b, PSL_FIXTURE_DIR "/corpus/train.txt", path);
+    rc = encode_to(b, train_txt, path);
     snprintf(path, sizeof path, "%s/val.tok", dir);
-    rc |= encode_to(b, PSL_FIXTURE_DIR "/corpus/val.txt", path);
+    rc |= encode_to(b, val_txt, path);
     bpe_free(b);
     return rc;
 }
