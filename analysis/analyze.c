@@ -18,8 +18,14 @@ int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_op
                     psl_law_result *r) {
     memset(r, 0, sizeof *r);
     r->law = law;
-    r->n = psl_law_select(law, d, &r->pts);
+    r->floor = law->target == PSL_TARGET_DELTA ? o->fit.delta_floor : 0;
+    r->n = psl_law_select(law, d, r->floor, &r->pts);
     if (!r->pts) return -1;
+    for (size_t i = 0; i < r->n && law->target == PSL_TARGET_DELTA; i++) {
+        double y = psl_target_value(law, r->pts[i]);
+        r->n_floor += r->floor > 0 && y <= r->floor;
+        r->n_nonpos += y <= 0;
+    }
     if (psl_model_setup(&r->m, law, r->pts, r->n, r->why, sizeof r->why)) {
         r->status = PSL_LAW_REFUSED;
         return 0;
@@ -35,11 +41,11 @@ int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_op
     r->logy = malloc(r->n * sizeof *r->logy);
     r->logpred = malloc(r->n * sizeof *r->logpred);
     if (!r->logy || !r->logpred) return -1;
-    psl_log_targets(law, r->pts, r->n, r->logy);
-    psl_problem pr = {&r->m, r->pts, r->logy, NULL, r->n, o->fit.huber_delta};
+    psl_log_targets(law, r->pts, r->n, r->floor, r->logy);
+    psl_problem pr = {&r->m, r->pts, r->logy, NULL, r->n, o->fit.huber_delta, r->floor};
     int rc = psl_fit_grid(&pr, &o->fit, &r->fit);
-    for (size_t i = 0; i < r->n; i++)
-        r->logpred[i] = law->logpred(&r->m, r->fit.u, r->pts[i], NULL);
+    /* predictions as measured: raised to the floor, like the targets they are scored on */
+    for (size_t i = 0; i < r->n; i++) r->logpred[i] = psl_problem_lp(&pr, r->fit.u, NULL, i, NULL);
     psl_quality_eval(r->logy, r->logpred, r->n, &r->q);
     if (rc) {
         r->status = PSL_LAW_FAILED;
@@ -63,4 +69,22 @@ void psl_law_result_free(psl_law_result *r) {
     free(r->logy);
     free(r->logpred);
     memset(r, 0, sizeof *r);
+}
+
+int psl_param_determined(const psl_law_result *r, int k) {
+    return psl_boot_determined(&r->boot, r->m.logp[k], k, psl_model_value(&r->m, k, r->fit.u));
+}
+
+int psl_law_determined(const psl_law_result *r, int *ndet) {
+    if (ndet) *ndet = 0;
+    if (r->status == PSL_LAW_FAILED) return 0; /* no optimum: some direction runs away */
+    int det = 0, known = r->status == PSL_LAW_FITTED;
+    for (int k = 0; known && k < r->m.np; k++) {
+        int d = psl_param_determined(r, k);
+        if (d < 0) known = 0;
+        det += d > 0;
+    }
+    if (ndet) *ndet = det;
+    if (!known) return -1;
+    return det == r->m.np;
 }

@@ -24,6 +24,10 @@ typedef struct {
     psl_model m;
     size_t n;  /* points fitted */
     int nruns; /* runs they come from */
+    /* delta laws: the noise floor fitted with (0: none), and how many of the n points sit
+     * at or below it (censored) and have delta <= 0 */
+    double floor;
+    size_t n_floor, n_nonpos;
     const psl_point **pts;
     double *logy, *logpred;
     psl_fit fit;
@@ -37,5 +41,15 @@ typedef struct {
 int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_opts *o,
                     psl_law_result *r);
 void psl_law_result_free(psl_law_result *r);
+
+/* Whether the bootstrap determines parameter k of a fitted law (psl_boot_determined). */
+int psl_param_determined(const psl_law_result *r, int k);
+
+/* The law's verdict: 1 when the bootstrap determines every parameter, 0 when it leaves
+ * some undetermined (the fit is then no finding: a flat objective has many optima) or
+ * when the fit did not converge (no optimum: the objective falls away along some
+ * direction), -1 without a bootstrap or for a law not identifiable. *ndet (may be NULL)
+ * gets the count determined. */
+int psl_law_determined(const psl_law_result *r, int *ndet);
 
 #endif

@@ -130,8 +130,9 @@ static int fit_predict(const psl_law *law, const psl_point *const *train, size_t
     if (psl_model_setup(&m, law, train, ntr, why, len)) return 1;
     double *ly = malloc((ntr ? ntr : 1) * sizeof *ly);
     if (!ly) return -1;
-    psl_log_targets(law, train, ntr, ly);
-    psl_problem pr = {&m, train, ly, NULL, ntr, o->huber_delta};
+    double dfloor = law->target == PSL_TARGET_DELTA ? o->delta_floor : 0;
+    psl_log_targets(law, train, ntr, dfloor, ly);
+    psl_problem pr = {&m, train, ly, NULL, ntr, o->huber_delta, dfloor};
     psl_fit f;
     int rc = psl_fit_grid(&pr, o, &f);
     free(ly);
@@ -139,7 +140,8 @@ static int fit_predict(const psl_law *law, const psl_point *const *train, size_t
         snprintf(why, len, "fit on the training part did not converge: %s", f.msg);
         return 1;
     }
-    for (size_t i = 0; i < nte; i++) lp[i] = law->logpred(&m, f.u, test[i], NULL);
+    for (size_t i = 0; i < nte; i++)
+        lp[i] = psl_floor_lp(law->logpred(&m, f.u, test[i], NULL), dfloor, NULL);
     return 0;
 }
 
@@ -163,7 +165,7 @@ void psl_heldout_largest_n(const psl_law *law, const psl_point *const *pts, size
         char why[256];
         int rc = fit_predict(law, tr, a, te, b, o, lp, why, sizeof why);
         if (rc == 0) {
-            psl_log_targets(law, te, b, ly);
+            psl_log_targets(law, te, b, law->target == PSL_TARGET_DELTA ? o->delta_floor : 0, ly);
             psl_quality_eval(ly, lp, b, &out->q);
             out->ok = 1;
             out->nfit = a;
@@ -258,7 +260,8 @@ void psl_heldout_kfold(const psl_law *law, const psl_point *const *pts, size_t n
                     ftr[a++] = pts[i];
             }
             frc[f] = fit_predict(law, ftr, a, fte, b, o, flp + foff[f], fwhy[f], sizeof fwhy[f]);
-            psl_log_targets(law, fte, b, fly + foff[f]);
+            psl_log_targets(law, fte, b, law->target == PSL_TARGET_DELTA ? o->delta_floor : 0,
+                            fly + foff[f]);
             fcount[f] = b;
             fnfit[f] = a;
         }

@@ -21,10 +21,43 @@ void psl_fit_opts_default(psl_fit_opts *o) {
      * N_eff sets: replicate parameters at 1e-4 agree with those at 1e-7 to about 1% of
      * their bootstrap SE; 1e-5 leaves a margin. */
     o->boot_gtol = 1e-5;
+    o->delta_floor = 0;
 }
 
-void psl_log_targets(const psl_law *law, const psl_point *const *pts, size_t n, double *logy) {
-    for (size_t i = 0; i < n; i++) logy[i] = log(psl_target_value(law, pts[i]));
+void psl_log_targets(const psl_law *law, const psl_point *const *pts, size_t n, double dfloor,
+                     double *logy) {
+    int censor = law->target == PSL_TARGET_DELTA && dfloor > 0;
+    for (size_t i = 0; i < n; i++) {
+        double y = psl_target_value(law, pts[i]);
+        logy[i] = log(censor && !(y > dfloor) ? dfloor : y);
+    }
+}
+
+double psl_floor_lp(double lp, double dfloor, double *dlp) {
+    if (!(dfloor > 0)) {
+        if (dlp) *dlp = 1;
+        return lp;
+    }
+    /* (1/K) log(e^{K lp} + e^{K lf}) as a log-sum-exp; the weight of lp is d/dlp */
+    double lf = log(dfloor), a = PSL_FLOOR_K * lp, b = PSL_FLOOR_K * lf;
+    if (lp == -INFINITY) {
+        if (dlp) *dlp = 0;
+        return lf;
+    }
+    double m = a > b ? a : b, ea = exp(a - m), eb = exp(b - m);
+    if (dlp) *dlp = ea / (ea + eb);
+    return (m + log(ea + eb)) / PSL_FLOOR_K;
+}
+
+double psl_problem_lp(const psl_problem *pr, const double *u, const psl_prep *prep, size_t i,
+                      double *grad) {
+    double lp = psl_eval(pr->m, u, prep, pr->pts[i], grad);
+    if (!(pr->floor > 0)) return lp;
+    double w;
+    double r = psl_floor_lp(lp, pr->floor, &w);
+    if (grad)
+        for (int j = 0; j < pr->m->np; j++) grad[j] = w == 0 ? 0 : grad[j] * w;
+    return r;
 }
 
 double psl_objective(const psl_problem *pr, const double *u, double *grad) {
@@ -37,7 +70,7 @@ double psl_objective(const psl_problem *pr, const double *u, double *grad) {
     for (size_t i = 0; i < pr->n; i++) {
         double w = pr->w ? pr->w[i] : 1;
         if (w == 0) continue;
-        double lp = psl_eval(m, u, prep, pr->pts[i], grad ? g : NULL);
+        double lp = psl_problem_lp(pr, u, prep, i, grad ? g : NULL);
         double r = lp - pr->logy[i];
         double a = fabs(r), psi;
         if (a <= d) {

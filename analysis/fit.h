@@ -14,6 +14,7 @@ typedef struct {
     int scout_iter;     /* iterations each kept start gets before the best three go on */
     double gtol;        /* convergence: |grad| <= gtol * huber_delta * sum of weights */
     double boot_gtol;   /* the same for bootstrap replicates (started at the optimum) */
+    double delta_floor; /* noise floor of delta_PTQ for delta laws (floor.h); 0: none */
 } psl_fit_opts;
 
 void psl_fit_opts_default(psl_fit_opts *o);
@@ -28,7 +29,8 @@ typedef struct {
     char msg[160];      /* why it did not converge */
 } psl_fit;
 
-/* A fitting problem: the model, its points, their log targets and weights (NULL = 1). */
+/* A fitting problem: the model, its points, their log targets and weights (NULL = 1), and
+ * for a delta law the noise floor its predictions are raised to (0: none). */
 typedef struct {
     const psl_model *m;
     const psl_point *const *pts;
@@ -36,9 +38,27 @@ typedef struct {
     const double *w;
     size_t n;
     double delta;
+    double floor;
 } psl_problem;
 
-/* sum_i w_i huber_delta(logpred_i(u) - logy_i); grad (may be NULL) gets d/du. */
+/* The smoothness of the floor: a prediction p is measured as (p^K + floor^K)^(1/K). */
+#define PSL_FLOOR_K 4.0
+
+/* log of what a delta law's prediction exp(lp) is measured as, given the noise floor f:
+ * log((exp(K lp) + f^K)^(1/K)), a smooth max of the prediction and the floor (-INFINITY
+ * for lp is the floor itself). *dlp (may be NULL) gets d/dlp. lp itself when f <= 0.
+ * Targets at or below the floor are set to it (psl_log_targets), so such a point costs
+ * nothing while the law predicts less than the floor: a censored point. See docs/laws.md
+ * "Noise floor". */
+double psl_floor_lp(double lp, double dfloor, double *dlp);
+
+/* The log prediction of point i of pr as measured (psl_floor_lp); grad (may be NULL)
+ * gets d/du. prep from psl_prepare or NULL. */
+double psl_problem_lp(const psl_problem *pr, const double *u, const psl_prep *prep, size_t i,
+                      double *grad);
+
+/* sum_i w_i huber_delta(lp_i(u) - logy_i), lp from psl_problem_lp; grad (may be NULL)
+ * gets d/du. */
 double psl_objective(const psl_problem *pr, const double *u, double *grad);
 
 /* One BFGS2 run from u0. Returns 0 when converged. */
@@ -54,8 +74,10 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
 /* Grid of starts, best few polished, best kept. Returns 0 when the kept fit converged. */
 int psl_fit_grid(const psl_problem *pr, const psl_fit_opts *o, psl_fit *out);
 
-/* Fills logy (n values) with the log targets of pts for the model's law. */
-void psl_log_targets(const psl_law *law, const psl_point *const *pts, size_t n, double *logy);
+/* Fills logy (n values) with the log targets of pts for the model's law; for a delta law
+ * a target at or below dfloor (> 0) is the floor (a censored point). */
+void psl_log_targets(const psl_law *law, const psl_point *const *pts, size_t n, double dfloor,
+                     double *logy);
 
 typedef struct {
     size_t n;

@@ -36,7 +36,7 @@ static int cache_eval(irls_cache *c, const double *x, int want_j) {
     const psl_prep *prep = psl_prepare(pr->m, u, &pb);
     c->have_r = c->have_j = 0;
     for (size_t i = 0; i < pr->n; i++) {
-        double r = psl_eval(pr->m, u, prep, pr->pts[i], want_j ? gu : NULL) - pr->logy[i];
+        double r = psl_problem_lp(pr, u, prep, i, want_j ? gu : NULL) - pr->logy[i];
         if (!isfinite(r)) return GSL_EDOM;
         c->r[i] = r;
         if (want_j) {

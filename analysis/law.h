@@ -104,12 +104,15 @@ double psl_eval(const psl_model *m, const double *u, const psl_prep *prep, const
 /* The shown value of parameter i (exp of the internal one for log parameters). */
 double psl_model_value(const psl_model *m, int i, const double *u);
 
-/* The target a law fits, for point p: loss or delta; NAN when the point lacks it. */
+/* The target a law fits, for point p: loss or delta (of either sign); NAN when the point
+ * lacks it. */
 double psl_target_value(const psl_law *law, const psl_point *p);
 
-/* Collects the points law applies to (with a usable target). Returns the count; *out
- * is malloc'd. */
-size_t psl_law_select(const psl_law *law, const psl_data *d, const psl_point ***out);
+/* Collects the points law applies to with a usable target: a loss > 0; for a delta law
+ * every finite delta when dfloor (the noise floor, floor.h) is > 0, since those at or
+ * below it are fitted as censored, else only delta > 0. Returns the count; *out is
+ * malloc'd. */
+size_t psl_law_select(const psl_law *law, const psl_data *d, double dfloor, const psl_point ***out);
 
 /* Sets up m for these points and checks identifiability. 0 when the law can be fitted;
  * otherwise why says which runs are missing. */

@@ -146,16 +146,19 @@ double psl_model_value(const psl_model *m, int i, const double *u) {
 
 double psl_target_value(const psl_law *law, const psl_point *p) {
     double y = law->target == PSL_TARGET_DELTA ? p->delta : p->loss;
-    return isfinite(y) && y > 0 ? y : NAN;
+    return isfinite(y) ? y : NAN;
 }
 
-size_t psl_law_select(const psl_law *law, const psl_data *d, const psl_point ***out) {
+size_t psl_law_select(const psl_law *law, const psl_data *d, double dfloor,
+                      const psl_point ***out) {
     size_t k = 0;
     *out = malloc((d->n ? d->n : 1) * sizeof **out);
     if (!*out) return 0;
+    int censor = law->target == PSL_TARGET_DELTA && dfloor > 0;
     for (size_t i = 0; i < d->n; i++) {
         const psl_point *p = &d->pt[i];
-        if (law->applies(p) && !isnan(psl_target_value(law, p))) (*out)[k++] = p;
+        double y = psl_target_value(law, p);
+        if (law->applies(p) && isfinite(y) && (y > 0 || censor)) (*out)[k++] = p;
     }
     return k;
 }

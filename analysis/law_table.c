@@ -32,6 +32,12 @@ static int ap_all(const psl_point *p) {
     (void)p;
     return 1;
 }
+static int ap_w_ptq(const psl_point *p) {
+    return p->P_post > 0 && p->P_a >= 16 && p->P_kv >= 16;
+}
+static int ap_ptq(const psl_point *p) {
+    return p->P_post > 0;
+}
 static int ap_chen(const psl_point *p) {
     return p->P_post <= 0 && (psl_point_high_precision(p) || p->G > 1);
 }
@@ -151,6 +157,25 @@ static int init_eff(psl_model *m, const psl_point *const *pts, size_t n) {
     if (s->power) {
         int b = psl_model_add_params(m, power_params, POW_NP);
         psl_model_add_shift(m, b + POW_C_P, b + POW_GAMMA_P, cc.lPw);
+    }
+    return 0;
+}
+
+/* The unified laws on delta (psl_lp_unified_delta): gamma_x per part, the PTQ block, C_x
+ * per part. C_T is centred on the mean log D and log N like the ptq law's. */
+static int init_unified_delta(psl_model *m, const psl_point *const *pts, size_t n) {
+    const psl_eff_spec *s = m->law->spec;
+    char nm[32];
+    for (int x = 0; x < 3; x++) {
+        if (!(s->nparts & (1u << x))) continue;
+        snprintf(nm, sizeof nm, "gamma_%s", part_name[x]);
+        psl_model_add_param(m, nm, 1, PSL_G_GAMMA);
+    }
+    add_ptq_block(m, psl_centre_of(pts, n));
+    for (int x = 0; x < 3; x++) {
+        if (!(s->nparts & (1u << x))) continue;
+        snprintf(nm, sizeof nm, "C_%s", part_name[x]);
+        psl_model_add_param(m, nm, 1, PSL_G_CX);
     }
     return 0;
 }
@@ -383,7 +408,32 @@ const psl_law psl_laws[] = {
     },
     {
         .name = "unified_w",
-        .title = "Unified law (Eq. 9/11), quantized weights",
+        .title = "Unified law (Eq. 9/11) on delta_PTQ, quantized weights",
+        .formula = "delta = C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N (1 - exp(-C_w "
+                   "(P_w - P_post))), N_eff = N (1 - exp(-P_w/gamma_w))",
+        .target = PSL_TARGET_DELTA,
+        .spec = &(const psl_eff_spec){.nparts = PSL_PART_W},
+        .needs = {NEED_ND, NEED_PTQ(PSL_F_PPOST, 2), NEED_PTQ_LOW(PSL_F_PW, 2)},
+        .applies = ap_w_ptq,
+        .init = init_unified_delta,
+        .logpred = psl_lp_unified_delta,
+    },
+    {
+        .name = "unified",
+        .title = "Unified law (Eq. 9/11) on delta_PTQ, all parts",
+        .formula = "delta = C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N prod_x (1 - "
+                   "exp(-C_x (P_x - P_post))), N_eff = N prod_x (1 - exp(-P_x/gamma_x))",
+        .target = PSL_TARGET_DELTA,
+        .spec = &(const psl_eff_spec){.nparts = PSL_PART_ALL},
+        .needs = {NEED_ND, NEED_PTQ(PSL_F_PPOST, 2), NEED_PTQ_LOW(PSL_F_PW, 2),
+                  NEED_PTQ_LOW(PSL_F_PA, 2), NEED_PTQ_LOW(PSL_F_PKV, 2)},
+        .applies = ap_ptq,
+        .init = init_unified_delta,
+        .logpred = psl_lp_unified_delta,
+    },
+    {
+        .name = "unified_w_loss",
+        .title = "Unified law (Eq. 9/11) on the loss (second view), quantized weights",
         .formula = UNIFIED "(1 - exp(-C_w (P_w - P_post)))",
         .target = PSL_TARGET_LOSS,
         EFF_SPEC(.nparts = PSL_PART_W, .ptq = 1),
@@ -393,8 +443,8 @@ const psl_law psl_laws[] = {
         EFF_LAW,
     },
     {
-        .name = "unified",
-        .title = "Unified law (Eq. 9/11), all parts",
+        .name = "unified_loss",
+        .title = "Unified law (Eq. 9/11) on the loss (second view), all parts",
         .formula = UNIFIED "prod_x (1 - exp(-C_x (P_x - P_post)))",
         .target = PSL_TARGET_LOSS,
         EFF_SPEC(.nparts = PSL_PART_ALL, .ptq = 1),

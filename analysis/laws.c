@@ -109,6 +109,47 @@ double psl_lp_ouyang(const psl_model *m, const double *u, const psl_point *p, do
     return u[OY_K] + u[OY_BETA] * lD - u[OY_ALPHA] * lN - u[OY_GAMMA] * lP;
 }
 
+/* The unified law's degradation term alone (Eq. 9/11), fitted on delta_PTQ:
+ *   delta = C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N prod_x (1 - exp(-C_x gap_x)),
+ * gap_x = P_x - P_post, N_eff = N prod_x (1 - exp(-P_x/gamma_x)) over the spec's parts.
+ * Layout: gamma_x per part from 0, the PTQ block from UD_PTQ(nx), C_x per part after it.
+ * A part trained at or below the PTQ bits (gap_x <= 0) gives delta = 0: -INFINITY, with a
+ * zero gradient (its measured value is the noise floor, fit.h psl_floor_lp). */
+double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    const psl_eff_spec *s = m->law->spec;
+    const double P[3] = {p->P_w, p->P_a, p->P_kv};
+    int nx = 0;
+    for (int x = 0; x < 3; x++) nx += !!(s->nparts & (1u << x));
+    int b = UD_PTQ(nx), c = b + PTQ_NP;
+    if (g) memset(g, 0, (size_t)m->np * sizeof *g);
+    for (int x = 0; x < 3; x++)
+        if ((s->nparts & (1u << x)) && P[x] - p->P_post <= 0) return -INFINITY;
+    double gN = u[b + PTQ_GAMMA_N], gp = exp(u[b + PTQ_GAMMA_POST]);
+    double lneff = p->lnN, ld = u[b + PTQ_C_T] - p->P_post / gp + u[b + PTQ_GAMMA_D] * p->lnD;
+    int k = 0;
+    for (int x = 0; x < 3; x++) {
+        if (!(s->nparts & (1u << x))) continue;
+        double gam = exp(u[k]), dz, dy;
+        lneff += psl_log_factor(P[x], gam, 0, &dz);
+        double y = exp(u[c + k]) * (P[x] - p->P_post);
+        ld += psl_log1mexp(y, &dy);
+        if (g) {
+            /* d log N_eff / d log gamma_x; 0 at gamma -> 0, where the factor is flat */
+            g[k] = dz > 0 ? gN * dz * P[x] / gam : 0;
+            g[c + k] = dy * y;
+        }
+        k++;
+    }
+    ld -= gN * lneff;
+    if (g) {
+        g[b + PTQ_C_T] = 1;
+        g[b + PTQ_GAMMA_D] = p->lnD;
+        g[b + PTQ_GAMMA_N] = -lneff;
+        g[b + PTQ_GAMMA_POST] = p->P_post / gp;
+    }
+    return ld;
+}
+
 /* The effective-size family: N_eff (per-part factors, optional offsets), D_eff, the
  * unified PTQ term and the precision power laws share one evaluator. Layout of u, each
  * block present only when the spec asks for it (init_eff in law_table.c lays it out):

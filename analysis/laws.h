@@ -19,6 +19,10 @@ enum { TIED_A, TIED_B, TIED_E, TIED_ALPHA, TIED_NP };
 /* ptq: delta = C_T D^gamma_D N^-gamma_N exp(-P_post/gamma_post); the unified laws carry the
  * same block (from its first index) followed by one C_x per N_eff part. */
 enum { PTQ_C_T, PTQ_GAMMA_D, PTQ_GAMMA_N, PTQ_GAMMA_POST, PTQ_NP };
+/* unified_w, unified (on delta_PTQ, Eq. 9/11's degradation term): the N_eff parts' gamma_x
+ * (w, a, kv as the spec has them) from 0, then the PTQ block from UD_PTQ(nparts), then
+ * C_x per part. */
+#define UD_PTQ(nx) (nx)
 /* ouyang: delta = k D^beta N^-alpha P_post^-gamma */
 enum { OY_K, OY_BETA, OY_ALPHA, OY_GAMMA, OY_NP };
 /* The effective-size family's blocks, as offsets from each block's first index: an N_eff
@@ -77,6 +81,7 @@ double psl_lp_chinchilla(const psl_model *m, const double *u, const psl_point *p
 double psl_lp_chinchilla_tied(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_ptq(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_ouyang(const psl_model *m, const double *u, const psl_point *p, double *g);
+double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_eff(const psl_model *m, const double *u, const psl_point *p, double *g);
 void psl_prep_eff(const psl_model *m, const double *u, psl_prep *prep);
 double psl_lp_eff_prep(const psl_model *m, const double *u, const psl_prep *prep,

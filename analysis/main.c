@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "figures.h"
+#include "floor.h"
 #include "read.h"
 #include "report.h"
 
@@ -218,6 +219,14 @@ int main(int argc, char **argv) {
     }
     psl_data_fill_deltas(&d);
     psl_data_keep_ptq_method(&d, ptq_method, &notes);
+    psl_floor fl;
+    psl_floor_estimate(&d, &fl);
+    ao.fit.delta_floor = fl.floor;
+    if (fl.n_ptq) {
+        char line[512];
+        psl_floor_describe(&fl, line, sizeof line);
+        psl_note(&notes, "%s", line);
+    }
     for (size_t i = 0; i < notes.n; i++) fprintf(stderr, "fitlaws: %s\n", notes.msg[i]);
     if (d.n == 0) {
         fprintf(stderr, "fitlaws: no usable runs\n");
@@ -242,7 +251,8 @@ int main(int argc, char **argv) {
     psl_notes figdone, figmiss;
     psl_notes_init(&figdone);
     psl_notes_init(&figmiss);
-    psl_report rep = {&d, &notes, res, nres, &ao, &dv, inputs, ninputs, &figdone, &figmiss, secs};
+    psl_report rep = {&d,     &notes,  res,      nres,     &ao,  &dv,
+                      inputs, ninputs, &figdone, &figmiss, secs, &fl};
     int rc = 0;
     if (out) {
         if (mkdir_p(out)) {

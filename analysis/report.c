@@ -17,9 +17,49 @@ static void heldout_str(char *b, size_t n, const psl_heldout *h) {
         snprintf(b, n, "n/a: %s", h->why);
 }
 
-/* Whether the bootstrap determines parameter k of a fitted law (psl_boot_determined). */
 static int determined(const psl_law_result *x, int k) {
-    return psl_boot_determined(&x->boot, x->m.logp[k], k, psl_model_value(&x->m, k, x->fit.u));
+    return psl_param_determined(x, k);
+}
+
+/* The law-level verdict in words (psl_law_determined): what a reader may quote. */
+static void verdict_str(char *b, size_t n, const psl_law_result *x) {
+    int det;
+    int v = psl_law_determined(x, &det);
+    if (x->status == PSL_LAW_FAILED) {
+        snprintf(b, n,
+                 "NOT DETERMINED: the fit did not converge (the objective keeps falling along "
+                 "some direction the runs do not constrain); no constants are reported");
+        return;
+    }
+    if (v < 0) {
+        snprintf(b, n, "not judged (no bootstrap): the constants' uncertainty is unknown");
+        return;
+    }
+    if (v) {
+        snprintf(b, n, "determined: the bootstrap pins down all %d constants", x->m.np);
+        return;
+    }
+    size_t k = (size_t)snprintf(b, n,
+                                "NOT DETERMINED: %d of %d constants pinned down by the bootstrap; "
+                                "not determined:",
+                                det, x->m.np);
+    for (int i = 0; i < x->m.np && k < n; i++)
+        if (determined(x, i) == 0) k += (size_t)snprintf(b + k, n - k, " %s", x->m.pname[i]);
+    if (k < n)
+        snprintf(b + k, n - k,
+                 ". The values below are one optimum of an objective the runs leave flat in "
+                 "those directions, not findings");
+}
+
+/* For a delta law fitted with a noise floor: how many of its points sit at the floor. */
+static void floor_str(char *b, size_t n, const psl_law_result *x) {
+    if (x->floor > 0)
+        snprintf(b, n,
+                 "%zu of %zu points at or below the noise floor %.3g (%zu with delta <= 0), "
+                 "fitted as censored",
+                 x->n_floor, x->n, x->floor, x->n_nonpos);
+    else
+        snprintf(b, n, "no noise floor (every delta > 0)");
 }
 
 /* That answer in a table cell. */
@@ -38,10 +78,18 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
         }
         fprintf(f, "   %zu points from %d runs; %s\n", x->n, x->nruns,
                 x->status == PSL_LAW_FITTED ? "converged" : "DID NOT CONVERGE");
+        char vs[600];
         if (x->status == PSL_LAW_FAILED) {
-            fprintf(f, "   %s\n", x->why);
+            verdict_str(vs, sizeof vs, x);
+            fprintf(f, "   %s\n   verdict: %s\n", x->why, vs);
             continue;
         }
+        if (x->law->target == PSL_TARGET_DELTA) {
+            floor_str(vs, sizeof vs, x);
+            fprintf(f, "   %s\n", vs);
+        }
+        verdict_str(vs, sizeof vs, x);
+        fprintf(f, "   verdict: %s\n", vs);
         fprintf(f, "   %-26s %12s  %-27s %10s  %s\n", "param", "value", "95% CI (bootstrap)", "SE",
                 "determined");
         for (int k = 0; k < x->m.np; k++) {
@@ -155,6 +203,19 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
             r->opts->bootstrap, (unsigned long long)r->opts->seed, r->opts->fit.huber_delta,
             r->seconds);
     json_notes(f, r->notes);
+    if (r->floor) {
+        fputs(",\n  \"noise_floor\": {\"floor\": ", f);
+        json_num(f, r->floor->floor);
+        fputs(", \"sd\": ", f);
+        json_num(f, r->floor->sd);
+        static const char *const meth[] = {"none", "repeated_configurations", "highest_p_post",
+                                           "largest_negative_delta"};
+        fprintf(f,
+                ", \"method\": \"%s\", \"points_used\": %zu, \"ptq_points\": %zu, "
+                "\"at_floor\": %zu, \"delta_nonpositive\": %zu}",
+                meth[r->floor->method], r->floor->nused, r->floor->n_ptq, r->floor->n_floor,
+                r->floor->n_nonpos);
+    }
     fputs(",\n  \"laws\": [", f);
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
@@ -174,6 +235,7 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
             fputs(", \"why\": ", f);
             json_str(f, x->why);
         }
+        if (x->status == PSL_LAW_FAILED) fputs(", \"verdict\": \"not_determined\"", f);
         if (x->status != PSL_LAW_REFUSED) {
             fprintf(f, ", \"points\": %zu, \"runs\": %d, \"objective\": ", x->n, x->nruns);
             json_num(f, x->fit.obj);
@@ -193,7 +255,21 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
                 int det = determined(x, k);
                 fprintf(f, ", \"determined\": %s}", det < 0 ? "null" : det ? "true" : "false");
             }
-            fprintf(f, "], \"bootstrap_converged\": %d, \"fit\": ", x->boot.ok);
+            int ndet, v = psl_law_determined(x, &ndet);
+            fprintf(f,
+                    "], \"verdict\": \"%s\", \"params_determined\": %d, "
+                    "\"bootstrap_converged\": %d",
+                    v < 0 ? "not_judged"
+                    : v   ? "determined"
+                          : "not_determined",
+                    ndet, x->boot.ok);
+            if (x->law->target == PSL_TARGET_DELTA) {
+                fputs(", \"noise_floor\": ", f);
+                json_num(f, x->floor);
+                fprintf(f, ", \"points_at_floor\": %zu, \"points_delta_nonpositive\": %zu",
+                        x->n_floor, x->n_nonpos);
+            }
+            fputs(", \"fit\": ", f);
             json_quality(f, &x->q);
             fputs(", \"leave_largest_n_out\": ", f);
             json_heldout(f, &x->lnlo);
@@ -244,17 +320,34 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
             "fitting took %.2f s.\n\n",
             r->opts->fit.huber_delta, r->opts->bootstrap, (unsigned long long)r->opts->seed,
             r->seconds);
-    fputs("## Summary\n\n| law | status | points | R^2 fit (log) | R^2 leave-largest-N-out | "
-          "R^2 k-fold (N,D) | parameters determined |\n|---|---|---|---|---|---|---|\n",
+    if (r->floor && r->floor->n_ptq) {
+        char fl[512];
+        psl_floor_describe(r->floor, fl, sizeof fl);
+        fprintf(f, "Noise floor: %s (docs/laws.md, \"Noise floor\").\n\n", fl);
+    }
+    fputs("A law is **determined** when the bootstrap pins down every one of its constants; "
+          "the constants of a law that is not determined are not findings, whatever its "
+          "R^2.\n\n",
+          f);
+    fputs("## Summary\n\n| law | target | status | points | at floor | R^2 fit (log) | R^2 "
+          "leave-largest-N-out | R^2 k-fold (N,D) | parameters determined | verdict "
+          "|\n|---|---|---|---|---|---|---|---|---|---|\n",
           f);
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
+        const char *tgt = x->law->target == PSL_TARGET_DELTA ? "delta_PTQ" : "loss";
         if (x->status != PSL_LAW_FITTED) {
-            fprintf(f, "| %s | %s | %zu | - | - | - | - |\n", x->law->name,
-                    x->status == PSL_LAW_REFUSED ? "not identifiable" : "did not converge", x->n);
+            fprintf(f, "| %s | %s | %s | %zu | - | - | - | - | - | %s |\n", x->law->name, tgt,
+                    x->status == PSL_LAW_REFUSED ? "not identifiable" : "did not converge", x->n,
+                    x->status == PSL_LAW_REFUSED ? "-" : "**not determined**");
             continue;
         }
-        fprintf(f, "| %s | fitted | %zu | %.4f | ", x->law->name, x->n, x->q.r2_log);
+        fprintf(f, "| %s | %s | fitted | %zu | ", x->law->name, tgt, x->n);
+        if (x->law->target == PSL_TARGET_DELTA && x->floor > 0)
+            fprintf(f, "%zu | ", x->n_floor);
+        else
+            fputs("- | ", f);
+        fprintf(f, "%.4f | ", x->q.r2_log);
         if (x->lnlo.ok)
             fprintf(f, "%.4f | ", x->lnlo.q.r2_log);
         else
@@ -270,9 +363,10 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
             det += d > 0;
         }
         if (known)
-            fprintf(f, "%d of %d |\n", det, x->m.np);
+            fprintf(f, "%d of %d | %s |\n", det, x->m.np,
+                    det == x->m.np ? "determined" : "**not determined**");
         else
-            fputs("- (no bootstrap) |\n", f);
+            fputs("- (no bootstrap) | not judged |\n", f);
     }
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
@@ -280,6 +374,11 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
         if (x->status != PSL_LAW_FITTED) {
             fprintf(f, "%s: %s\n", x->status == PSL_LAW_REFUSED ? "Not fitted" : "Did not converge",
                     x->why);
+            if (x->status == PSL_LAW_FAILED) {
+                char vs[600];
+                verdict_str(vs, sizeof vs, x);
+                fprintf(f, "\n**Verdict: %s.**\n", vs);
+            }
             continue;
         }
         fprintf(f,
@@ -287,6 +386,15 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
                 "%d grid starts, top %d polished); %d of %d bootstrap replicates converged.\n\n",
                 x->n, x->nruns, x->fit.obj, x->fit.iters, x->fit.starts, r->opts->fit.polish,
                 x->boot.ok, x->boot.B);
+        {
+            char vs[600];
+            if (x->law->target == PSL_TARGET_DELTA) {
+                floor_str(vs, sizeof vs, x);
+                fprintf(f, "Target delta_PTQ: %s.\n\n", vs);
+            }
+            verdict_str(vs, sizeof vs, x);
+            fprintf(f, "**Verdict: %s.**\n\n", vs);
+        }
         fputs("| parameter | value | 95% CI | SE | determined |\n|---|---|---|---|---|\n", f);
         for (int k = 0; k < x->m.np; k++) {
             fprintf(f, "| %s | %.6g | ", x->m.pname[k], psl_model_value(&x->m, k, x->fit.u));

@@ -7,6 +7,7 @@
 
 #include "analyze.h"
 #include "derived.h"
+#include "floor.h"
 
 typedef struct {
     const psl_data *data;
@@ -20,6 +21,7 @@ typedef struct {
     const psl_notes *figures;      /* figures written */
     const psl_notes *figs_missing; /* figures not drawn, with why */
     double seconds;                /* wall time of fitting */
+    const psl_floor *floor;        /* the delta_PTQ noise floor (NULL: not estimated) */
 } psl_report;
 
 void psl_report_terminal(FILE *f, const psl_report *r);

@@ -139,8 +139,11 @@ static void test_report_and_figures(void **state) {
     assert_non_null(strstr(j, "\"status\": \"fitted\""));
     assert_non_null(strstr(j, "\"pstar_tied\": "));
     assert_non_null(strstr(j, "\"determined\": true"));
-    char *md = slurp("report.md");
-    assert_non_null(strstr(md, "| neff_joint_off | fitted |"));
+    assert_non_null(strstr(j, "\"verdict\": \"determined\""));
+    char *md = slurp("report.md"); /* slurp's buffer is reused: j is gone */
+    assert_non_null(strstr(md, "| neff_joint_off | loss | fitted |"));
+    /* the unified law is fitted and scored on delta_PTQ, and every law gets a verdict */
+    assert_non_null(strstr(md, "| unified_w | delta_PTQ | fitted |"));
     cleanup();
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <gsl/gsl_errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "floor.h"
 #include "synth.h"
 
 /* True parameters (shown values) per law, and recovery tolerances: for parameters
@@ -40,8 +42,10 @@ static const truth truths[] = {
     {"neff_kv_off", {BASE_TIED, 1.0, 2.0}, 0.35, 0.3},
     {"neff_joint", {BASE_TIED, 2.7, 2.2, 1.0}, 0.35, 0.03},
     {"neff_joint_off", {BASE_TIED, 2.7, 0.3, 2.2, 1.0, 1.0, 2.0}, 0.35, 0.4},
-    {"unified_w", {BASE_TIED, 2.7, 0.1, 0.5, 0.35, 1.0, 1.0}, 0.35, 0.05},
-    {"unified", {BASE_TIED, 2.7, 2.2, 1.0, 0.1, 0.5, 0.35, 1.0, 1.0, 1.0, 1.0}, 0.5, 0.05},
+    {"unified_w", {2.7, 0.1, 0.5, 0.35, 1.0, 1.0}, 0.35, 0.05},
+    {"unified", {2.7, 2.2, 1.0, 0.1, 0.5, 0.35, 1.0, 1.0, 1.0, 1.0}, 0.5, 0.05},
+    {"unified_w_loss", {BASE_TIED, 2.7, 0.1, 0.5, 0.35, 1.0, 1.0}, 0.35, 0.05},
+    {"unified_loss", {BASE_TIED, 2.7, 2.2, 1.0, 0.1, 0.5, 0.35, 1.0, 1.0, 1.0, 1.0}, 0.5, 0.05},
     {"quest_eff", {BASE_TIED}, 0.35, 0.03},
     {"alt_additive", {BASE_TIED, 0.5, 1.5}, 0.35, 0.15},
     {"alt_deff", {BASE_TIED, 2.0}, 0.35, 0.03},
@@ -62,7 +66,7 @@ static void make_set(const truth *t, psl_data *d, double sigma, double outlier, 
     double zero[PSL_MAXP] = {0};
     synth_points(&tmp, law, zero, 0, 0, seed);
     const psl_point **pts;
-    size_t n = psl_law_select(law, &tmp, &pts);
+    size_t n = psl_law_select(law, &tmp, 0, &pts);
     char why[512];
     psl_model_setup(m, law, pts, n, why, sizeof why);
     for (int i = 0; i < m->np; i++) {
@@ -95,14 +99,14 @@ static void test_recovery(void **state) {
         double u[PSL_MAXP];
         make_set(t, &d, 0.002, 0.08, 11 + L, &m0, u);
         const psl_point **pts;
-        size_t n = psl_law_select(law, &d, &pts);
+        size_t n = psl_law_select(law, &d, 0, &pts);
         psl_model m;
         char why[512];
         if (psl_model_setup(&m, law, pts, n, why, sizeof why))
             fail_msg("%s refused on its own synthetic set: %s", t->law, why);
         double *ly = malloc(n * sizeof *ly);
-        psl_log_targets(law, pts, n, ly);
-        psl_problem pr = {&m, pts, ly, NULL, n, fo.huber_delta};
+        psl_log_targets(law, pts, n, 0, ly);
+        psl_problem pr = {&m, pts, ly, NULL, n, fo.huber_delta, 0};
         psl_fit f;
         int rc = psl_fit_grid(&pr, &fo, &f);
         if (rc) fail_msg("%s did not converge: %s", t->law, f.msg);
@@ -144,12 +148,12 @@ static void test_objective_independent(void **state) {
         double u[PSL_MAXP];
         make_set(t, &d, 0.01, 0.1, 3, &m0, u);
         const psl_point **pts;
-        size_t n = psl_law_select(law, &d, &pts);
+        size_t n = psl_law_select(law, &d, 0, &pts);
         psl_model m;
         char why[512];
         assert_int_equal(psl_model_setup(&m, law, pts, n, why, sizeof why), 0);
         double *ly = malloc(n * sizeof *ly), *w = malloc(n * sizeof *w);
-        psl_log_targets(law, pts, n, ly);
+        psl_log_targets(law, pts, n, 0, ly);
         /* evaluate away from the truth so residuals straddle delta */
         double uu[PSL_MAXP];
         for (int i = 0; i < m.np; i++) uu[i] = u[i] * (1 + 0.01 * (i % 3));
@@ -176,7 +180,7 @@ static void test_objective_independent(void **state) {
             ref += h;
             refw += w[i] * h;
         }
-        psl_problem pr = {&m, pts, ly, NULL, n, 1e-3};
+        psl_problem pr = {&m, pts, ly, NULL, n, 1e-3, 0};
         double got = psl_objective(&pr, uu, NULL);
         if (fabs(got - ref) > 1e-9 * fabs(ref))
             fail_msg("%s: objective %.15g, independent %.15g", t->law, got, ref);
@@ -258,7 +262,7 @@ static void test_bootstrap_coverage(void **state) {
             hit += r.boot.lo[i] <= v && v <= r.boot.hi[i];
             per[i] += r.boot.lo[i] <= v && v <= r.boot.hi[i];
             if (getenv("PSL_TEST_VERBOSE") && i == 3) {
-                psl_problem pr = {&r.m, r.pts, r.logy, NULL, r.n, 1e-3};
+                psl_problem pr = {&r.m, r.pts, r.logy, NULL, r.n, 1e-3, 0};
                 psl_fit_opts f2 = o.fit;
                 f2.gtol = 1e-12;
                 psl_fit ff;
@@ -351,11 +355,151 @@ static void test_boot_determined(void **state) {
     assert_int_equal(psl_boot_determined(&b, 0, 7, 1.5), -1); /* too few replicates */
 }
 
+/* The unified law on delta_PTQ where delta has no signal (noise of sd 1e-4 about the same
+ * level 2e-4 at every N, D, P_w, P_post): the verdict must be "not determined". The same
+ * design with the law's own delta is determined (so the verdict can say yes). */
+static void unified_verdict(int signal, int *verdict, int *ndet, int *np) {
+    const truth *t = NULL;
+    for (size_t k = 0; k < sizeof truths / sizeof *truths; k++)
+        if (!strcmp(truths[k].law, "unified_w")) t = &truths[k];
+    const psl_law *law = psl_law_find("unified_w");
+    psl_data d;
+    psl_model m0;
+    double u[PSL_MAXP];
+    make_set(t, &d, 0.002, 0, 21, &m0, u);
+    uint64_t st = 77;
+    for (size_t i = 0; i < d.n; i++) {
+        psl_point *p = &d.pt[i];
+        if (!signal) p->delta = 2e-4 + 1e-4 * synth_gauss(&st);
+        p->loss = p->base_loss + p->delta;
+    }
+    psl_floor fl;
+    psl_floor_estimate(&d, &fl);
+    psl_analysis_opts o;
+    psl_analysis_opts_default(&o);
+    o.bootstrap = 40;
+    o.heldout = 0;
+    o.fit.delta_floor = fl.floor;
+    psl_law_result r;
+    assert_int_equal(psl_analyze_law(law, &d, &o, &r), 0);
+    /* not converging is one way of not being determined (psl_law_determined) */
+    if (r.status == PSL_LAW_REFUSED) fail_msg("unified_w not fitted: %s", r.why);
+    *verdict = psl_law_determined(&r, ndet);
+    *np = r.m.np;
+    print_message("unified_w, delta %s: %s; %d of %d constants determined (floor %.3g, %zu of "
+                  "%zu points at it), R^2 %.3f\n",
+                  signal ? "from the law" : "without signal",
+                  r.status == PSL_LAW_FITTED ? "converged" : r.why, *ndet, *np, fl.floor, r.n_floor,
+                  r.n, r.q.r2_log);
+    psl_law_result_free(&r);
+    psl_data_free(&d);
+}
+
+static void test_unified_no_signal_not_determined(void **state) {
+    (void)state;
+    int v, det, np;
+    unified_verdict(0, &v, &det, &np);
+    assert_int_equal(v, 0);
+    unified_verdict(1, &v, &det, &np);
+    assert_int_equal(v, 1);
+}
+
+/* Points at the noise floor are modelled, not dropped: ptq-law deltas with known
+ * constants plus additive Gaussian noise (sd 5e-5) and 1% log noise, at P_post 3, 4, 5,
+ * 6 and 8, where 8-bit deltas (2e-6..3e-5) are below the noise. The floor comes from
+ * the 8-bit spread (2 sd = 1e-4); every point is fitted, the counts at the floor and
+ * at delta <= 0 are the ones counted here, and the constants come back. */
+static void test_floor_recovery(void **state) {
+    (void)state;
+    const psl_law *law = psl_law_find("ptq");
+    const double Ns[] = {1e7, 2e7, 5e7, 1.2e8, 3e8, 7e8}, tpp[] = {5, 10, 20, 40, 80, 160};
+    const double post[] = {3, 4, 5, 6, 8}, C_T = 0.06, gD = 0.5, gN = 0.35, gp = 0.6;
+    const double sd = 5e-5;
+    psl_data d;
+    psl_data_init(&d);
+    uint64_t st = 4242;
+    for (int a = 0; a < 6; a++)
+        for (int b = 0; b < 6; b++)
+            for (int e = 0; e < 5; e++) {
+                psl_point p;
+                psl_point_clear(&p);
+                p.N = Ns[a];
+                p.D = Ns[a] * tpp[b];
+                p.P_w = p.P_a = p.P_kv = 16;
+                p.P_post = post[e];
+                snprintf(p.format, sizeof p.format, "bf16");
+                snprintf(p.method, sizeof p.method, "gptq");
+                double dt = C_T * pow(p.D, gD) / pow(p.N, gN) * exp(-p.P_post / gp);
+                p.base_loss = 3;
+                p.delta = dt * exp(0.01 * synth_gauss(&st)) + sd * synth_gauss(&st);
+                p.loss = p.base_loss + p.delta;
+                p.run = a * 6 + b;
+                psl_data_push(&d, &p);
+            }
+    d.nruns = 36;
+    psl_floor fl;
+    psl_floor_estimate(&d, &fl);
+    assert_int_equal(fl.method, PSL_FLOOR_TOPBITS);
+    assert_true(fl.P_post == 8 && fl.nused == 36);
+    /* the sd of 36 draws is within 25% of the truth (its relative SE is 12%) */
+    if (!(fabs(fl.floor / (PSL_FLOOR_SIGMAS * sd) - 1) < 0.25))
+        fail_msg("floor %.4g, expected about %.4g", fl.floor, PSL_FLOOR_SIGMAS * sd);
+    size_t at = 0, nonpos = 0;
+    for (size_t i = 0; i < d.n; i++) at += d.pt[i].delta <= fl.floor, nonpos += d.pt[i].delta <= 0;
+    assert_true(nonpos > 0);
+    assert_int_equal(fl.n_ptq, d.n);
+    assert_int_equal(fl.n_floor, at);
+    assert_int_equal(fl.n_nonpos, nonpos);
+    psl_analysis_opts o;
+    psl_analysis_opts_default(&o);
+    o.bootstrap = 0;
+    o.heldout = 0;
+    /* fitted with the floor, and without (the old way: deltas <= 0 dropped, none
+     * censored), for comparison */
+    double err[2][PSL_MAXP];
+    for (int pass = 0; pass < 2; pass++) {
+        o.fit.delta_floor = pass == 0 ? fl.floor : 0;
+        psl_law_result r;
+        assert_int_equal(psl_analyze_law(law, &d, &o, &r), 0);
+        assert_int_equal(r.status, PSL_LAW_FITTED);
+        if (pass == 0) {
+            assert_int_equal(r.n, d.n); /* nothing dropped */
+            assert_int_equal(r.n_floor, at);
+            assert_int_equal(r.n_nonpos, nonpos);
+        } else {
+            assert_int_equal(r.n, d.n - nonpos);
+        }
+        double ut[PSL_MAXP] = {log(C_T), gD, gN, log(gp)}, vf[PSL_MAXP], vt[PSL_MAXP];
+        psl_model_to_v(&r.m, r.fit.u, vf);
+        psl_model_to_v(&r.m, ut, vt);
+        for (int i = 0; i < r.m.np; i++) {
+            err[pass][i] = vf[i] - vt[i];
+            print_message("%s %-10s fit %-10.5g true %-10.5g error %+.4f (centred)\n",
+                          pass ? "no floor:  " : "with floor:", r.m.pname[i],
+                          psl_model_value(&r.m, i, r.fit.u), psl_model_value(&r.m, i, ut),
+                          err[pass][i]);
+        }
+        psl_law_result_free(&r);
+    }
+    /* tolerances: exponents 0.03, log C_T at the centre and log gamma_post 0.05 */
+    const double tol[] = {0.05, 0.03, 0.03, 0.05};
+    for (int i = 0; i < 4; i++)
+        if (!(fabs(err[0][i]) <= tol[i]))
+            fail_msg("parameter %d off by %.4f (tolerance %.2f)", i, err[0][i], tol[i]);
+    psl_data_free(&d);
+}
+
 int main(void) {
+    gsl_set_error_handler_off(); /* as fitlaws does: GSL's errors come back as codes */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_objective_independent),   cmocka_unit_test(test_identifiability),
-        cmocka_unit_test(test_bootstrap_deterministic), cmocka_unit_test(test_recovery),
-        cmocka_unit_test(test_bootstrap_coverage),      cmocka_unit_test(test_boot_determined),
+        cmocka_unit_test(test_objective_independent),
+        cmocka_unit_test(test_identifiability),
+        cmocka_unit_test(test_bootstrap_deterministic),
+        cmocka_unit_test(test_recovery),
+        cmocka_unit_test(test_bootstrap_coverage),
+        cmocka_unit_test(test_boot_determined),
+        cmocka_unit_test(test_unified_no_signal_not_determined),
+        cmocka_unit_test(test_floor_recovery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

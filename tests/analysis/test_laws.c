@@ -29,7 +29,7 @@ static size_t law_points(const psl_law *law, int seed, psl_data *d, const psl_po
     psl_data_init(d);
     double u0[PSL_MAXP] = {0};
     synth_points(d, law, u0, 0, 0, seed);
-    size_t n = psl_law_select(law, d, pts);
+    size_t n = psl_law_select(law, d, 0, pts);
     char why[512];
     psl_model_setup(m, law, *pts, n, why, sizeof why);
     return n;
@@ -45,9 +45,14 @@ static void test_gradients(void **state) {
         size_t n = law_points(law, 7, &d, &pts, &m);
         double u[PSL_MAXP], g[PSL_MAXP];
         mid_params(&m, u);
+        size_t checked = 0;
         for (size_t i = 0; i < n; i += 7) {
             double f = law->logpred(&m, u, pts[i], g);
+            /* a delta law predicts exactly 0 where a part was trained at or below the PTQ
+             * bits: no gradient to check there */
+            if (law->target == PSL_TARGET_DELTA && f == -INFINITY) continue;
             assert_true(isfinite(f));
+            checked++;
             for (int j = 0; j < m.np; j++) {
                 double h = 1e-6, up[PSL_MAXP], dn[PSL_MAXP];
                 memcpy(up, u, sizeof u);
@@ -62,6 +67,7 @@ static void test_gradients(void **state) {
                              m.pname[j], i, g[j], num);
             }
         }
+        if (checked < 5) fail_msg("%s: only %zu points to check gradients at", law->name, checked);
         free(pts);
         psl_data_free(&d);
     }
