@@ -54,9 +54,16 @@ int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_op
         return 0;
     }
     r->status = PSL_LAW_FITTED;
-    if (o->bootstrap > 0 &&
-        psl_bootstrap(&pr, &o->fit, r->fit.u, o->bootstrap, o->seed, &r->boot, NULL))
-        return -1;
+    if (o->bootstrap > 0) {
+        r->boot_u = malloc((size_t)o->bootstrap * (size_t)r->m.np * sizeof *r->boot_u);
+        if (!r->boot_u ||
+            psl_bootstrap(&pr, &o->fit, r->fit.u, o->bootstrap, o->seed, &r->boot, r->boot_u))
+            return -1;
+        /* the samples are shown values; derived quantities evaluate the laws at internal
+         * ones */
+        for (size_t k = 0; k < (size_t)o->bootstrap * (size_t)r->m.np; k++)
+            if (r->m.logp[k % (size_t)r->m.np]) r->boot_u[k] = log(r->boot_u[k]);
+    }
     if (o->heldout) {
         psl_heldout_largest_n(law, r->pts, r->n, &o->fit, &r->lnlo);
         psl_heldout_kfold(law, r->pts, r->n, o->kfold, o->seed, &o->fit, &r->kfold);
@@ -68,6 +75,7 @@ void psl_law_result_free(psl_law_result *r) {
     free(r->pts);
     free(r->logy);
     free(r->logpred);
+    free(r->boot_u);
     memset(r, 0, sizeof *r);
 }
 

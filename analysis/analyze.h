@@ -33,6 +33,8 @@ typedef struct {
     psl_fit fit;
     psl_quality q;
     psl_boot boot;
+    double *boot_u; /* boot.B x m.np internal parameters of each replicate (NAN row when it
+                       did not converge), for the intervals of derived quantities */
     psl_heldout lnlo, kfold;
 } psl_law_result;
 

@@ -21,6 +21,7 @@ typedef struct {
     char *body;
     size_t len, cap;
     int w, h;
+    char warn[512]; /* drawn on the figure: laws it comes from that are not determined */
 } fig;
 
 static int fig_open(fig *f, const char *dir, const char *name, int w, int h) {
@@ -111,6 +112,11 @@ static int fig_draw(fig *f, const char *title, psl_notes *done, psl_notes *missi
     for (int t = 0; t < 2; t++) {
         fprintf(g, "\nset terminal %s size %d,%d\nset output '%s.%s'\n", term[t], f->w, f->h,
                 f->name, ext[t]);
+        if (*f->warn) /* a global label: every panel of a multiplot draws it at the same place */
+            fprintf(g,
+                    "set label 999 \"%s\" at screen 0.5, screen 0.012 center front tc rgb "
+                    "'#c00000' font ',9'\nset bmargin 4\n",
+                    f->warn);
         fputs(f->body ? f->body : "", g);
         fputs("unset multiplot\nset output\n", g);
     }
@@ -142,6 +148,22 @@ static escaped esc(const char *s) {
     }
     b[j] = 0;
     return e;
+}
+
+/* Notes on f, and in its data file, that the curves of law r are drawn from constants the
+ * bootstrap does not determine (psl_law_determined), or whose uncertainty was not
+ * estimated; nothing for a determined law. */
+static void fig_law(fig *f, const psl_law_result *r) {
+    if (!r) return;
+    int v = psl_law_determined(r, NULL);
+    if (v == 1) return;
+    size_t k = strlen(f->warn);
+    snprintf(f->warn + k, sizeof f->warn - k, "%s%s: %s", k ? "; " : "", esc(r->law->name).s,
+             v < 0 ? "uncertainty not estimated (no bootstrap)"
+                   : "constants NOT DETERMINED by these runs, curves not a finding");
+    fprintf(f->dat, "# WARNING: %s: %s\n", r->law->name,
+            v < 0 ? "uncertainty not estimated (no bootstrap)"
+                  : "constants not determined by the bootstrap; the curves are one of many fits");
 }
 
 /* ---- helpers over points ---- */
@@ -249,6 +271,7 @@ static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, 
     const psl_law_result *pt = psl_result_find(res, nres, "ptq");
     fig f;
     if (fig_open(&f, dir, "fig1_ptq", 320 * nN + 80, 640)) return;
+    fig_law(&f, pt);
     gp(&f,
        "set multiplot layout 2,%d title 'Loss after PTQ (top) and {/Symbol d}_{PTQ} "
        "(bottom) vs tokens per parameter'\nset logscale x\nset xlabel 'tokens / parameter'\n",
@@ -347,6 +370,9 @@ static void fig3(const char *dir, const psl_law_result *res, int nres, psl_notes
     }
     fig f;
     if (fig_open(&f, dir, "fig3_neff", 640, 480)) return;
+    for (int x = 0; x < 3; x++)
+        if (src[x] && src[x] != j && (x == 0 || src[x] != src[x - 1])) fig_law(&f, src[x]);
+    fig_law(&f, j);
     const char *nm[3] = {"weights", "activations", "KV cache"};
     int idx[4];
     for (int x = 0; x < 3; x++) {
@@ -421,6 +447,7 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
     }
     fig f;
     if (fig_open(&f, dir, "fig3_isoloss", 760, 520)) return;
+    fig_law(&f, fit);
     /* the predicted surface on a grid, log-spaced in N, one scan line per N */
     int gi = block(&f, "predicted by %s at %s = %g: N P_w loss", fit->law->name,
                    by_tpp ? "D/N" : "D", best_key);
@@ -504,6 +531,7 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
     const psl_law_result *fit = weights_law(res, nres);
     fig f;
     if (fig_open(&f, dir, "fig4_loss_vs_pw", 360 * nT + 60, 420)) return;
+    fig_law(&f, fit);
     gp(&f,
        "set multiplot layout 1,%d title 'Final loss vs training precision of the weights'\n"
        "set xlabel 'P_w (bits)'\nset ylabel 'validation loss'\n",
@@ -577,6 +605,8 @@ static void fig5(const char *dir, const psl_law_result *res, int nres, psl_notes
     int np = !!best[0] + !!best[1];
     fig f;
     if (fig_open(&f, dir, "fig5_pred", 460 * np + 40, 460)) return;
+    fig_law(&f, best[0]);
+    fig_law(&f, best[1]);
     gp(&f, "set multiplot layout 1,%d title 'Predicted vs actual'\n", np);
     for (int t = 0; t < 2; t++) {
         const psl_law_result *r = best[t];
@@ -618,6 +648,7 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
     double Nmid = Ns[nN / 2], Dmid = 20 * Nmid;
     fig f;
     if (fig_open(&f, dir, "fig6_compute", 980, 420)) return;
+    fig_law(&f, j);
     gp(&f,
        "set multiplot layout 1,2 title 'Compute-optimal precision (tied P_w = P_a = P_kv, C = "
        "(6/16) N D P; from %s)'\n",

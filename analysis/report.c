@@ -67,6 +67,24 @@ static const char *yes_no(int det) {
     return det < 0 ? "-" : det ? "yes" : "no";
 }
 
+/* A derived value with its interval and where it lies against the runs. */
+static void dq_str(char *b, size_t n, const psl_dq *q, const char *what) {
+    char where[200];
+    psl_dq_where(q, what, where, sizeof where);
+    if (q->nrep >= 10)
+        snprintf(b, n, "%.4g, 95%% CI [%.4g, %.4g] (%d replicates); %s", q->v, q->lo, q->hi,
+                 q->nrep, where);
+    else
+        snprintf(b, n, "%.4g, no interval (%d usable replicates); %s", q->v, q->nrep, where);
+}
+
+/* What a derived quantity's source laws' verdicts mean for it. */
+static const char *det_note(int det) {
+    return det < 0   ? " (source laws not judged: no bootstrap)"
+           : det > 0 ? ""
+                     : " (from a law that is NOT DETERMINED: not a finding)";
+}
+
 void psl_report_terminal(FILE *f, const psl_report *r) {
     fprintf(f, "fitlaws: %zu points from %d runs\n", r->data->n, r->data->nruns);
     for (int i = 0; i < r->nres; i++) {
@@ -114,17 +132,36 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
     }
     if (r->derived) {
         const psl_derived *dv = r->derived;
-        fprintf(f, "\n== derived\n");
-        if (dv->have_pstar)
-            fprintf(f, "   compute-optimal tied precision P* (N, D, P free; %s): %.2f bits\n",
-                    dv->pstar_law, dv->pstar);
-        else
+        char q[400];
+        fprintf(f, "\n== derived (95%% bootstrap intervals; extrapolations flagged)\n");
+        if (dv->have_pstar) {
+            dq_str(q, sizeof q, &dv->pstar, "quantized precision");
+            fprintf(f, "   compute-optimal tied precision P* (N, D, P free; %s)%s: %s bits\n",
+                    dv->pstar_law, det_note(dv->pstar_det), q);
+        } else {
             fprintf(f, "   P*: not available: %s\n", dv->why_pstar);
+        }
+        if (dv->have_copt) {
+            fprintf(f,
+                    "   compute-optimal N, D at C = %.4g (the largest run; chinchilla_tied)%s:\n",
+                    dv->copt_C, det_note(dv->copt_det));
+            dq_str(q, sizeof q, &dv->copt_N, "N");
+            fprintf(f, "     N_opt = %s\n", q);
+            dq_str(q, sizeof q, &dv->copt_D, "D");
+            fprintf(f, "     D_opt = %s\n", q);
+        } else {
+            fprintf(f, "   compute-optimal N, D: not available: %s\n", dv->why_copt);
+        }
         if (dv->ndcrit) {
-            fprintf(f, "   D_crit (tokens past which more data raises post-PTQ loss):\n");
-            for (int k = 0; k < dv->ndcrit; k++)
-                fprintf(f, "     N = %-10.4g P_post = %-3g D_crit = %.4g\n", dv->dcrit_N[k],
-                        dv->dcrit_P[k], dv->dcrit[k]);
+            fprintf(f,
+                    "   D_crit (tokens past which more data raises post-PTQ loss; ptq and "
+                    "chinchilla_tied)%s:\n",
+                    det_note(dv->dcrit_det));
+            for (int k = 0; k < dv->ndcrit; k++) {
+                dq_str(q, sizeof q, &dv->dcrit[k], "D");
+                fprintf(f, "     N = %-10.4g P_post = %-3g%s D_crit = %s\n", dv->dcrit_N[k],
+                        dv->dcrit_P[k], dv->dcrit_p_extrap[k] ? " (P_post not fitted)" : "", q);
+            }
         } else {
             fprintf(f, "   D_crit: not available: %s\n", dv->why_dcrit);
         }
@@ -150,6 +187,30 @@ static void json_num(FILE *f, double v) {
         fprintf(f, "%.10g", v);
     else
         fputs("null", f);
+}
+
+/* {"value", "ci95", "replicates", "extrapolation", "factor", "runs_range"} or null */
+static void json_dq(FILE *f, const psl_dq *q) {
+    if (!q) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"value\": ", f);
+    json_num(f, q->v);
+    fputs(", \"ci95\": [", f);
+    json_num(f, q->nrep >= 10 ? q->lo : NAN);
+    fputs(", ", f);
+    json_num(f, q->nrep >= 10 ? q->hi : NAN);
+    fprintf(f, "], \"replicates\": %d, \"extrapolation\": \"%s\", \"factor\": ", q->nrep,
+            q->extrap > 0   ? "above"
+            : q->extrap < 0 ? "below"
+                            : "no");
+    json_num(f, q->factor);
+    fputs(", \"runs_range\": [", f);
+    json_num(f, q->lo_run);
+    fputs(", ", f);
+    json_num(f, q->hi_run);
+    fputs("]}", f);
 }
 
 static void json_quality(FILE *f, const psl_quality *q) {
@@ -282,14 +343,21 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
     if (r->derived) {
         const psl_derived *dv = r->derived;
         fputs(",\n  \"derived\": {\"pstar_tied\": ", f);
-        json_num(f, dv->have_pstar ? dv->pstar : NAN);
+        json_dq(f, dv->have_pstar ? &dv->pstar : NULL);
         fputs(", \"pstar_law\": ", f);
         json_str(f, dv->pstar_law);
-        fputs(", \"d_crit\": [", f);
+        fprintf(f, ", \"compute_optimal\": {\"C\": ");
+        json_num(f, dv->have_copt ? dv->copt_C : NAN);
+        fputs(", \"N\": ", f);
+        json_dq(f, dv->have_copt ? &dv->copt_N : NULL);
+        fputs(", \"D\": ", f);
+        json_dq(f, dv->have_copt ? &dv->copt_D : NULL);
+        fputs("}, \"d_crit\": [", f);
         for (int k = 0; k < dv->ndcrit; k++) {
-            fprintf(f, "%s{\"N\": %.10g, \"P_post\": %g, \"D_crit\": ", k ? ", " : "",
-                    dv->dcrit_N[k], dv->dcrit_P[k]);
-            json_num(f, dv->dcrit[k]);
+            fprintf(f, "%s{\"N\": %.10g, \"P_post\": %g, \"P_post_fitted\": %s, \"D_crit\": ",
+                    k ? ", " : "", dv->dcrit_N[k], dv->dcrit_P[k],
+                    dv->dcrit_p_extrap[k] ? "false" : "true");
+            json_dq(f, &dv->dcrit[k]);
             fputc('}', f);
         }
         fputs("]}", f);
@@ -415,20 +483,48 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
     }
     if (r->derived) {
         const psl_derived *dv = r->derived;
-        fputs("\n## Derived quantities\n\n", f);
-        if (dv->have_pstar)
+        fputs("\n## Derived quantities\n\n95% intervals from the bootstrap replicates of the "
+              "laws they come from (replicate b of each); a value outside the range the runs "
+              "cover is marked EXTRAPOLATION.\n\n",
+              f);
+        char q[400];
+        if (dv->have_pstar) {
+            dq_str(q, sizeof q, &dv->pstar, "quantized precision");
             fprintf(f,
                     "- Compute-optimal tied precision P* (C = (6/16) N D P, N, D, P free), "
-                    "from %s: **%.2f bits**.\n",
-                    dv->pstar_law, dv->pstar);
-        else
+                    "from %s%s: **%s bits**.\n",
+                    dv->pstar_law, det_note(dv->pstar_det), q);
+        } else {
             fprintf(f, "- P*: not available: %s.\n", dv->why_pstar);
+        }
+        if (dv->have_copt) {
+            fprintf(f,
+                    "- Compute-optimal N and D (C = 6 N D) at the compute of the largest run, C "
+                    "= %.4g, from chinchilla_tied%s:\n",
+                    dv->copt_C, det_note(dv->copt_det));
+            dq_str(q, sizeof q, &dv->copt_N, "N");
+            fprintf(f, "  - N_opt = %s\n", q);
+            dq_str(q, sizeof q, &dv->copt_D, "D");
+            fprintf(f, "  - D_opt = %s\n", q);
+        } else {
+            fprintf(f, "- Compute-optimal N and D: not available: %s.\n", dv->why_copt);
+        }
         if (dv->ndcrit) {
-            fputs("- D_crit (from ptq and chinchilla_tied):\n\n| N | P_post | D_crit "
-                  "|\n|---|---|---|\n",
-                  f);
-            for (int k = 0; k < dv->ndcrit; k++)
-                fprintf(f, "| %.4g | %g | %.4g |\n", dv->dcrit_N[k], dv->dcrit_P[k], dv->dcrit[k]);
+            fprintf(f,
+                    "- D_crit (from ptq and chinchilla_tied%s):\n\n| N | P_post | D_crit | 95%% "
+                    "CI | against the runs |\n|---|---|---|---|---|\n",
+                    det_note(dv->dcrit_det));
+            for (int k = 0; k < dv->ndcrit; k++) {
+                const psl_dq *x = &dv->dcrit[k];
+                char where[200];
+                psl_dq_where(x, "D", where, sizeof where);
+                fprintf(f, "| %.4g | %g%s | %.4g | ", dv->dcrit_N[k], dv->dcrit_P[k],
+                        dv->dcrit_p_extrap[k] ? " (not fitted)" : "", x->v);
+                if (x->nrep >= 10)
+                    fprintf(f, "[%.4g, %.4g] | %s |\n", x->lo, x->hi, where);
+                else
+                    fprintf(f, "- | %s |\n", where);
+            }
         } else {
             fprintf(f, "- D_crit: not available: %s.\n", dv->why_dcrit);
         }

@@ -39,7 +39,8 @@ static double truth_delta(double N, double D, double pw, double pp) {
            (pw > pp ? 1 - exp(-(pw - pp)) : 0);
 }
 
-/* fixed_d: a grid of token budgets shared by every size (else D = N * tokens/param). */
+/* fixed_d: a grid of token budgets shared by every size (else D = N * tokens/param).
+ * with_ptq: 0 none, 1 from the law, 2 deltas without signal (one lognormal level). */
 static void write_runs(int with_ptq, int fixed_d) {
     strcpy(dir, "/tmp/psl_test_cli_XXXXXX");
     assert_non_null(mkdtemp(dir));
@@ -71,7 +72,8 @@ static void write_runs(int with_ptq, int fixed_d) {
                     const double pp[] = {3, 4, 6};
                     for (int e = 0; e < 3; e++) {
                         if (pp[e] >= r.P_w) continue;
-                        double dl = truth_delta(Ns[a], D, r.P_w, pp[e]);
+                        double dl = with_ptq == 2 ? 1e-3 * exp(0.5 * synth_gauss(&st))
+                                                  : truth_delta(Ns[a], D, r.P_w, pp[e]);
                         r.ptq_bits[r.nptq] = pp[e];
                         r.ptq_loss[r.nptq] = r.val_loss + dl * exp(0.02 * synth_gauss(&st));
                         r.nptq++;
@@ -191,9 +193,37 @@ static void test_fixed_d_figures(void **state) {
     char *gp = slurp("fig4_loss_vs_pw.gp");
     assert_non_null(gp);
     assert_non_null(strstr(gp, "set title 'D = "));
+    /* --bootstrap 0: the figure says the constants' uncertainty was not estimated */
+    assert_non_null(strstr(gp, "uncertainty not estimated (no bootstrap)"));
     char *dat = slurp("fig3_isoloss.dat");
     assert_non_null(dat);
     assert_non_null(strstr(dat, "at D = "));
+    cleanup();
+}
+
+/* A law whose constants the runs do not determine says so on its figure and in the
+ * report; derived quantities carry intervals and say where they lie against the runs. */
+static void test_undetermined_on_figure(void **state) {
+    (void)state;
+    write_runs(2, 0);
+    char args[512];
+    snprintf(args, sizeof args,
+             "--out %s/out --bootstrap 30 --no-heldout --laws chinchilla_tied,ptq %s/runs", dir,
+             dir);
+    assert_int_equal(run(args), 0);
+    char *gp = slurp("fig1_ptq.gp");
+    assert_non_null(gp);
+    assert_non_null(strstr(gp, "ptq: constants NOT DETERMINED by these runs"));
+    char *md = slurp("report.md");
+    assert_non_null(strstr(md, "| ptq | delta_PTQ | fitted |"));
+    assert_non_null(strstr(md, "**not determined** |"));
+    assert_non_null(strstr(md, "- D_crit (from ptq and chinchilla_tied (from a law that is NOT "
+                               "DETERMINED: not a finding)):"));
+    assert_non_null(strstr(md, "N_opt = "));
+    char *j = slurp("report.json");
+    assert_non_null(strstr(j, "\"d_crit\": [{\"N\": "));
+    assert_non_null(strstr(j, "\"replicates\": "));
+    assert_non_null(strstr(j, "\"extrapolation\": \""));
     cleanup();
 }
 
@@ -203,6 +233,7 @@ int main(void) {
         cmocka_unit_test(test_missing_figures_explained),
         cmocka_unit_test(test_report_and_figures),
         cmocka_unit_test(test_fixed_d_figures),
+        cmocka_unit_test(test_undetermined_on_figure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

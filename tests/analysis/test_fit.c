@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "derived.h"
 #include "floor.h"
 #include "synth.h"
 
@@ -489,6 +490,79 @@ static void test_floor_recovery(void **state) {
     psl_data_free(&d);
 }
 
+/* Derived quantities from laws fitted to synthetic runs with known constants: D_crit
+ * (ptq + chinchilla_tied) and the compute-optimal N, D come with intervals that hold the
+ * true values, and values beyond the D (or N) trained are flagged as extrapolations. */
+static void test_derived_intervals(void **state) {
+    (void)state;
+    const truth *tt = NULL, *tp = NULL;
+    for (size_t k = 0; k < sizeof truths / sizeof *truths; k++) {
+        if (!strcmp(truths[k].law, "chinchilla_tied")) tt = &truths[k];
+        if (!strcmp(truths[k].law, "ptq")) tp = &truths[k];
+    }
+    psl_data d, e;
+    psl_model m0;
+    double ut[PSL_MAXP], up[PSL_MAXP];
+    make_set(tt, &d, 0.002, 0, 31, &m0, ut);
+    make_set(tp, &e, 0.002, 0, 32, &m0, up);
+    for (size_t i = 0; i < e.n; i++) {
+        psl_point p = e.pt[i];
+        p.run += d.nruns;
+        psl_data_push(&d, &p);
+    }
+    d.nruns += e.nruns;
+    psl_analysis_opts o;
+    psl_analysis_opts_default(&o);
+    o.bootstrap = 60;
+    o.heldout = 0;
+    o.fit.polish = 2;
+    psl_law_result res[2];
+    assert_int_equal(psl_analyze_law(psl_law_find("chinchilla_tied"), &d, &o, &res[0]), 0);
+    assert_int_equal(psl_analyze_law(psl_law_find("ptq"), &d, &o, &res[1]), 0);
+    assert_int_equal(res[0].status, PSL_LAW_FITTED);
+    assert_int_equal(res[1].status, PSL_LAW_FITTED);
+    psl_derived dv;
+    psl_derive(res, 2, &d, &dv);
+    assert_true(dv.ndcrit == 30 && dv.have_copt);
+    double Dmax = 0;
+    for (size_t i = 0; i < res[1].n; i++) Dmax = fmax(Dmax, res[1].pts[i]->D);
+    int inside = 0, beyond = 0;
+    for (int k = 0; k < dv.ndcrit; k++) {
+        const psl_dq *q = &dv.dcrit[k];
+        /* the truth: beta B N^gamma_N exp(P/gamma_post) / (gamma_D C_T), ^1/(gamma_D+beta) */
+        double B = tt->shown[1], beta = tt->shown[3], CT = tp->shown[0], gD = tp->shown[1],
+               gN = tp->shown[2], gp = tp->shown[3];
+        double tru = pow(beta * B * pow(dv.dcrit_N[k], gN) * exp(dv.dcrit_P[k] / gp) / (gD * CT),
+                         1 / (gD + beta));
+        if (getenv("PSL_TEST_VERBOSE"))
+            print_message("N %g P %g D_crit %.4g [%.4g, %.4g] true %.4g extrap %d\n", dv.dcrit_N[k],
+                          dv.dcrit_P[k], q->v, q->lo, q->hi, tru, q->extrap);
+        assert_true(q->nrep >= 50);
+        /* the synthetic PTQ bits are 3..6: P_post 8 is beyond them */
+        assert_int_equal(dv.dcrit_p_extrap[k], dv.dcrit_P[k] > 6);
+        inside += q->lo <= tru && tru <= q->hi;
+        /* the flag says where the estimate lies; well away from the edge the truth agrees */
+        if (tru > 2 * Dmax) assert_int_equal(q->extrap, 1), beyond++;
+        if (tru < Dmax / 2) assert_int_equal(q->extrap, 0);
+    }
+    print_message("D_crit: truth inside the 95%% interval for %d of %d; %d beyond the D "
+                  "trained\n",
+                  inside, dv.ndcrit, beyond);
+    assert_true(inside >= 24);
+    assert_true(beyond >= 5 && beyond < dv.ndcrit);
+    /* compute-optimal N at C: (A/B)^(1/(2 alpha)) (C/6)^(1/2) */
+    double Nt = pow(tt->shown[0] / tt->shown[1], 1 / (2 * tt->shown[3])) * sqrt(dv.copt_C / 6);
+    print_message("N_opt %.4g [%.4g, %.4g] true %.4g, %s\n", dv.copt_N.v, dv.copt_N.lo,
+                  dv.copt_N.hi, Nt, dv.copt_N.extrap ? "extrapolation" : "within the runs");
+    assert_true(dv.copt_N.lo <= Nt && Nt <= dv.copt_N.hi);
+    assert_true(fabs(dv.copt_D.v * 6 * dv.copt_N.v / dv.copt_C - 1) < 1e-9);
+    assert_true(dv.copt_D.lo <= dv.copt_D.v && dv.copt_D.v <= dv.copt_D.hi);
+    psl_law_result_free(&res[0]);
+    psl_law_result_free(&res[1]);
+    psl_data_free(&d);
+    psl_data_free(&e);
+}
+
 int main(void) {
     gsl_set_error_handler_off(); /* as fitlaws does: GSL's errors come back as codes */
     const struct CMUnitTest tests[] = {
@@ -500,6 +574,7 @@ int main(void) {
         cmocka_unit_test(test_boot_determined),
         cmocka_unit_test(test_unified_no_signal_not_determined),
         cmocka_unit_test(test_floor_recovery),
+        cmocka_unit_test(test_derived_intervals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
