@@ -261,9 +261,31 @@ typedef struct {
 } attr_name;
 
 static const attr_name root_names[] = {
-    {"schema_version", ATTR_INT}, {"run_id", ATTR_STR},         {"name", ATTR_STR},
-    {"config", ATTR_STR},         {"engine_version", ATTR_STR}, {"git_commit", ATTR_STR},
-    {"host", ATTR_STR},           {"created", ATTR_STR},
+    {"schema_version", ATTR_INT},
+    {"run_id", ATTR_STR},
+    {"name", ATTR_STR},
+    {"config", ATTR_STR},
+    {"engine_version", ATTR_STR},
+    {"git_commit", ATTR_STR},
+    {"host", ATTR_STR},
+    {"created", ATTR_STR},
+    /* provenance (engine/provenance.c): kept through a resume's or PTQ's rewrite */
+    {"compiler", ATTR_STR},
+    {"build", ATTR_STR},
+    {"cpu_model", ATTR_STR},
+    {"os", ATTR_STR},
+    {"libc", ATTR_STR},
+    {"blas_config", ATTR_STR},
+    {"blas_version", ATTR_STR},
+    {"blas_core", ATTR_STR},
+    {"blas_library", ATTR_STR},
+    {"threads", ATTR_INT},
+    {"blas_threads", ATTR_INT},
+    {"omp_threads", ATTR_INT},
+    {"tokenizer_hash", ATTR_STR},
+    {"train_data_id", ATTR_STR},
+    {"val_data_id", ATTR_STR},
+    {"corpus_manifest_sha256", ATTR_STR},
 };
 /* /config holds the knobs (engine/config.c's table) and these derived values */
 static const attr_name config_derived[] = {

@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "model_f32.h"
 #include "optimizer.h"
+#include "provenance.h"
 #include "ptq_knobs.h"
 #include "qat_model.h"
 #include "rng.h"
@@ -190,8 +191,9 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
     attr_set_str(&rl->root, "run_id", id);
     attr_set_str(&rl->root, "name", t->cfg.name);
     attr_set_str(&rl->root, "config", json);
-    attr_set_str(&rl->root, "engine_version", PSL_VERSION);
-    attr_set_str(&rl->root, "git_commit", PSL_GIT_COMMIT);
+    /* build, machine and data; t->st holds the data identity the checkpoint records */
+    provenance_data data = {t->cfg.data, t->train_tok.tokenizer_hash, t->st.train_id, t->st.val_id};
+    provenance_describe(&rl->root, &data, threads);
     attr_set_str(&rl->root, "host", host);
     attr_set_str(&rl->root, "created", created);
 
