@@ -10,11 +10,19 @@ export LC_ALL=C
 # lists are made again (downloads and unpacked packages are kept).
 EXTRACT_VERSION=1
 SEED=20241125
+# Validation share in per mille of documents, by tier: fnv1a64(id) % 1000 < this.
+# prose keeps 8, the rule its committed results (results/reference/) were made with, so
+# its data identity does not change. full takes more so that val.tok holds at least
+# 2^20 tokens (docs/corpus.md, "Tiers"); since the rule compares the same hash with a
+# larger threshold, the full tier's validation set is a superset of what 8 gave.
+VAL_PROSE=8
+VAL_FULL=30
 
 usage() {
   cat <<'EOF'
 usage: corpus/prepare.sh [--tier prose|full] [--out DIR] [--cache DIR]
                          [--build-dir DIR] [--allow-missing] [--seed N]
+                         [--val-per-mille N]
 
   --tier prose|full  prose (default): books, speeches, Brown corpus, Bible, fortunes and
                      humorous dictionaries (~40 MB). full: prose plus dictionaries and
@@ -27,6 +35,8 @@ usage: corpus/prepare.sh [--tier prose|full] [--out DIR] [--cache DIR]
   --allow-missing    if a source cannot be downloaded or unpacked, say which and build
                      the corpus from the others (default: stop with an error)
   --seed N           seed of the training-piece shuffle (default 20241125)
+  --val-per-mille N  a document goes to validation when fnv1a64(id) % 1000 < N
+                     (0..1000; default 8 for prose, 30 for full)
   --sources FILE     the pinned source list (default corpus/sources.tsv)
 EOF
 }
@@ -38,6 +48,7 @@ cache=""
 build_dir="${CORPUS_BUILD_DIR:-}"
 allow_missing=0
 sources=""
+val_pm=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tier) tier=${2:?--tier needs prose or full}; shift 2 ;;
@@ -47,6 +58,7 @@ while [ $# -gt 0 ]; do
     --allow-missing) allow_missing=1; shift ;;
     --seed) SEED=${2:?--seed needs a number}; shift 2 ;;
     --sources) sources=${2:?--sources needs a file}; shift 2 ;;
+    --val-per-mille) val_pm=${2:?--val-per-mille needs a number}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "prepare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -58,6 +70,19 @@ esac
 case "$SEED" in
   ''|*[!0-9]*) echo "prepare.sh: --seed must be a non-negative integer" >&2; exit 2 ;;
 esac
+if [ -z "$val_pm" ]; then
+  if [ "$tier" = full ]; then val_pm=$VAL_FULL; else val_pm=$VAL_PROSE; fi
+fi
+case "$val_pm" in
+  ''|*[!0-9]*) echo "prepare.sh: --val-per-mille must be an integer 0..1000, not '$val_pm'" >&2
+    exit 2 ;;
+esac
+# Leading zeros would read as octal below; the value is at most 4 digits.
+if [ ${#val_pm} -gt 4 ] || [ $((10#$val_pm)) -gt 1000 ]; then
+  echo "prepare.sh: --val-per-mille must be an integer 0..1000, not '$val_pm'" >&2
+  exit 2
+fi
+val_pm=$((10#$val_pm))
 out=${out:-$root/data/corpus/$tier}
 cache=${cache:-$root/data/cache}
 build_dir=${build_dir:-$root/build}
@@ -326,7 +351,7 @@ fi
 # --- build -------------------------------------------------------------------------
 # Skipped when the listed files (names, sizes, times), the options and the program are
 # unchanged.
-key=$( (cat "$docs" "$meta"; echo "$tier $SEED ${missing[*]}"; sha_of "$tool"
+key=$( (cat "$docs" "$meta"; echo "$tier $SEED $val_pm ${missing[*]}"; sha_of "$tool"
   cut -f4 "$docs" | tr '\n' '\0' | xargs -0 stat -c '%n %s %Y') | sha256sum | cut -d' ' -f1)
 if [ -f "$out/.built" ] && [ "$(cat "$out/.built")" = "$key" ] && [ -f "$out/train.txt" ] &&
   [ -f "$out/val.txt" ] && [ -f "$out/manifest.json" ]; then
@@ -337,7 +362,7 @@ else
   margs=()
   for m in "${missing[@]}"; do margs+=(--missing "$m"); done
   nice -n 5 "$tool" --list "$docs" --sources "$meta" --out "$out" --tier "$tier" \
-    --seed "$SEED" "${margs[@]}" || die "corpus-build failed"
+    --seed "$SEED" --val-per-mille "$val_pm" "${margs[@]}" || die "corpus-build failed"
   echo "$key" >"$out/.built"
 fi
 train=$(stat -c %s "$out/train.txt")

@@ -11,13 +11,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The corpus caps D: repeated tokens change the data term of the laws (Muennighoff et
+ * al. 2023 find up to about 4 epochs nearly as good as new data, but the laws here are
+ * fitted as if every token were new), so the reference sweeps allow at most 2 epochs
+ * (issue 14) and a larger repeat must be asked for by --max-epochs. */
+#define DEFAULT_MAX_EPOCHS 2.0
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: sweep plan CONFIG [--threads T] [--jobs J] [--results DIR] [--only PATTERN]\n"
-            "                  [--no-calibrate]\n\n"
+            "                  [--no-calibrate] [--max-epochs E]\n\n"
             "Lists the runs of a sweep config (name, N, D, precision, FLOPs) with the time\n"
             "each should take on this machine with T threads (default 2), measured by timing\n"
-            "a few forward/backward passes of each model shape, and the totals. Trains nothing.\n");
+            "a few forward/backward passes of each model shape, and the totals. Trains nothing.\n\n"
+            "The epochs column is D over the tokens of the run's train.tok. A run that repeats\n"
+            "data (more than 1 epoch) is marked '+' and warned about; a run of more than E\n"
+            "epochs (default %g) is marked '!' and makes plan fail with exit status 1.\n"
+            "--max-epochs E allows up to E epochs (E >= 1).\n",
+            DEFAULT_MAX_EPOCHS);
 }
 
 static void human(char *buf, size_t len, double v) {
@@ -74,6 +85,7 @@ static double work_tokens(const train_config *c) {
 int cmd_plan(int argc, char **argv) {
     const char *config = NULL, *results = NULL, *only = NULL;
     int threads = 2, jobs = 1, calibrate = 1;
+    double max_epochs_allowed = DEFAULT_MAX_EPOCHS;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -90,6 +102,14 @@ int cmd_plan(int argc, char **argv) {
             only = argv[++i];
         } else if (!strcmp(a, "--no-calibrate")) {
             calibrate = 0;
+        } else if (!strcmp(a, "--max-epochs") && more) {
+            const char *v = argv[++i];
+            char *end;
+            max_epochs_allowed = strtod(v, &end);
+            if (end == v || *end || !(max_epochs_allowed >= 1) || isinf(max_epochs_allowed)) {
+                fprintf(stderr, "sweep plan: --max-epochs needs a number >= 1, not '%s'\n", v);
+                return 2;
+            }
         } else if (a[0] == '-' || config) {
             fprintf(stderr, "sweep plan: unexpected argument '%s'\n", a);
             usage(stderr);
@@ -132,10 +152,10 @@ int cmd_plan(int argc, char **argv) {
     int w = 20;
     for (size_t i = 0; i < d.n; i++)
         if ((int)strlen(d.runs[i].cfg.name) > w) w = (int)strlen(d.runs[i].cfg.name);
-    printf("\n%4s  %-*s %8s %8s %6s %-14s %9s %9s  %-8s\n", "#", w, "name", "N", "D", "epochs",
+    printf("\n%4s  %-*s %8s %8s %7s %-14s %9s %9s  %-8s\n", "#", w, "name", "N", "D", "epochs",
            "precision", "FLOPs", "time", "state");
     double total_flops = 0, total_time = 0, max_epochs = 0;
-    size_t shown = 0, over = 0, unknown_time = 0, done = 0;
+    size_t shown = 0, over = 0, refused = 0, unknown_time = 0, done = 0;
     for (size_t i = 0; i < d.n; i++) {
         sweep_run *r = &d.runs[i];
         if (!sweep_name_matches(only, r->cfg.name)) continue;
@@ -144,9 +164,15 @@ int cmd_plan(int argc, char **argv) {
         human(n, sizeof n, (double)r->N);
         human(dd, sizeof dd, (double)r->cfg.tokens);
         double epochs = r->train_tokens ? (double)r->cfg.tokens / (double)r->train_tokens : NAN;
-        if (epochs > 1) over++;
+        /* NaN (no train.tok yet) compares false: neither marked nor refused. */
+        char mark = ' ';
+        if (epochs > 1) over++, mark = '+';
+        if (epochs > max_epochs_allowed) refused++, mark = '!';
         if (epochs > max_epochs) max_epochs = epochs;
-        snprintf(ep, sizeof ep, isnan(epochs) ? "?" : "%.2f", epochs);
+        if (isnan(epochs))
+            snprintf(ep, sizeof ep, "?");
+        else
+            snprintf(ep, sizeof ep, "%.2f%c", epochs, mark);
         double secs = rate && rate[i] > 0 ? work_tokens(&r->cfg) / rate[i] : -1;
         if (secs >= 0)
             total_time += secs;
@@ -157,7 +183,7 @@ int cmd_plan(int argc, char **argv) {
         runstate_read(r, &st);
         if (st.state == RS_DONE || st.state == RS_DIVERGED) done++;
         total_flops += r->flops;
-        printf("%4zu  %-*s %8s %8s %6s %-14s %9.2e %9s  %-8s\n", i, w, r->cfg.name, n, dd, ep,
+        printf("%4zu  %-*s %8s %8s %7s %-14s %9.2e %9s  %-8s\n", i, w, r->cfg.name, n, dd, ep,
                r->precision, r->flops, t, run_state_name(st.state));
     }
     char tt[16], tj[16];
@@ -172,10 +198,30 @@ int cmd_plan(int argc, char **argv) {
         printf("warning: some data directories have no train.tok yet (vocab 4096 assumed; "
                "tokenize with `sweep tokenize`)\n");
     if (over)
-        printf("warning: %zu runs see more tokens than the training split holds (up to %.1f "
-               "epochs): repeated data changes the laws\n",
-               over, max_epochs);
+        printf("warning: %zu runs (marked +%s) see more tokens than the training split holds "
+               "(up to %.2f epochs): repeated data changes the laws\n",
+               over, refused ? " or !" : "", max_epochs);
+    int rc = 0;
+    if (refused) {
+        fprintf(stderr,
+                "sweep plan: %zu runs (marked !) would read their train.tok more than %g times:\n",
+                refused, max_epochs_allowed);
+        for (size_t i = 0; i < d.n; i++) {
+            const sweep_run *r = &d.runs[i];
+            if (!sweep_name_matches(only, r->cfg.name) || !r->train_tokens) continue;
+            double epochs = (double)r->cfg.tokens / (double)r->train_tokens;
+            if (epochs > max_epochs_allowed)
+                fprintf(stderr, "  %s: tokens=%lld, %s/train.tok holds %lld (%.2f epochs)\n",
+                        r->cfg.name, (long long)r->cfg.tokens, r->cfg.data,
+                        (long long)r->train_tokens, epochs);
+        }
+        fprintf(stderr,
+                "lower their tokens, use a larger corpus (the full tier, docs/corpus.md), or "
+                "allow it with --max-epochs %.2f\n",
+                ceil(max_epochs * 100) / 100);
+        rc = 1;
+    }
     free(rate);
     sweep_free(&d);
-    return 0;
+    return rc;
 }
