@@ -4,6 +4,10 @@ model the engine trains, with the same shapes, batch and vocabulary. Prints toke
 settings that make PyTorch fast on this machine.
 
 usage: torch_peer.py D_MODEL N_LAYER [--threads 2] [--steps 5] [--batch 8] [--ctx 256] [--vocab 4096]
+                     [--device cpu|cuda] [--dtype fp32|tf32|bf16] [--compile] [--sdpa]
+On cuda: bf16 is autocast (bf16 matmuls, fp32 master weights), tf32 allows TF32 matmuls,
+--sdpa uses F.scaled_dot_product_attention (flash) instead of the explicit softmax, and
+AdamW is the fused one; steps are timed between torch.cuda.synchronize() calls.
 """
 import argparse
 import math
@@ -13,6 +17,9 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+SDPA = False
 
 
 class RMSNorm(nn.Module):
@@ -51,9 +58,13 @@ class Block(nn.Module):
         q, k, v = self.wqkv(self.ln1(x)).split(C, dim=-1)
         q, k, v = (t.view(B, T, self.h, C // self.h).transpose(1, 2) for t in (q, k, v))
         q, k = rope(q, cos, sin), rope(k, cos, sin)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(C // self.h)
-        att = att.masked_fill(mask, float("-inf")).softmax(-1)
-        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        if SDPA:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(C // self.h)
+            att = att.masked_fill(mask, float("-inf")).softmax(-1)
+            y = att @ v
+        y = y.transpose(1, 2).reshape(B, T, C)
         x = x + self.wo(y)
         g, u = self.w13(self.ln2(x)).split(self.f, dim=-1)
         return x + self.w2(F.silu(g) * u)
@@ -89,24 +100,40 @@ def main():
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--ctx", type=int, default=256)
     p.add_argument("--vocab", type=int, default=4096)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--dtype", default="fp32", choices=["fp32", "tf32", "bf16"])
+    p.add_argument("--compile", action="store_true")
+    p.add_argument("--sdpa", action="store_true")
     a = p.parse_args()
+    global SDPA
+    SDPA = a.sdpa
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    cuda = a.device == "cuda"
+    torch.backends.cuda.matmul.allow_tf32 = a.dtype == "tf32"
+    torch.backends.cudnn.allow_tf32 = a.dtype == "tf32"
     heads = max(1, a.d_model // 64)  # as bench/train_bench.c
-    model = Model(a.vocab, a.d_model, a.n_layer, heads, a.ctx)
+    model = Model(a.vocab, a.d_model, a.n_layer, heads, a.ctx).to(a.device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), eps=1e-8,
-                            weight_decay=0.1)
+                            weight_decay=0.1, **({"fused": True} if cuda else {}))
+    fwd = torch.compile(model) if a.compile else model
     g = torch.Generator().manual_seed(1)
-    idx = torch.randint(0, a.vocab, (a.batch, a.ctx), generator=g)
-    tgt = torch.randint(0, a.vocab, (a.batch, a.ctx), generator=g)
+    idx = torch.randint(0, a.vocab, (a.batch, a.ctx), generator=g).to(a.device)
+    tgt = torch.randint(0, a.vocab, (a.batch, a.ctx), generator=g).to(a.device)
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     times = []
-    for step in range(a.steps + 1):  # step 0 warms up
+    warm = 3 if a.compile or cuda else 1
+    for step in range(a.steps + warm):  # the first steps warm up (and compile)
+        sync()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        loss = model(idx, tgt)
+        with torch.autocast(a.device, dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
+            loss = fwd(idx, tgt)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0) if cuda else None
         opt.step()
-        if step:
+        sync()
+        if step >= warm:
             times.append(time.perf_counter() - t0)
     print(f"{a.batch * a.ctx / statistics.median(times):.1f}")
 

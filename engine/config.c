@@ -62,7 +62,8 @@ static const knob_def knobs[] = {
     REALK(lr, "0.002", 0, 10, 1, "peak learning rate"),
     REALK(lr_min_frac, "0.1", 0, 1, 1, "final learning rate as a fraction of lr (cosine, wsd)"),
     INT(micro_batch, "0", 0, 1 << 20, 1,
-        "sequences per forward/backward (0: largest divisor of batch with at most 4096 tokens)"),
+        "sequences per forward/backward (0: largest divisor of batch with at most 4096 tokens; "
+        "on cuda 65536)"),
     INT(n_head, "4", 1, 16384, 1, "attention heads (must divide d_model)"),
     INT(n_layer, "4", 1, 1024, 1, "transformer blocks"),
     STR(name, "", NULL, 0,
@@ -284,9 +285,16 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
         snprintf(dpart, sizeof dpart, "D%s", h);
     }
     if (c->micro_batch == 0) {
+        /* The CPU: 4096 tokens per forward keep the activations in cache-sized pieces. A
+         * GPU wants large GEMMs and few launches: up to 65536 tokens, and logits of at
+         * most 2^28 floats (1 GiB). */
+        int gpu = strcmp(c->device, "cpu") != 0;
+        int64_t max_tokens = gpu ? 65536 : 4096;
         c->micro_batch = 1;
         for (int64_t b = 1; b <= c->batch; b++)
-            if (c->batch % b == 0 && b * c->ctx <= 4096) c->micro_batch = b;
+            if (c->batch % b == 0 && b * c->ctx <= max_tokens &&
+                (!gpu || b * c->ctx * c->vocab <= ((int64_t)1 << 28)))
+                c->micro_batch = b;
     }
     if (c->batch % c->micro_batch != 0) {
         snprintf(err, errlen, "knob micro_batch=%lld: expected a divisor of batch=%lld",

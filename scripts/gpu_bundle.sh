@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the CUDA programs here and writes a relocatable bundle for a GPU node without
-# package registries: bin/ (sweep, fitlaws, the GPU tests), lib/ (the shared libraries
+# package registries: bin/ (sweep, fitlaws, the GPU tests and benchmark), lib/ (the shared libraries
 # such a node may lack), one wrapper per program that sets the library path, and,
 # with --data DIR, the corpus token files compressed with xz. Copy the folder to the
 # node and run e.g. BUNDLE/sweep train device=cuda ...  (docs/gpu.md).
@@ -19,11 +19,11 @@ nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 # Portable code (no -march=native: the node's CPU is not this one), sm_90 plus PTX.
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPSL_CUDA=ON -DPSL_NATIVE=OFF \
   -DCMAKE_CUDA_COMPILER="$nvcc" >/dev/null
-cmake --build build-gpu -j"$(nproc)" --target sweep fitlaws test_cuda_layers test_cuda_train
+cmake --build build-gpu -j"$(nproc)" --target sweep fitlaws test_cuda_layers test_cuda_train gpu_bench
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
 progs="build-gpu/sweeps/sweep build-gpu/analysis/fitlaws build-gpu/tests/cuda/test_cuda_layers
-       build-gpu/tests/cuda/test_cuda_train"
+       build-gpu/tests/cuda/test_cuda_train build-gpu/bench/gpu_bench"
 for p in $progs; do cp "$p" "$out/bin/"; done
 # The libraries an Ubuntu 24.04 node with CUDA 13 lacked (measured: Lua, HDF5 and its
 # compression libraries), and OpenBLAS with its runtime, whose kernels decide the CPU

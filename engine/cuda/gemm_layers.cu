@@ -35,10 +35,12 @@ int psl_cuda_linear_backward(psl_cuda *ctx, float *dinp, float *dw, const float 
 
 /* ---- attention ----
  *
- * Correct first: per sequence b, three (forward) or five (backward) GEMMs batched
- * over the H heads (a head's q/k/v are hd columns apart in a row of qkv, so the
- * batch stride is hd), materialising att [B][H][T][T] exactly as the CPU does,
- * with the row softmax and its backward in a kernel of one warp per row.
+ * Correct first: per head h, three (forward) or five (backward) GEMMs batched over the
+ * B sequences (a head's q/k/v sit at the same column offset h*hd of every sequence's
+ * rows, so the batch stride is T*3C; att[b][h] is H*T*T apart over b), materialising
+ * att [B][H][T][T] exactly as the CPU does, with the row softmax and its backward in a
+ * kernel of one warp per row. H launches per product instead of B: the batches are
+ * large, the launches few.
  *
  * A fused flash-style kernel goes here: one kernel per (b, h, query tile) that
  * streams key/value tiles through shared memory with an online softmax, keeps
@@ -46,8 +48,8 @@ int psl_cuda_linear_backward(psl_cuda *ctx, float *dinp, float *dw, const float 
  * masked upper triangle that these full T x T products compute and discard. */
 
 size_t psl_cuda_attention_scratch_bytes(int B, int T, int C, int H) {
-    (void)B, (void)C;
-    return (size_t)H * (size_t)T * (size_t)T * sizeof(float);
+    (void)C, (void)H;
+    return (size_t)B * (size_t)T * (size_t)T * sizeof(float); /* dS of one head */
 }
 
 /* One warp per row (b, h, t) of scores: the causal softmax in place, zero above
@@ -73,16 +75,18 @@ __global__ void softmax_causal_kernel(float *att, int T, long long rows) {
     for (int s = t + 1 + lane; s < T; s += 32) row[s] = 0.0f;
 }
 
-/* dS = P (dP - rowsum(P dP)) * scale per row, in place over dP; zero above the
+/* dS = P (dP - rowsum(P dP)) * scale per row, in place over dP [B][T][T] (one head);
+ * P of that head: att + h T T, rows of sequence b at b * att_stride. Zero above the
  * diagonal. */
-__global__ void softmax_causal_backward_kernel(float *ds, const float *att, int T, float scale,
-                                               long long rows) {
+__global__ void softmax_causal_backward_kernel(float *ds, const float *att, int T,
+                                               long long att_stride, float scale, long long rows) {
     long long r = (long long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
     int lane = threadIdx.x % 32;
     if (r >= rows) return;
+    long long b = r / T;
     int t = (int)(r % T);
     float *dr = ds + r * T;
-    const float *pr = att + r * T;
+    const float *pr = att + b * att_stride + (long long)t * T;
     float dot = 0.0f;
     for (int s = lane; s <= t; s += 32) dot += pr[s] * dr[s];
     for (int o = 16; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
@@ -99,24 +103,23 @@ int psl_cuda_attention_forward(psl_cuda *ctx, float *out, float *att, const floa
     PSL_CHECK(ctx, B > 0 && T > 0 && H > 0 && C % H == 0);
     int hd = C / H, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hd);
-    long long TT = (long long)T * T;
-    for (int b = 0; b < B; b++) {
-        const float *q = qkv + (size_t)b * T * C3, *k = q + C;
-        float *p = att + (size_t)b * H * TT;
-        /* P [T][T] = scale Q K^T:  P^T = scale K Q^T. */
-        PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd,
-                                                &scale, k, C3, hd, q, C3, hd, &zero, p, T, TT, H));
+    long long TT = (long long)T * T, seq = (long long)T * C3, HTT = H * TT;
+    for (int h = 0; h < H; h++) {
+        const float *q = qkv + (size_t)h * hd, *k = q + C;
+        /* P [T][T] = scale Q K^T:  P^T = scale K Q^T, for every sequence. */
+        PSL_BLAS(ctx,
+                 cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, k,
+                                           C3, seq, q, C3, seq, &zero, att + h * TT, T, HTT, B));
     }
     long long rows = (long long)B * H * T;
     softmax_causal_kernel<<<warp_rows_launch_blocks(rows), 256, 0, ctx->stream>>>(att, T, rows);
     PSL_LAUNCHED(ctx);
-    for (int b = 0; b < B; b++) {
-        const float *v = qkv + (size_t)b * T * C3 + 2 * C;
-        const float *p = att + (size_t)b * H * TT;
+    for (int h = 0; h < H; h++) {
+        const float *v = qkv + (size_t)h * hd + 2 * C;
         /* O [T][hd] (ld C) = P V:  O^T = V^T P^T. */
         PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one,
-                                                v, C3, hd, p, T, TT, &zero, out + (size_t)b * T * C,
-                                                C, hd, H));
+                                                v, C3, seq, att + h * TT, T, HTT, &zero,
+                                                out + (size_t)h * hd, C, (long long)T * C, B));
     }
     return 0;
 }
@@ -126,28 +129,29 @@ int psl_cuda_attention_backward(psl_cuda *ctx, float *dqkv, const float *dout, c
     PSL_CHECK(ctx, B > 0 && T > 0 && H > 0 && C % H == 0 && scratch);
     int hd = C / H, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hd);
-    long long TT = (long long)T * T, rows = (long long)H * T;
-    float *ds = (float *)scratch; /* [H][T][T], reused for each sequence (stream order) */
-    for (int b = 0; b < B; b++) {
-        const float *q = qkv + (size_t)b * T * C3, *k = q + C, *v = q + 2 * C;
-        float *dq = dqkv + (size_t)b * T * C3, *dk = dq + C, *dv = dq + 2 * C;
-        const float *dy = dout + (size_t)b * T * C;
-        const float *p = att + (size_t)b * H * TT;
+    long long TT = (long long)T * T, seq = (long long)T * C3, HTT = H * TT;
+    long long rows = (long long)B * T, oseq = (long long)T * C;
+    float *ds = (float *)scratch; /* [B][T][T] for one head, reused head after head */
+    for (int h = 0; h < H; h++) {
+        const float *q = qkv + (size_t)h * hd, *k = q + C, *v = q + 2 * C;
+        float *dq = dqkv + (size_t)h * hd, *dk = dq + C, *dv = dq + 2 * C;
+        const float *dy = dout + (size_t)h * hd;
+        const float *p = att + h * TT;
         /* dP [T][T] = dO V^T:  dP^T = V dO^T. */
         PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &one,
-                                                v, C3, hd, dy, C, hd, &zero, ds, T, TT, H));
+                                                v, C3, seq, dy, C, oseq, &zero, ds, T, TT, B));
         softmax_causal_backward_kernel<<<warp_rows_launch_blocks(rows), 256, 0, ctx->stream>>>(
-            ds, p, T, scale, rows);
+            ds, p, T, HTT, scale, rows);
         PSL_LAUNCHED(ctx);
         /* dQ [T][hd] (ld 3C) = dS K:  dQ^T = K^T dS^T. */
         PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one,
-                                                k, C3, hd, ds, T, TT, &zero, dq, C3, hd, H));
+                                                k, C3, seq, ds, T, TT, &zero, dq, C3, seq, B));
         /* dK = dS^T Q:  dK^T = Q^T dS. */
         PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, hd, T, T, &one,
-                                                q, C3, hd, ds, T, TT, &zero, dk, C3, hd, H));
+                                                q, C3, seq, ds, T, TT, &zero, dk, C3, seq, B));
         /* dV = P^T dO:  dV^T = dO^T P. */
         PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, hd, T, T, &one,
-                                                dy, C, hd, p, T, TT, &zero, dv, C3, hd, H));
+                                                dy, C, oseq, p, T, HTT, &zero, dv, C3, seq, B));
     }
     return 0;
 }

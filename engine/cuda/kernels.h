@@ -98,7 +98,7 @@ int psl_cuda_rope_backward(psl_cuda *ctx, float *dqkv, const float *cos_t, const
 /* Causal attention (layers/attention.inc). qkv: [B][T][3C]; att: [B][H][T][T]
  * softmax probabilities, zero above the diagonal (the CPU layout); out: [B][T][C].
  * The backward overwrites dqkv [B][T][3C] and needs scratch of
- * psl_cuda_attention_scratch_bytes (one [H][T][T] matrix: dP, then dS). */
+ * psl_cuda_attention_scratch_bytes (one head's [B][T][T]: dP, then dS). */
 size_t psl_cuda_attention_scratch_bytes(int B, int T, int C, int H);
 int psl_cuda_attention_forward(psl_cuda *ctx, float *out, float *att, const float *qkv, int B,
                                int T, int C, int H);
@@ -113,10 +113,9 @@ int psl_cuda_swiglu_backward(psl_cuda *ctx, float *dh13, const float *dout, cons
 
 /* Cross-entropy (layers/crossentropy.inc). probs: [M][V], logits on entry,
  * replaced by the softmax in place; targets: [M] (device). row_loss: [M] doubles
- * (device), the per-token losses; total: one device double, their sum in row
- * order (one thread adds them, as the CPU does: deterministic and, given equal
- * rows, the CPU's own sum). The backward writes dlogits = scale (probs -
- * onehot(target)); dlogits may alias probs. */
+ * (device), the per-token losses; total: one device double, their sum in a fixed
+ * tree (reproducible; not the CPU's row order, so the last bits may differ). The backward writes
+ * dlogits = scale (probs - onehot(target)); dlogits may alias probs. */
 int psl_cuda_crossentropy_forward(psl_cuda *ctx, float *probs, double *row_loss, double *total,
                                   const uint16_t *targets, int M, int V);
 int psl_cuda_crossentropy_backward(psl_cuda *ctx, float *dlogits, const float *probs,

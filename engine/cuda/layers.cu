@@ -242,12 +242,22 @@ __global__ void crossentropy_rows_kernel(float *probs, double *row_loss, const u
     if (threadIdx.x == 0) row_loss[m] = (double)logf(sum) - (double)lt;
 }
 
-/* The total in row order, by one thread, like the CPU. (A fixed-shape tree would be
- * faster and still deterministic, but would no longer equal the CPU's sum.) */
+/* The total in a fixed tree: each of CE_SUM_THREADS threads adds a strided subset of
+ * the rows in order, then the threads fold pairwise. Reproducible (the shape depends
+ * on M only), not the CPU's row order: a one-thread sum in row order was latency-bound
+ * (a global load per row) and took milliseconds per micro-batch. */
+#define CE_SUM_THREADS 1024
 __global__ void sum_rows_kernel(double *total, const double *row_loss, int M) {
+    __shared__ double s[CE_SUM_THREADS];
     double t = 0.0;
-    for (int m = 0; m < M; m++) t += row_loss[m];
-    *total = t;
+    for (int m = threadIdx.x; m < M; m += CE_SUM_THREADS) t += row_loss[m];
+    s[threadIdx.x] = t;
+    __syncthreads();
+    for (int w = CE_SUM_THREADS / 2; w > 0; w >>= 1) {
+        if ((int)threadIdx.x < w) s[threadIdx.x] += s[threadIdx.x + w];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) *total = s[0];
 }
 
 __global__ void crossentropy_backward_kernel(float *dlogits, const float *probs,
@@ -268,7 +278,7 @@ int psl_cuda_crossentropy_forward(psl_cuda *ctx, float *probs, double *row_loss,
     PSL_CHECK(ctx, M > 0 && V > 0);
     crossentropy_rows_kernel<<<M, CE_THREADS, 0, ctx->stream>>>(probs, row_loss, targets, V);
     PSL_LAUNCHED(ctx);
-    sum_rows_kernel<<<1, 1, 0, ctx->stream>>>(total, row_loss, M);
+    sum_rows_kernel<<<1, CE_SUM_THREADS, 0, ctx->stream>>>(total, row_loss, M);
     PSL_LAUNCHED(ctx);
     return 0;
 }
@@ -506,7 +516,9 @@ __global__ void sum_partials_kernel(double *out, const double *partial) {
     if (threadIdx.x == 0) *out = s[0];
 }
 
-size_t psl_cuda_sum_squares_scratch_bytes(void) { return (SQ_BLOCKS + 1) * sizeof(double); }
+size_t psl_cuda_sum_squares_scratch_bytes(void) {
+    return (SQ_BLOCKS + 1) * sizeof(double);
+}
 
 int psl_cuda_sum_squares(psl_cuda *ctx, double *out, const float *x, size_t n, void *scratch) {
     double *partial = (double *)scratch, *dev_out = partial + SQ_BLOCKS;
