@@ -5,7 +5,7 @@ set -eu
 what=${1:-all}
 build="build-essential cmake pkg-config libopenblas-dev libhdf5-dev libgsl-dev liblua5.4-dev
        libcmocka-dev zlib1g-dev gnuplot-nox"
-test="python3 python3-h5py python3-numpy slurm-wlm munge clang-format"
+test="python3 python3-h5py python3-numpy slurm-wlm munge clang-format clang libclang-rt-dev"
 corpus="curl ca-certificates groff-base xz-utils gzip dpkg-dev"
 case "$what" in
   build) pkgs="$build" ;;

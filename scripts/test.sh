@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what is missing, builds with warnings as errors, runs every test, then
 # builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs the tests
-# there too. Usage: scripts/test.sh [--no-sanitize]
+# there too, and last builds with clang to run the libFuzzer targets (config loader, CSV
+# reader, run-file and checkpoint readers) for a bounded time each (label fuzz, about two
+# minutes in all). Usage: scripts/test.sh [--no-sanitize]
 set -eu
 cd "$(dirname "$0")/.."
 scripts/deps.sh test
@@ -13,5 +15,11 @@ if [ "${1:-}" != "--no-sanitize" ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPSL_SANITIZE=ON -DPSL_WERROR=ON >/dev/null
   cmake --build build-asan -j"$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+fi
+if [ "${1:-}" != "--no-sanitize" ]; then
+  # gcc has no libFuzzer: the fuzz targets exist only in a clang build (their CMake files).
+  CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPSL_WERROR=ON >/dev/null
+  cmake --build build-fuzz -j"$jobs"
+  (cd build-fuzz && ctest --output-on-failure -j"$jobs" -L fuzz)
 fi
 echo "all tests passed"

@@ -1,7 +1,8 @@
 /* engine/provenance.c's pieces that a run file check cannot pin down: SHA-256 against
  * Python's hashlib at every padding boundary (55, 56, 63, 64, 65 bytes: one or two final
  * blocks), a file read in chunks, a missing file as an error, the CPU model read from
- * /proc/cpuinfo, and the attributes set on an empty root. */
+ * /proc/cpuinfo, and the attributes set on an empty root (the GPU ones "none" and 0 for
+ * the CPU backend). */
 #include "provenance.h"
 
 #include <setjmp.h>
@@ -91,7 +92,7 @@ static void test_describe(void **state) {
     runlog rl;
     runlog_init(&rl);
     provenance_data data = {"/nonexistent-psl-data", 0x0123456789abcdefULL, 1, 2};
-    provenance_describe(&rl.root, &data, 3);
+    provenance_describe(&rl.root, &data, 3, NULL);
     const attr_set *root = &rl.root;
     static const char *const strings[] = {
         "engine_version", "git_commit",   "compiler",
@@ -110,6 +111,26 @@ static void test_describe(void **state) {
     assert_string_equal(attr_get(root, "corpus_manifest_sha256")->s, "none");
     assert_int_equal(attr_get(root, "threads")->i, 3);
     assert_string_equal(attr_get(root, "git_commit")->s, provenance_git_commit());
+    /* no GPU: "none" and 0, the CPU backend's values too */
+    static const char *const gpu_strings[] = {"gpu_model", "gpu_cc", "gpu_driver"};
+    static const char *const gpu_ints[] = {"cuda_driver", "cuda_runtime", "cublas_version"};
+    backend cpu = backend_cpu();
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) provenance_describe(&rl.root, &data, 3, &cpu);
+        for (size_t i = 0; i < 3; i++) {
+            const attr *a = attr_get(root, gpu_strings[i]);
+            assert_non_null(a);
+            assert_int_equal(a->type, ATTR_STR);
+            assert_string_equal(a->s, "none");
+            a = attr_get(root, gpu_ints[i]);
+            assert_non_null(a);
+            assert_int_equal(a->type, ATTR_INT);
+            assert_int_equal(a->i, 0);
+        }
+    }
+    char line[64] = "x";
+    backend_cuda_describe(&cpu, line, sizeof line);
+    assert_string_equal(line, "");
     runlog_free(&rl);
 }
 

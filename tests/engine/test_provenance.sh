@@ -87,11 +87,17 @@ for name, threads in [("a.h5", 2), ("one.h5", 1)]:
         assert re.fullmatch(r"[0-9a-f]{16}", a[k]) and int(a[k], 16) != 0, (k, a[k])
     assert a["train_data_id"] != a["val_data_id"]
     assert a["corpus_manifest_sha256"] == manifest_sha, (a["corpus_manifest_sha256"], manifest_sha)
+    # device=cpu (the default): the GPU attributes are there, saying there is none
+    for k in ["gpu_model", "gpu_cc", "gpu_driver"]:
+        assert a.get(k) == "none", (name, k, a.get(k))
+    for k in ["cuda_driver", "cuda_runtime", "cublas_version"]:
+        assert k in a and int(a[k]) == 0, (name, k, a.get(k))
     # The run identity is the knobs' alone: the id is the hash of the config JSON, which
     # names no provenance attribute.
     cfg = json.loads(a["config"])
     assert a["run_id"] == f"{fnv1a64(a['config'].encode()):016x}", "run_id is the config's hash"
-    for k in strings + ["host", "created"]:
+    gpu = ["gpu_model", "gpu_cc", "gpu_driver", "cuda_driver", "cuda_runtime", "cublas_version"]
+    for k in strings + gpu + ["host", "created"]:
         assert k not in cfg, f"{k} in the run identity"
 
 # sweep ptq rewrote a.h5 (load and save): it still has every attribute, unchanged.
@@ -102,5 +108,5 @@ assert sandy["run_id"] == a["run_id"], "another BLAS core is the same run"
 if "DYNAMIC_ARCH" in a["blas_config"]:
     assert sandy["blas_core"] == "Sandybridge", sandy["blas_core"]
 print("provenance OK:", {k: a[k] for k in ["cpu_model", "blas_version", "blas_core", "threads",
-                                           "compiler", "git_commit"]})
+                                           "compiler", "git_commit", "gpu_model"]})
 EOF
