@@ -11,6 +11,7 @@ void psl_analysis_opts_default(psl_analysis_opts *o) {
     o->seed = 1;
     o->kfold = 5;
     o->heldout = 1;
+    o->baselines = 1;
     psl_fit_opts_default(&o->fit);
 }
 
@@ -18,6 +19,7 @@ int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_op
                     psl_law_result *r) {
     memset(r, 0, sizeof *r);
     r->law = law;
+    r->cmp.beats = -1; /* not compared until the law is fitted */
     r->floor = law->target == PSL_TARGET_DELTA ? o->fit.delta_floor : 0;
     r->n = psl_law_select(law, d, r->floor, &r->pts);
     if (!r->pts) return -1;
@@ -68,6 +70,10 @@ int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_op
         psl_heldout_largest_n(law, r->pts, r->n, &o->fit, &r->lnlo);
         psl_heldout_kfold(law, r->pts, r->n, o->kfold, o->seed, &o->fit, &r->kfold);
     }
+    /* the same points, targets, floor, k and seed as the law's own fit and k-fold check */
+    if (o->baselines && psl_compare_baselines(law, &pr, r->logpred, o->heldout ? &r->kfold : NULL,
+                                              o->kfold, o->seed, o->heldout, &o->fit, &r->cmp))
+        return -1;
     return 0;
 }
 

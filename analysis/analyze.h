@@ -3,13 +3,14 @@
 #ifndef PSL_ANALYSIS_ANALYZE_H
 #define PSL_ANALYSIS_ANALYZE_H
 
-#include "boot.h"
+#include "compare.h"
 
 typedef struct {
     int bootstrap; /* replicates (0 = none) */
     uint64_t seed; /* bootstrap and fold seed */
     int kfold;     /* folds of the (N, D)-cell cross-validation */
     int heldout;   /* run the held-out checks */
+    int baselines; /* compare each law with its simpler forms, the baselines (compare.h) */
     psl_fit_opts fit;
 } psl_analysis_opts;
 
@@ -36,6 +37,7 @@ typedef struct {
     double *boot_u; /* boot.B x m.np internal parameters of each replicate (NAN row when it
                        did not converge), for the intervals of derived quantities */
     psl_heldout lnlo, kfold;
+    psl_compare cmp; /* against its simpler forms (compare.h); beats -1 when not compared */
 } psl_law_result;
 
 /* Runs the whole analysis of law on d. Returns 0 even when the law is refused (status

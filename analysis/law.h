@@ -93,6 +93,14 @@ struct psl_model {
 extern const psl_law psl_laws[];
 extern const int psl_nlaws;
 
+/* The simpler forms every law is compared with (compare.c; docs/laws.md "Baselines"),
+ * fitted only beside a law, on its points: for loss laws tied Chinchilla (no precision
+ * term), B D^-beta + E (D only), A N^-alpha + E (N only) and the pure power laws B D^-beta
+ * and A N^-alpha; for delta laws C D^gamma_D N^-gamma_N (no precision term), C D^gamma_D
+ * (D only) and C N^-gamma_N (N only). */
+extern const psl_law psl_baselines[];
+extern const int psl_nbaselines;
+
 const psl_law *psl_law_find(const char *name);
 
 /* Prepares (when the law can) into *prep and returns it, or returns NULL. */

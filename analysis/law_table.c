@@ -527,3 +527,135 @@ const psl_law psl_laws[] = {
     },
 };
 const int psl_nlaws = (int)(sizeof psl_laws / sizeof *psl_laws);
+
+/* ---- baselines (compare.c; docs/laws.md "Baselines") ----
+ * Fitted only beside a law, on its points: never on their own, so .applies is not used. */
+
+static int ap_any(const psl_point *p) {
+    (void)p;
+    return 1;
+}
+
+/* A loss baseline: the N term (A, alpha), the D term (B, beta), E, as the spec has them;
+ * each term centred like Chinchilla's. */
+static int init_base_loss(psl_model *m, const psl_point *const *pts, size_t n) {
+    const psl_base_spec *s = m->law->spec;
+    psl_centre c = psl_centre_of(pts, n);
+    if (s->n) {
+        int k = psl_model_add_params(m, chinchilla_params + CH_A, 2);
+        psl_model_add_shift(m, k + BASE_COEF, k + BASE_EXP, c.lN);
+    }
+    if (s->d) {
+        int k = psl_model_add_params(m, chinchilla_params + CH_B, 2);
+        psl_model_add_shift(m, k + BASE_COEF, k + BASE_EXP, c.lD);
+    }
+    if (s->e) psl_model_add_params(m, chinchilla_params + CH_E, 1);
+    return 0;
+}
+
+/* A delta baseline: C, then gamma_D, gamma_N as present; C centred on them. */
+static int init_base_delta(psl_model *m, const psl_point *const *pts, size_t n) {
+    const psl_base_spec *s = m->law->spec;
+    psl_centre c = psl_centre_of(pts, n);
+    psl_model_add_params(m, ptq_params + PTQ_C_T, 1);
+    if (s->d) {
+        int k = psl_model_add_params(m, ptq_params + PTQ_GAMMA_D, 1);
+        psl_model_add_shift(m, 0, k, -c.lD);
+    }
+    if (s->n) {
+        int k = psl_model_add_params(m, ptq_params + PTQ_GAMMA_N, 1);
+        psl_model_add_shift(m, 0, k, c.lN);
+    }
+    return 0;
+}
+
+const psl_law psl_baselines[] = {
+    {
+        .name = "chinchilla_tied",
+        .title = "no precision term (tied Chinchilla)",
+        .formula = "L = A N^-alpha + B D^-alpha + E",
+        .target = PSL_TARGET_LOSS,
+        .needs = {NEED_ND},
+        .applies = ap_any,
+        .init = init_tied,
+        .logpred = psl_lp_chinchilla_tied,
+    },
+    {
+        .name = "loss_d_only",
+        .title = "D only",
+        .formula = "L = B D^-beta + E",
+        .target = PSL_TARGET_LOSS,
+        .spec = &(const psl_base_spec){.d = 1, .e = 1},
+        .needs = {NEED(PSL_F_D, 3)},
+        .applies = ap_any,
+        .init = init_base_loss,
+        .logpred = psl_lp_base_loss,
+    },
+    {
+        .name = "loss_n_only",
+        .title = "N only",
+        .formula = "L = A N^-alpha + E",
+        .target = PSL_TARGET_LOSS,
+        .spec = &(const psl_base_spec){.n = 1, .e = 1},
+        .needs = {NEED(PSL_F_N, 3)},
+        .applies = ap_any,
+        .init = init_base_loss,
+        .logpred = psl_lp_base_loss,
+    },
+    {
+        .name = "loss_d_power",
+        .title = "D only, pure power law",
+        .formula = "L = B D^-beta",
+        .target = PSL_TARGET_LOSS,
+        .spec = &(const psl_base_spec){.d = 1},
+        .needs = {NEED(PSL_F_D, 2)},
+        .applies = ap_any,
+        .init = init_base_loss,
+        .logpred = psl_lp_base_loss,
+    },
+    {
+        .name = "loss_n_power",
+        .title = "N only, pure power law",
+        .formula = "L = A N^-alpha",
+        .target = PSL_TARGET_LOSS,
+        .spec = &(const psl_base_spec){.n = 1},
+        .needs = {NEED(PSL_F_N, 2)},
+        .applies = ap_any,
+        .init = init_base_loss,
+        .logpred = psl_lp_base_loss,
+    },
+    {
+        .name = "delta_nd",
+        .title = "no precision term",
+        .formula = "delta = C D^gamma_D N^-gamma_N",
+        .target = PSL_TARGET_DELTA,
+        .spec = &(const psl_base_spec){.n = 1, .d = 1},
+        .needs = {NEED_ND},
+        .applies = ap_any,
+        .init = init_base_delta,
+        .logpred = psl_lp_base_delta,
+    },
+    {
+        .name = "delta_d_only",
+        .title = "D only",
+        .formula = "delta = C D^gamma_D",
+        .target = PSL_TARGET_DELTA,
+        .spec = &(const psl_base_spec){.d = 1},
+        .needs = {NEED(PSL_F_D, 2)},
+        .applies = ap_any,
+        .init = init_base_delta,
+        .logpred = psl_lp_base_delta,
+    },
+    {
+        .name = "delta_n_only",
+        .title = "N only",
+        .formula = "delta = C N^-gamma_N",
+        .target = PSL_TARGET_DELTA,
+        .spec = &(const psl_base_spec){.n = 1},
+        .needs = {NEED(PSL_F_N, 2)},
+        .applies = ap_any,
+        .init = init_base_delta,
+        .logpred = psl_lp_base_delta,
+    },
+};
+const int psl_nbaselines = (int)(sizeof psl_baselines / sizeof *psl_baselines);

@@ -109,6 +109,52 @@ double psl_lp_ouyang(const psl_model *m, const double *u, const psl_point *p, do
     return u[OY_K] + u[OY_BETA] * lD - u[OY_ALPHA] * lN - u[OY_GAMMA] * lP;
 }
 
+/* Loss baseline: log-sum-exp of the terms the spec has, in parameter order: the N term
+ * (log A - alpha lN), the D term (log B - beta lD), log E (laws.h, psl_base_spec). */
+double psl_lp_base_loss(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    const psl_base_spec *s = m->law->spec;
+    double t[3], w[3], x[3];
+    int first[3], nt = 0, k = 0;
+    if (s->n) {
+        first[nt] = k, x[nt] = p->lnN;
+        t[nt++] = u[k + BASE_COEF] - u[k + BASE_EXP] * p->lnN;
+        k += 2;
+    }
+    if (s->d) {
+        first[nt] = k, x[nt] = p->lnD;
+        t[nt++] = u[k + BASE_COEF] - u[k + BASE_EXP] * p->lnD;
+        k += 2;
+    }
+    if (s->e) {
+        first[nt] = k, x[nt] = 0;
+        t[nt++] = u[k];
+    }
+    double r = psl_lse(t, nt, w);
+    for (int j = 0; g && j < nt; j++) {
+        g[first[j] + BASE_COEF] = w[j];
+        if (!(s->e && j == nt - 1)) g[first[j] + BASE_EXP] = -w[j] * x[j];
+    }
+    return r;
+}
+
+/* Delta baseline: log C + gamma_D lD - gamma_N lN with the factors the spec has. */
+double psl_lp_base_delta(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    const psl_base_spec *s = m->law->spec;
+    double r = u[0];
+    int k = 1;
+    if (g) g[0] = 1;
+    if (s->d) {
+        r += u[k] * p->lnD;
+        if (g) g[k] = p->lnD;
+        k++;
+    }
+    if (s->n) {
+        r -= u[k] * p->lnN;
+        if (g) g[k] = -p->lnN;
+    }
+    return r;
+}
+
 /* The unified law's degradation term alone (Eq. 9/11), fitted on delta_PTQ:
  *   delta = C_T exp(-P_post/gamma_post) D^gamma_D N_eff^-gamma_N prod_x (1 - exp(-C_x gap_x)),
  * gap_x = P_x - P_post, N_eff = N prod_x (1 - exp(-P_x/gamma_x)) over the spec's parts.

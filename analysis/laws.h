@@ -23,6 +23,16 @@ enum { PTQ_C_T, PTQ_GAMMA_D, PTQ_GAMMA_N, PTQ_GAMMA_POST, PTQ_NP };
  * (w, a, kv as the spec has them) from 0, then the PTQ block from UD_PTQ(nparts), then
  * C_x per part. */
 #define UD_PTQ(nx) (nx)
+/* Baselines (compare.c: the simpler forms a law is compared with; docs/laws.md
+ * "Baselines"). A loss baseline is a log-sum-exp of the terms its spec has, parameters in
+ * this order: the N term A N^-alpha (A, alpha), the D term B D^-beta (B, beta), E. A delta
+ * baseline is delta = C D^gamma_D N^-gamma_N with the factors its spec has: C, then
+ * gamma_D, then gamma_N. */
+typedef struct {
+    int n, d; /* the N term / factor, the D term / factor */
+    int e;    /* a loss baseline's constant E */
+} psl_base_spec;
+enum { BASE_COEF, BASE_EXP }; /* within a term: its coefficient, then its exponent */
 /* ouyang: delta = k D^beta N^-alpha P_post^-gamma */
 enum { OY_K, OY_BETA, OY_ALPHA, OY_GAMMA, OY_NP };
 /* The effective-size family's blocks, as offsets from each block's first index: an N_eff
@@ -82,6 +92,8 @@ double psl_lp_chinchilla_tied(const psl_model *m, const double *u, const psl_poi
 double psl_lp_ptq(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_ouyang(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point *p, double *g);
+double psl_lp_base_loss(const psl_model *m, const double *u, const psl_point *p, double *g);
+double psl_lp_base_delta(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_eff(const psl_model *m, const double *u, const psl_point *p, double *g);
 void psl_prep_eff(const psl_model *m, const double *u, psl_prep *prep);
 double psl_lp_eff_prep(const psl_model *m, const double *u, const psl_prep *prep,

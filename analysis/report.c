@@ -85,6 +85,47 @@ static const char *det_note(int det) {
                      : " (from a law that is NOT DETERMINED: not a finding)";
 }
 
+/* One baseline comparison in words: the verdict first, then the numbers. */
+static void base_str(char *b, size_t n, const psl_law_result *x, const psl_cmp_row *c) {
+    if (!c->ok) {
+        snprintf(b, n, "%s (%s): not compared: %s", c->base->title, c->base->formula, c->why);
+        return;
+    }
+    char kf[160];
+    if (c->kfold.ok && x->kfold.ok)
+        snprintf(kf, sizeof kf, "k-fold R^2 %.4f vs %.4f", x->kfold.q.r2_log, c->kfold.q.r2_log);
+    else if (c->kfold.ok)
+        snprintf(kf, sizeof kf, "k-fold R^2 n/a vs %.4f", c->kfold.q.r2_log);
+    else if (x->kfold.ok)
+        snprintf(kf, sizeof kf, "k-fold R^2 %.4f vs n/a", x->kfold.q.r2_log);
+    else
+        snprintf(kf, sizeof kf, "k-fold n/a");
+    const char *v = c->beaten > 0    ? "beats it"
+                    : c->beaten == 0 ? "DOES NOT BEAT it"
+                                     : "not judged (no information criterion)";
+    snprintf(
+        b, n,
+        "%s (%s, %d parameters): %s: %s; AIC %.1f vs %.1f, BIC %.1f vs %.1f (%zu points)%s%s%s",
+        c->base->title, c->base->formula, c->np, v, kf, c->law_aic, c->aic, c->law_bic, c->bic,
+        c->n_ic, c->beaten >= 0 && c->by_aic ? "; judged by AIC alone" : "",
+        c->converged ? "" : "; ", c->converged ? "" : c->why);
+}
+
+/* The baselines a law does not beat, by title, separated by "; " ("" when none); returns
+ * their count. */
+static int not_beaten(char *b, size_t n, const psl_compare *c) {
+    size_t k = 0;
+    int cnt = 0;
+    b[0] = 0;
+    for (int i = 0; i < c->n; i++)
+        if (c->row[i].beaten == 0) {
+            if (k < n)
+                k += (size_t)snprintf(b + k, n - k, "%s%s", cnt ? "; " : "", c->row[i].base->title);
+            cnt++;
+        }
+    return cnt;
+}
+
 void psl_report_terminal(FILE *f, const psl_report *r) {
     fprintf(f, "fitlaws: %zu points from %d runs\n", r->data->n, r->data->nruns);
     for (int i = 0; i < r->nres; i++) {
@@ -129,6 +170,20 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
                 "   fit:                 %s\n   leave-largest-N-out: %s\n   %d-fold by (N,D): "
                 "%s\n",
                 x->q.n ? a : "-", b, x->kfold.folds ? x->kfold.folds : r->opts->kfold, c);
+        if (x->cmp.n) {
+            char nb[400];
+            not_beaten(nb, sizeof nb, &x->cmp);
+            if (x->cmp.beats == 0)
+                fprintf(f, "   against its baselines: %s DOES NOT BEAT: %s\n", x->law->name, nb);
+            else
+                fprintf(f, "   against its baselines: %s\n",
+                        x->cmp.beats > 0 ? "beats every one compared" : "none judged");
+        }
+        for (int k = 0; k < x->cmp.n; k++) {
+            char bs[900];
+            base_str(bs, sizeof bs, x, &x->cmp.row[k]);
+            fprintf(f, "     vs %s\n", bs);
+        }
     }
     if (r->derived) {
         const psl_derived *dv = r->derived;
@@ -336,6 +391,59 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
             json_heldout(f, &x->lnlo);
             fputs(", \"kfold_nd\": ", f);
             json_heldout(f, &x->kfold);
+            fputs(", \"aic\": ", f);
+            json_num(f, x->cmp.aic);
+            fputs(", \"bic\": ", f);
+            json_num(f, x->cmp.bic);
+            fprintf(f, ", \"beats_baselines\": %s, \"baselines_not_beaten\": [",
+                    x->cmp.beats < 0 ? "null"
+                    : x->cmp.beats   ? "true"
+                                     : "false");
+            for (int k = 0, m = 0; k < x->cmp.n; k++)
+                if (x->cmp.row[k].beaten == 0) {
+                    fputs(m++ ? ", " : "", f);
+                    json_str(f, x->cmp.row[k].base->name);
+                }
+            fputs("], \"baselines\": [", f);
+            for (int k = 0; k < x->cmp.n; k++) {
+                const psl_cmp_row *c = &x->cmp.row[k];
+                fputs(k ? ", {\"name\": " : "{\"name\": ", f);
+                json_str(f, c->base->name);
+                fputs(", \"title\": ", f);
+                json_str(f, c->base->title);
+                fputs(", \"formula\": ", f);
+                json_str(f, c->base->formula);
+                fprintf(f, ", \"params\": %d, \"compared\": %s", c->np, c->ok ? "true" : "false");
+                if (!c->ok || !c->converged) {
+                    fputs(", \"why\": ", f);
+                    json_str(f, c->why);
+                }
+                if (!c->ok) {
+                    fputc('}', f);
+                    continue;
+                }
+                fprintf(f, ", \"converged\": %s, \"ic_points\": %zu, \"aic\": ",
+                        c->converged ? "true" : "false", c->n_ic);
+                json_num(f, c->aic);
+                fputs(", \"bic\": ", f);
+                json_num(f, c->bic);
+                fputs(", \"law_aic\": ", f);
+                json_num(f, c->law_aic);
+                fputs(", \"law_bic\": ", f);
+                json_num(f, c->law_bic);
+                fputs(", \"fit\": ", f);
+                json_quality(f, &c->q);
+                fputs(", \"kfold_nd\": ", f);
+                json_heldout(f, &c->kfold);
+                fprintf(f, ", \"judged_by\": \"%s\", \"beaten\": %s}",
+                        c->beaten < 0 ? "none"
+                        : c->by_aic   ? "aic"
+                                      : "kfold_r2_and_aic",
+                        c->beaten < 0 ? "null"
+                        : c->beaten   ? "true"
+                                      : "false");
+            }
+            fputc(']', f);
         }
         fputc('}', f);
     }
@@ -398,14 +506,14 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
           "R^2.\n\n",
           f);
     fputs("## Summary\n\n| law | target | status | points | at floor | R^2 fit (log) | R^2 "
-          "leave-largest-N-out | R^2 k-fold (N,D) | parameters determined | verdict "
-          "|\n|---|---|---|---|---|---|---|---|---|---|\n",
+          "leave-largest-N-out | R^2 k-fold (N,D) | parameters determined | verdict | "
+          "beats its baselines |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
           f);
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
         const char *tgt = x->law->target == PSL_TARGET_DELTA ? "delta_PTQ" : "loss";
         if (x->status != PSL_LAW_FITTED) {
-            fprintf(f, "| %s | %s | %s | %zu | - | - | - | - | - | %s |\n", x->law->name, tgt,
+            fprintf(f, "| %s | %s | %s | %zu | - | - | - | - | - | %s | - |\n", x->law->name, tgt,
                     x->status == PSL_LAW_REFUSED ? "not identifiable" : "did not converge", x->n,
                     x->status == PSL_LAW_REFUSED ? "-" : "**not determined**");
             continue;
@@ -431,10 +539,17 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
             det += d > 0;
         }
         if (known)
-            fprintf(f, "%d of %d | %s |\n", det, x->m.np,
+            fprintf(f, "%d of %d | %s | ", det, x->m.np,
                     det == x->m.np ? "determined" : "**not determined**");
         else
-            fputs("- (no bootstrap) | not judged |\n", f);
+            fputs("- (no bootstrap) | not judged | ", f);
+        if (x->cmp.beats == 0) {
+            char nb[400];
+            not_beaten(nb, sizeof nb, &x->cmp);
+            fprintf(f, "**no**: does not beat %s |\n", nb);
+        } else {
+            fprintf(f, "%s |\n", x->cmp.beats > 0 ? "yes" : "-");
+        }
     }
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
@@ -480,6 +595,24 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
                 "\n- fit: %s\n- leave-largest-N-out: %s\n- k-fold by (N, D) cell: %s\n"
                 "- predicted vs actual: `pred_%s.tsv`\n",
                 a, b, c, x->law->name);
+        if (x->cmp.n) {
+            fputs("- against its simpler forms (same points, same folds; a comparison, not a "
+                  "significance test; docs/laws.md \"Baselines\"):\n",
+                  f);
+            for (int k = 0; k < x->cmp.n; k++) {
+                char bs[900];
+                base_str(bs, sizeof bs, x, &x->cmp.row[k]);
+                fprintf(f, "  - %s\n", bs);
+            }
+            if (x->cmp.beats == 0) {
+                char nb[400];
+                int cnt = not_beaten(nb, sizeof nb, &x->cmp);
+                fprintf(f,
+                        "\n**%s does not beat %s (%s): on these runs its extra terms do not earn "
+                        "their parameters.**\n",
+                        x->law->name, cnt > 1 ? "these baselines" : "this baseline", nb);
+            }
+        }
     }
     if (r->derived) {
         const psl_derived *dv = r->derived;

@@ -35,10 +35,16 @@ static size_t law_points(const psl_law *law, int seed, psl_data *d, const psl_po
     return n;
 }
 
+/* Every law of the catalogue, then every baseline (compare.c): the baselines are fitted
+ * with the same gradient-based solvers. */
+static const psl_law *law_or_baseline(int L) {
+    return L < psl_nlaws ? &psl_laws[L] : &psl_baselines[L - psl_nlaws];
+}
+
 static void test_gradients(void **state) {
     (void)state;
-    for (int L = 0; L < psl_nlaws; L++) {
-        const psl_law *law = &psl_laws[L];
+    for (int L = 0; L < psl_nlaws + psl_nbaselines; L++) {
+        const psl_law *law = law_or_baseline(L);
         psl_data d;
         const psl_point **pts;
         psl_model m;
@@ -47,6 +53,7 @@ static void test_gradients(void **state) {
         mid_params(&m, u);
         size_t checked = 0;
         for (size_t i = 0; i < n; i += 7) {
+            for (int j = 0; j < m.np; j++) g[j] = NAN; /* one left unwritten fails below */
             double f = law->logpred(&m, u, pts[i], g);
             /* a delta law predicts exactly 0 where a part was trained at or below the PTQ
              * bits: no gradient to check there */
@@ -68,6 +75,7 @@ static void test_gradients(void **state) {
             }
         }
         if (checked < 5) fail_msg("%s: only %zu points to check gradients at", law->name, checked);
+        if (m.np < 2) fail_msg("%s: %d parameters set up", law->name, m.np);
         free(pts);
         psl_data_free(&d);
     }
@@ -132,9 +140,85 @@ static void test_gradients_at_vanishing_gamma(void **state) {
     assert_true(checked >= 6);
 }
 
+/* The baselines' parameter counts (docs/laws.md "Baselines") and that each one's
+ * logpred is the formula it prints, at shown values chosen here. */
+static void test_baseline_layouts(void **state) {
+    (void)state;
+    static const struct {
+        const char *name;
+        int target, np;
+    } want[] = {{"chinchilla_tied", PSL_TARGET_LOSS, 4}, {"loss_d_only", PSL_TARGET_LOSS, 3},
+                {"loss_n_only", PSL_TARGET_LOSS, 3},     {"loss_d_power", PSL_TARGET_LOSS, 2},
+                {"loss_n_power", PSL_TARGET_LOSS, 2},    {"delta_nd", PSL_TARGET_DELTA, 3},
+                {"delta_d_only", PSL_TARGET_DELTA, 2},   {"delta_n_only", PSL_TARGET_DELTA, 2}};
+    assert_int_equal(psl_nbaselines, (int)(sizeof want / sizeof *want));
+    psl_point p;
+    psl_point_clear(&p);
+    p.N = 3e7, p.D = 6e8, p.lnN = log(p.N), p.lnD = log(p.D);
+    const double A = 400, alpha = 0.3, B = 2000, beta = 0.35, E = 1.7, C = 0.02, gD = 0.4, gN = 0.5;
+    for (int b = 0; b < psl_nbaselines; b++) {
+        const psl_law *bl = &psl_baselines[b];
+        assert_string_equal(bl->name, want[b].name);
+        assert_int_equal(bl->target, want[b].target);
+        psl_data d;
+        const psl_point **pts;
+        psl_model m;
+        law_points(bl, 11, &d, &pts, &m);
+        if (m.np != want[b].np)
+            fail_msg("%s: %d parameters, docs/laws.md says %d", bl->name, m.np, want[b].np);
+        /* fill u by parameter name, then compare with the formula written out */
+        double u[PSL_MAXP];
+        for (int j = 0; j < m.np; j++) {
+            const char *nm = m.pname[j];
+            double v = !strcmp(nm, "A")            ? A
+                       : !strcmp(nm, "alpha")      ? alpha
+                       : !strcmp(nm, "alpha=beta") ? alpha
+                       : !strcmp(nm, "B")          ? B
+                       : !strcmp(nm, "beta")       ? beta
+                       : !strcmp(nm, "E")          ? E
+                       : !strcmp(nm, "C_T")        ? C
+                       : !strcmp(nm, "gamma_D")    ? gD
+                       : !strcmp(nm, "gamma_N")    ? gN
+                                                   : NAN;
+            if (isnan(v)) fail_msg("%s: unexpected parameter %s", bl->name, nm);
+            u[j] = m.logp[j] ? log(v) : v;
+        }
+        double y, got = exp(bl->logpred(&m, u, &p, NULL));
+        switch (b) {
+        case 0:
+            y = A * pow(p.N, -alpha) + B * pow(p.D, -alpha) + E;
+            break;
+        case 1:
+            y = B * pow(p.D, -beta) + E;
+            break;
+        case 2:
+            y = A * pow(p.N, -alpha) + E;
+            break;
+        case 3:
+            y = B * pow(p.D, -beta);
+            break;
+        case 4:
+            y = A * pow(p.N, -alpha);
+            break;
+        case 5:
+            y = C * pow(p.D, gD) * pow(p.N, -gN);
+            break;
+        case 6:
+            y = C * pow(p.D, gD);
+            break;
+        default:
+            y = C * pow(p.N, -gN);
+        }
+        if (fabs(got - y) > 1e-12 * y) fail_msg("%s: %.17g, formula %.17g", bl->name, got, y);
+        free(pts);
+        psl_data_free(&d);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
+        cmocka_unit_test(test_baseline_layouts),
         cmocka_unit_test(test_prepared_matches_direct),
         cmocka_unit_test(test_gradients_at_vanishing_gamma),
     };
