@@ -95,6 +95,20 @@ static inline backend backend_cpu(void) {
  * visible devices. backend_cuda_destroy frees the context (NULL allowed). */
 int backend_cuda_create(backend *out, int device, char *err, size_t errlen);
 void backend_cuda_destroy(backend *b);
-/* The device's name, driver and runtime versions, for the run file ("" if none). */
+/* The GPU a backend runs on, for the run file's root attributes (docs/run-file.md,
+ * "Provenance"; engine/provenance.c writes them). The CPU backend, and every backend of
+ * a build without CUDA, is "none" and 0 throughout; what a device does not tell is
+ * "unknown" or 0. */
+typedef struct backend_gpu_info {
+    char model[128];  /* the device's name, e.g. "NVIDIA H200" */
+    char cc[16];      /* compute capability, major.minor, e.g. "9.0" */
+    char driver[64];  /* the NVIDIA driver (NVML, else /proc/driver/nvidia), e.g. "580.159.04" */
+    int cuda_driver;  /* the CUDA version the driver supports, 1000 major + 10 minor: 13000 */
+    int cuda_runtime; /* the CUDA runtime linked in (cudart is static), same encoding */
+    int cublas;       /* the cuBLAS loaded, 10000 major + 100 minor + patch: 130100 */
+} backend_gpu_info;
+void backend_gpu_describe(const backend *b, backend_gpu_info *out);
+/* The same in one line for a program's output, e.g. "NVIDIA H200, cc 9.0, driver
+ * 580.159.04 (CUDA 13.0), runtime 13.0, cuBLAS 13.1.0" ("" when b is not a GPU). */
 void backend_cuda_describe(const backend *b, char *out, size_t outlen);
 #endif

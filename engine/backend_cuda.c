@@ -7,11 +7,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What backend_gpu_describe says of the CPU: "none" and 0, so every run file has the
+ * attributes. */
+static void gpu_none(backend_gpu_info *g) {
+    *g = (backend_gpu_info){0};
+    snprintf(g->model, sizeof g->model, "none");
+    snprintf(g->cc, sizeof g->cc, "none");
+    snprintf(g->driver, sizeof g->driver, "none");
+}
+
+void backend_cuda_describe(const backend *b, char *out, size_t outlen) {
+    backend_gpu_info g;
+    backend_gpu_describe(b, &g);
+    if (!strcmp(g.model, "none")) {
+        snprintf(out, outlen, "%s", "");
+        return;
+    }
+    snprintf(out, outlen, "%s, cc %s, driver %s (CUDA %d.%d), runtime %d.%d, cuBLAS %d.%d.%d",
+             g.model, g.cc, g.driver, g.cuda_driver / 1000, g.cuda_driver % 1000 / 10,
+             g.cuda_runtime / 1000, g.cuda_runtime % 1000 / 10, g.cublas / 10000,
+             g.cublas % 10000 / 100, g.cublas % 100);
+}
+
 #ifdef PSL_HAVE_CUDA
 #include "kernels.h"
 #include "optimizer.h"
 
+#include <cublas_api.h>
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
 
 /* The context: the device's stream and cuBLAS handle, the first failure, and the work
  * space the CPU entries do not need (token copies, embedding sort, norm partials),
@@ -19,6 +43,7 @@
  * after the first. */
 typedef struct cuda_backend {
     psl_cuda *cu;
+    int device;
     int failed;
     char error[640];
     uint16_t *tok[2];
@@ -251,6 +276,7 @@ int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
         free(b);
         return -1;
     }
+    b->device = device;
     void *ce = NULL;
     if (psl_cuda_alloc(b->cu, &b->sq_scratch, psl_cuda_sum_squares_scratch_bytes()) ||
         psl_cuda_alloc(b->cu, &ce, sizeof(double))) {
@@ -278,14 +304,67 @@ void backend_cuda_destroy(backend *be) {
     *be = (backend){0};
 }
 
-void backend_cuda_describe(const backend *be, char *out, size_t outlen) {
-    int drv = 0, rt = 0;
-    cudaDriverGetVersion(&drv);
-    cudaRuntimeGetVersion(&rt);
-    const cuda_backend *b = be ? be->ctx : NULL;
-    snprintf(out, outlen, "%s, driver API %d.%d, runtime %d.%d",
-             b ? psl_cuda_device_name(b->cu) : "?", drv / 1000, drv % 1000 / 10, rt / 1000,
-             rt % 1000 / 10);
+/* The NVIDIA driver's version as nvidia-smi prints it: NVML, loaded at run time (it
+ * comes with the driver, not the toolkit, so the build does not link it). 0 ok. */
+static int nvml_driver(char *buf, size_t len) {
+    void *h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h) return -1;
+    int (*init)(void) = (int (*)(void))dlsym(h, "nvmlInit_v2");
+    int (*version)(char *, unsigned) =
+        (int (*)(char *, unsigned))dlsym(h, "nvmlSystemGetDriverVersion");
+    int (*shutdown)(void) = (int (*)(void))dlsym(h, "nvmlShutdown");
+    int rc = -1;
+    char v[96] = ""; /* NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE is 80 */
+    if (init && version && shutdown && init() == 0) { /* NVML_SUCCESS */
+        if (version(v, sizeof v) == 0 && v[0]) rc = 0;
+        shutdown();
+    }
+    dlclose(h);
+    if (!rc) snprintf(buf, len, "%s", v);
+    return rc;
+}
+
+/* Else the kernel module's line, "NVRM version: NVIDIA UNIX [Open ]Kernel Module [for
+ * x86_64]  580.159.04  Release Build ...": its first word of digits and dots. 0 ok. */
+static int proc_driver(char *buf, size_t len) {
+    FILE *f = fopen("/proc/driver/nvidia/version", "r");
+    if (!f) return -1;
+    char line[512], *save = NULL;
+    int rc = -1;
+    if (fgets(line, sizeof line, f))
+        for (char *w = strtok_r(line, " \t\n", &save); w && rc; w = strtok_r(NULL, " \t\n", &save))
+            if (w[0] >= '0' && w[0] <= '9' && strchr(w, '.') &&
+                strspn(w, "0123456789.") == strlen(w)) {
+                snprintf(buf, len, "%s", w);
+                rc = 0;
+            }
+    fclose(f);
+    return rc;
+}
+
+void backend_gpu_describe(const backend *be, backend_gpu_info *g) {
+    gpu_none(g);
+    if (!be || be->ops != &cuda_ops || !be->ctx) return;
+    const cuda_backend *b = be->ctx;
+    snprintf(g->model, sizeof g->model, "%s", psl_cuda_device_name(b->cu));
+    if (!g->model[0]) snprintf(g->model, sizeof g->model, "unknown");
+    int major = 0, minor = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, b->device) ==
+            cudaSuccess &&
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, b->device) == cudaSuccess)
+        snprintf(g->cc, sizeof g->cc, "%d.%d", major, minor);
+    else
+        snprintf(g->cc, sizeof g->cc, "unknown");
+    if (nvml_driver(g->driver, sizeof g->driver) && proc_driver(g->driver, sizeof g->driver))
+        snprintf(g->driver, sizeof g->driver, "unknown");
+    if (cudaDriverGetVersion(&g->cuda_driver) != cudaSuccess) g->cuda_driver = 0;
+    if (cudaRuntimeGetVersion(&g->cuda_runtime) != cudaSuccess) g->cuda_runtime = 0;
+    int v[3];
+    if (cublasGetProperty(MAJOR_VERSION, &v[0]) == CUBLAS_STATUS_SUCCESS &&
+        cublasGetProperty(MINOR_VERSION, &v[1]) == CUBLAS_STATUS_SUCCESS &&
+        cublasGetProperty(PATCH_LEVEL, &v[2]) == CUBLAS_STATUS_SUCCESS)
+        g->cublas = v[0] * 10000 + v[1] * 100 + v[2];
+    cudaGetLastError(); /* a failed query above is no failure of the run */
 }
 
 #else /* no CUDA in this build */
@@ -294,8 +373,9 @@ int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
     (void)device;
     *out = (backend){0};
     snprintf(err, errlen,
-             "device=cuda: this build has no CUDA backend (configure with -DPSL_CUDA=ON on a "
-             "machine with the CUDA toolkit; docs/gpu.md)");
+             "device=cuda: this build has no CUDA backend (configured with PSL_CUDA=OFF, or "
+             "AUTO where no CUDA toolkit 12 or newer was found; configure a new build "
+             "directory with -DPSL_CUDA=ON on a machine with the toolkit; docs/gpu.md)");
     return -1;
 }
 
@@ -303,8 +383,8 @@ void backend_cuda_destroy(backend *be) {
     if (be) *be = (backend){0};
 }
 
-void backend_cuda_describe(const backend *be, char *out, size_t outlen) {
+void backend_gpu_describe(const backend *be, backend_gpu_info *g) {
     (void)be;
-    snprintf(out, outlen, "%s", "");
+    gpu_none(g);
 }
 #endif

@@ -210,7 +210,8 @@ static void set_hex(attr_set *a, const char *name, uint64_t v) {
     attr_set_str(a, name, hex);
 }
 
-void provenance_describe(attr_set *root, const provenance_data *data, int threads) {
+void provenance_describe(attr_set *root, const provenance_data *data, int threads,
+                         const backend *device) {
     attr_set_str(root, "engine_version", PSL_VERSION);
     attr_set_str(root, "git_commit", provenance_git_commit());
     attr_set_str(root, "compiler", PSL_COMPILER);
@@ -241,6 +242,17 @@ void provenance_describe(attr_set *root, const provenance_data *data, int thread
     attr_set_int(root, "threads", threads);
     attr_set_int(root, "blas_threads", openblas_get_num_threads ? openblas_get_num_threads() : 0);
     attr_set_int(root, "omp_threads", omp_get_max_threads());
+
+    /* The GPU (engine/backend_cuda.c): its name and compute capability pick the kernels
+     * cuBLAS runs, and the driver, runtime and cuBLAS versions their last bits. */
+    backend_gpu_info gpu;
+    backend_gpu_describe(device, &gpu);
+    attr_set_str(root, "gpu_model", gpu.model);
+    attr_set_str(root, "gpu_cc", gpu.cc);
+    attr_set_str(root, "gpu_driver", gpu.driver);
+    attr_set_int(root, "cuda_driver", gpu.cuda_driver);
+    attr_set_int(root, "cuda_runtime", gpu.cuda_runtime);
+    attr_set_int(root, "cublas_version", gpu.cublas);
 
     set_hex(root, "tokenizer_hash", data->tokenizer_hash);
     set_hex(root, "train_data_id", data->train_id);

@@ -5,11 +5,13 @@
  * that cannot be: the engine build (version, commit with a -dirty mark, compiler and
  * flags), the machine (CPU model, the BLAS library, its version and the kernel core it
  * picked for this CPU, thread counts) and the data (tokenizer hash, token file
- * identities, the corpus manifest's SHA-256).
+ * identities, the corpus manifest's SHA-256), and the GPU when the run has one (its
+ * model, compute capability, driver, CUDA runtime and cuBLAS versions).
  *
  * None of it enters the run identity (config_run_id hashes the knobs only): the same
  * run made on another machine is the same run, and its run file says where it differs.
  * Everything here is read-only queries of the process and its files; no state is kept. */
+#include "backend.h"
 #include "runlog.h"
 
 #include <stddef.h>
@@ -25,10 +27,12 @@ typedef struct provenance_data {
 
 /* Sets the provenance attributes on a run file's root: engine_version, git_commit and
  * those of docs/run-file.md's "Provenance" table. threads is the thread count the run
- * asked for (after 0 = all cores was resolved). What cannot be found is recorded as
- * "unknown" (or "none" for a data directory without a manifest), never left out, so a
- * reader finds every attribute in every new file. */
-void provenance_describe(attr_set *root, const provenance_data *data, int threads);
+ * asked for (after 0 = all cores was resolved); device is the backend the steps run on
+ * (NULL or the CPU's: the GPU attributes are "none" and 0). What cannot be found is
+ * recorded as "unknown" (or "none" for a data directory without a manifest), never left
+ * out, so a reader finds every attribute in every new file. */
+void provenance_describe(attr_set *root, const provenance_data *data, int threads,
+                         const backend *device);
 
 /* The commit the engine was built from, taken at build time: 12 hex digits, with
  * "-dirty" when tracked files differed from it, or "unknown" outside a git checkout

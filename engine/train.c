@@ -193,7 +193,7 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
     attr_set_str(&rl->root, "config", json);
     /* build, machine and data; t->st holds the data identity the checkpoint records */
     provenance_data data = {t->cfg.data, t->train_tok.tokenizer_hash, t->st.train_id, t->st.val_id};
-    provenance_describe(&rl->root, &data, threads);
+    provenance_describe(&rl->root, &data, threads, t->run == &t->m ? NULL : &t->be);
     attr_set_str(&rl->root, "host", host);
     attr_set_str(&rl->root, "created", created);
 

@@ -9,7 +9,9 @@
  *   - two GPU runs of one config give bit-identical /train, /eval and val_loss, and a
  *     GPU run stopped after 120 steps and resumed from its step-100 checkpoint ends
  *     bit-identical to the uninterrupted one;
- *   - a run that asks for fake quantization on the GPU is refused before training.
+ *   - a run that asks for fake quantization on the GPU is refused before training;
+ *   - the GPU run file records the device (gpu_model, gpu_cc, gpu_driver, CUDA driver,
+ *     runtime and cuBLAS versions; printed), the CPU one "none" and 0.
  * Prints the measured differences. Exits 77 (CTest SKIP) without a CUDA device. */
 #include "backend.h"
 #include "config.h"
@@ -149,6 +151,35 @@ static int same_bits(const runlog *a, const runlog *b, const char *path) {
     return x && y && na == nb && !memcmp(x, y, na * sizeof *x);
 }
 
+/* The GPU attributes of the run files' roots (docs/run-file.md, provenance): the
+ * device's on the GPU run, printed; "none" and 0 on the CPU run. */
+static void check_gpu_provenance(const runlog *cpu, const runlog *gpu) {
+    static const char *const strs[] = {"gpu_model", "gpu_cc", "gpu_driver"};
+    static const char *const ints[] = {"cuda_driver", "cuda_runtime", "cublas_version"};
+    printf("GPU provenance:");
+    for (int i = 0; i < 3; i++) {
+        const attr *g = attr_get(&gpu->root, strs[i]), *c = attr_get(&cpu->root, strs[i]);
+        CHECK(g && g->type == ATTR_STR && g->s[0] && strcmp(g->s, "none"), "GPU run %s: %s",
+              strs[i], g && g->type == ATTR_STR ? g->s : "(missing)");
+        CHECK(c && c->type == ATTR_STR && !strcmp(c->s, "none"), "CPU run %s: %s", strs[i],
+              c && c->type == ATTR_STR ? c->s : "(missing)");
+        printf(" %s=%s", strs[i], g && g->type == ATTR_STR ? g->s : "?");
+    }
+    for (int i = 0; i < 3; i++) {
+        const attr *g = attr_get(&gpu->root, ints[i]), *c = attr_get(&cpu->root, ints[i]);
+        CHECK(g && g->type == ATTR_INT && g->i > 0, "GPU run %s: %lld", ints[i],
+              g && g->type == ATTR_INT ? (long long)g->i : -1LL);
+        CHECK(c && c->type == ATTR_INT && c->i == 0, "CPU run %s: %lld", ints[i],
+              c && c->type == ATTR_INT ? (long long)c->i : -1LL);
+        printf(" %s=%lld", ints[i], g && g->type == ATTR_INT ? (long long)g->i : -1LL);
+    }
+    int major, minor;
+    const attr *cc = attr_get(&gpu->root, "gpu_cc");
+    CHECK(cc && cc->type == ATTR_STR && sscanf(cc->s, "%d.%d", &major, &minor) == 2 && major >= 1,
+          "gpu_cc is not major.minor");
+    printf("\n");
+}
+
 static void test_train_against_cpu(void) {
     train_config cc, cg, cg2, cr;
     make_config(&cc, "cpu", "cpu.h5");
@@ -168,6 +199,7 @@ static void test_train_against_cpu(void) {
     if (load(rc.run_file, &a) || load(rg.run_file, &b) || load(rg2.run_file, &b2) ||
         load(rr.run_file, &br))
         return;
+    check_gpu_provenance(&a, &b);
     size_t na, nb;
     const double *la = series(&a, "/train", &na), *lb = series(&b, "/train", &nb);
     CHECK(la && lb && na == nb && na == 200, "training rows: cpu %zu gpu %zu", na, nb);
