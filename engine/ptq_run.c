@@ -1,5 +1,6 @@
 /* PTQ of a run: its checkpoint's weights, calibration from its train.tok, evaluation on
  * the validation tokens it was evaluated on, rows in /ptq/<table> of its run file. */
+#include "backend.h"
 #include "checkpoint.h"
 #include "config.h"
 #include "evaluate.h"
@@ -253,6 +254,55 @@ typedef struct ptq_rows {
 } ptq_rows;
 
 /* The weights are params (at step) when given, else the checkpoint's. */
+/* Where PTQ evaluates: a run trained on a GPU is evaluated on one, with the micro-batch it
+ * trained with, so its unquantized loss reproduces /final val_loss to the bit (the GPU's
+ * sums are not the CPU's) and the evaluations, most of PTQ's time, run at the GPU's
+ * speed; quantization itself runs on the CPU. Without a usable GPU (a CPU build, no
+ * device) it evaluates on the CPU: base and quantized losses then come from the same
+ * arithmetic, so delta is as good, but base_loss differs from /final val_loss in the last
+ * bits (docs/ptq.md). */
+typedef struct {
+    backend be;
+    model_f32 dev;
+    int on_device;
+} ptq_evaluator;
+
+static void evaluator_open(ptq_evaluator *e, const runlog *rl, const char *run_file,
+                           const model_f32 *m, const run_info *ri) {
+    memset(e, 0, sizeof *e);
+    train_config c;
+    char err[512];
+    if (m->qat || run_config(rl, run_file, &c, err, sizeof err) || !strcmp(c.device, "cpu")) return;
+    if (backend_cuda_create(&e->be, 0, err, sizeof err)) return;
+    if (model_create_on_f32(&e->dev, &ri->shape, (int)ri->micro_batch, e->be, err, sizeof err)) {
+        backend_cuda_destroy(&e->be);
+        memset(e, 0, sizeof *e);
+        return;
+    }
+    e->on_device = 1;
+}
+
+/* model_eval_loss of m's parameters, on the device when there is one; NAN when the
+ * device failed (err set). */
+static double evaluator_loss(ptq_evaluator *e, model_f32 *m, const tokfile *val, const run_info *ri,
+                             uint16_t *in, uint16_t *tg, char *err, size_t errlen) {
+    if (!e->on_device) return model_eval_loss(m, val, ri->eval_tokens, m->max_batch, in, tg);
+    const backend_ops *o = e->be.ops;
+    o->upload(e->be.ctx, e->dev.params, m->params, m->layout.total * sizeof *m->params);
+    double v = model_eval_loss(&e->dev, val, ri->eval_tokens, e->dev.max_batch, in, tg);
+    const char *fail = o->error(e->be.ctx);
+    if (!fail) return v;
+    snprintf(err, errlen, "PTQ evaluation on %s: %s", o->name, fail);
+    return NAN;
+}
+
+static void evaluator_close(ptq_evaluator *e) {
+    if (!e->on_device) return;
+    model_destroy_f32(&e->dev);
+    backend_cuda_destroy(&e->be);
+    memset(e, 0, sizeof *e);
+}
+
 static int compute_rows(const runlog *rl, const char *run_file, const float *params, int64_t step,
                         const ptq_request *req, ptq_rows *out, ptq_progress_fn progress, void *ctx,
                         char *err, size_t errlen) {
@@ -265,6 +315,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
     int rc = -1;
     char path[1200], ckpt[1200];
     ckpt_state st = {0};
+    ptq_evaluator ev = {0};
 
     if (read_run_info(rl, run_file, &ri, err, errlen)) return -1;
     if (!params) {
@@ -322,7 +373,9 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         goto out;
 
     double t0 = ptq_now();
-    double base = model_eval_loss(&m, &val, ri.eval_tokens, m.max_batch, in, tg);
+    evaluator_open(&ev, rl, run_file, &m, &ri);
+    double base = evaluator_loss(&ev, &m, &val, &ri, in, tg, err, errlen);
+    if (isnan(base) && ev.on_device) goto out;
     if (progress) {
         ptq_progress p = {0, 0, req->nbits, NAN, base, ptq_now() - t0, "base"};
         progress(&p, ctx);
@@ -341,7 +394,8 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         }
         if (ptq_quantize_model(&m, &mo, calib, ncal, hs.h ? &hs : NULL, NULL, err, errlen))
             goto out;
-        double v = model_eval_loss(&m, &val, ri.eval_tokens, m.max_batch, in, tg);
+        double v = evaluator_loss(&ev, &m, &val, &ri, in, tg, err, errlen);
+        if (isnan(v) && ev.on_device) goto out;
         double *row = out->v[i];
         row[0] = (double)step, row[1] = b, row[2] = v, row[3] = base, row[4] = v - base;
         if (progress) {
@@ -351,6 +405,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
     }
     rc = 0;
 out:
+    evaluator_close(&ev);
     ptq_hessians_free(&hs);
     model_qat_detach(&m);
     model_destroy_f32(&m);
