@@ -9,7 +9,8 @@
 -- which gives fitlaws a measured noise floor.
 -- Data: corpus/prepare.sh --tier full, then sweep tokenize (docs/corpus.md): 55M training
 -- tokens; the largest run takes 59M (1.07 epochs).
--- Cost: see results/reference/paper/ptq_data/COST.md (measured on one H200).
+-- Cost (measured, results/reference/paper/ptq_data/REPORT.md): 17 runs, 422M tokens,
+-- 2.2e15 FLOPs, 233 s on one H200 with scripts/gpu_sweep.sh --jobs 5 --threads 3.
 return sweep{
   name = "ptq_data",
   description = "fp32 training over D/N = 20..600 on the GPU, then RTN and GPTQ to INT2..INT6",
