@@ -5,6 +5,8 @@ set key font ',9'
 
 set terminal pngcairo enhanced font 'Sans,10' size 1040,640
 set output 'fig1_ptq.png'
+set label 999 "ptq: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set multiplot layout 2,3 title 'Loss after PTQ (top) and {/Symbol d}_{PTQ} (bottom) vs tokens per parameter'
 set logscale x
 set xlabel 'tokens / parameter'
@@ -43,6 +45,8 @@ set output
 
 set terminal svg enhanced dynamic size 1040,640
 set output 'fig1_ptq.svg'
+set label 999 "ptq: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set multiplot layout 2,3 title 'Loss after PTQ (top) and {/Symbol d}_{PTQ} (bottom) vs tokens per parameter'
 set logscale x
 set xlabel 'tokens / parameter'

@@ -5,6 +5,8 @@ set key font ',9'
 
 set terminal pngcairo enhanced font 'Sans,10' size 760,520
 set output 'fig3_isoloss.png'
+set label 999 "neff\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set view map
 set contour base
 set cntrparam levels discrete 6.28,6.31,6.339,6.369,6.398,6.427,6.457
@@ -23,6 +25,8 @@ set output
 
 set terminal svg enhanced dynamic size 760,520
 set output 'fig3_isoloss.svg'
+set label 999 "neff\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set view map
 set contour base
 set cntrparam levels discrete 6.28,6.31,6.339,6.369,6.398,6.427,6.457

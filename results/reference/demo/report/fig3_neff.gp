@@ -5,6 +5,8 @@ set key font ',9'
 
 set terminal pngcairo enhanced font 'Sans,10' size 640,480
 set output 'fig3_neff.png'
+set label 999 "neff\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set title 'Effective parameters: N_{eff}/N vs training precision'
 set xlabel 'bits'
 set ylabel 'N_{eff} / N'
@@ -16,6 +18,8 @@ set output
 
 set terminal svg enhanced dynamic size 640,480
 set output 'fig3_neff.svg'
+set label 999 "neff\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set title 'Effective parameters: N_{eff}/N vs training precision'
 set xlabel 'bits'
 set ylabel 'N_{eff} / N'

@@ -5,6 +5,8 @@ set key font ',9'
 
 set terminal pngcairo enhanced font 'Sans,10' size 1140,420
 set output 'fig4_loss_vs_pw.png'
+set label 999 "neff\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set multiplot layout 1,3 title 'Final loss vs training precision of the weights'
 set xlabel 'P_w (bits)'
 set ylabel 'validation loss'
@@ -19,6 +21,8 @@ set output
 
 set terminal svg enhanced dynamic size 1140,420
 set output 'fig4_loss_vs_pw.svg'
+set label 999 "neff\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set multiplot layout 1,3 title 'Final loss vs training precision of the weights'
 set xlabel 'P_w (bits)'
 set ylabel 'validation loss'

@@ -5,40 +5,44 @@ set key font ',9'
 
 set terminal pngcairo enhanced font 'Sans,10' size 960,460
 set output 'fig5_pred.png'
+set label 999 "unified\_w\_loss: constants NOT DETERMINED by these runs, curves not a finding; unified\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'unified\_w (R^2 = 0.9881)'
+set title 'unified\_w\_loss (R^2 = 0.9881)'
 set xlabel 'actual loss'
 set ylabel 'predicted'
 unset logscale
 set xrange [4.84108:6.58762]
 set yrange [4.84108:6.58762]
 plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ouyang (R^2 = 0.8758)'
+set title 'unified\_w (R^2 = 0.5651)'
 set xlabel 'actual {/Symbol d}_{PTQ}'
 set ylabel 'predicted'
 set logscale xy
-set xrange [6.95274e-06:0.0288368]
-set yrange [6.95274e-06:0.0288368]
+set xrange [5.21475e-05:0.0288368]
+set yrange [5.21475e-05:0.0288368]
 plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output
 
 set terminal svg enhanced dynamic size 960,460
 set output 'fig5_pred.svg'
+set label 999 "unified\_w\_loss: constants NOT DETERMINED by these runs, curves not a finding; unified\_w: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set bmargin 4
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'unified\_w (R^2 = 0.9881)'
+set title 'unified\_w\_loss (R^2 = 0.9881)'
 set xlabel 'actual loss'
 set ylabel 'predicted'
 unset logscale
 set xrange [4.84108:6.58762]
 set yrange [4.84108:6.58762]
 plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ouyang (R^2 = 0.8758)'
+set title 'unified\_w (R^2 = 0.5651)'
 set xlabel 'actual {/Symbol d}_{PTQ}'
 set ylabel 'predicted'
 set logscale xy
-set xrange [6.95274e-06:0.0288368]
-set yrange [6.95274e-06:0.0288368]
+set xrange [5.21475e-05:0.0288368]
+set yrange [5.21475e-05:0.0288368]
 plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output
