@@ -95,6 +95,9 @@ static inline backend backend_cpu(void) {
  * visible devices. backend_cuda_destroy frees the context (NULL allowed). */
 int backend_cuda_create(backend *out, int device, char *err, size_t errlen);
 void backend_cuda_destroy(backend *b);
+/* CUDA devices this process can see (CUDA_VISIBLE_DEVICES applies); 0 without a driver,
+ * a device or a build with CUDA. */
+int backend_cuda_device_count(void);
 /* The GPU a backend runs on, for the run file's root attributes (docs/run-file.md,
  * "Provenance"; engine/provenance.c writes them). The CPU backend, and every backend of
  * a build without CUDA, is "none" and 0 throughout; what a device does not tell is

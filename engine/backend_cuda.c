@@ -255,6 +255,10 @@ static const backend_ops cuda_ops = {
     .adamw_step = cu_adamw_step,
 };
 
+int backend_cuda_device_count(void) {
+    return psl_cuda_device_count();
+}
+
 int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
     *out = (backend){0};
     int n = psl_cuda_device_count();
@@ -368,6 +372,10 @@ void backend_gpu_describe(const backend *be, backend_gpu_info *g) {
 }
 
 #else /* no CUDA in this build */
+
+int backend_cuda_device_count(void) {
+    return 0;
+}
 
 int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
     (void)device;

@@ -1,5 +1,6 @@
 /* sweep run CONFIG: trains every run of a sweep that is not done, J at a time, each in
  * its own process (`sweep exec`), or submits them as a Slurm array job (--slurm). */
+#include "backend.h"
 #include "commands.h"
 #include "progress.h"
 #include "runstate.h"
@@ -54,7 +55,51 @@ typedef struct job {
     int64_t step, total_steps, tokens, total_tokens;
     double loss, tok_s, elapsed, val_loss, retry_at;
     char result[16], reason[256];
+    int gpu; /* index into scheduler.gpus while running on one, else -1 */
 } job;
+
+/* The GPUs runs with device=cuda are spread over: the entries of CUDA_VISIBLE_DEVICES
+ * (indices or UUIDs), else 0..n-1 for the n devices the driver shows. Each such run
+ * gets one (CUDA_VISIBLE_DEVICES set to it alone in its process: a run never spans
+ * GPUs), the one with the fewest runs at the moment, lowest first on a tie; --jobs runs
+ * share them, so --jobs 8 on 2 GPUs packs 4 runs onto each. */
+#define MAX_GPUS 64
+typedef struct gpu_set {
+    int n;
+    char id[MAX_GPUS][64];
+    int load[MAX_GPUS];
+} gpu_set;
+
+static void gpus_find(gpu_set *g) {
+    memset(g, 0, sizeof *g);
+    const char *vis = getenv("CUDA_VISIBLE_DEVICES");
+    if (vis) {
+        /* "0,2", "GPU-8f2a...,GPU-11c0...": as CUDA reads it, up to the first invalid
+         * entry; "" and "-1" hide every device */
+        const char *p = vis;
+        while (*p && g->n < MAX_GPUS) {
+            size_t len = strcspn(p, ",");
+            while (len && (p[len - 1] == ' ')) len--;
+            while (len && *p == ' ') p++, len--;
+            if (!len || len >= sizeof g->id[0] || (p[0] == '-' && p[1] != 0)) break;
+            memcpy(g->id[g->n], p, len);
+            g->id[g->n++][len] = 0;
+            p += strcspn(p, ",");
+            if (*p == ',') p++;
+        }
+        return;
+    }
+    int n = backend_cuda_device_count();
+    for (int i = 0; i < n && i < MAX_GPUS; i++) snprintf(g->id[g->n++], sizeof g->id[0], "%d", i);
+}
+
+static int gpu_pick(gpu_set *g) {
+    int best = -1;
+    for (int i = 0; i < g->n; i++)
+        if (best < 0 || g->load[i] < g->load[best]) best = i;
+    if (best >= 0) g->load[best]++;
+    return best;
+}
 
 typedef struct scheduler {
     sweep_def *d;
@@ -65,6 +110,7 @@ typedef struct scheduler {
     double last_board, start;
     double sec_per_flop; /* from finished runs of this invocation */
     double done_flops, done_wall;
+    gpu_set gpus;
 } scheduler;
 
 static void usage(FILE *f) {
@@ -176,10 +222,12 @@ static int launch(scheduler *s, job *j) {
     runstate_path(r, "log", logpath, sizeof logpath);
     snprintf(index, sizeof index, "%zu", j->run);
     snprintf(threads, sizeof threads, "%d", s->threads);
+    j->gpu = strcmp(r->cfg.device, "cuda") ? -1 : gpu_pick(&s->gpus);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]), close(p[1]);
+        if (j->gpu >= 0) s->gpus.load[j->gpu]--, j->gpu = -1;
         return -1;
     }
     if (pid == 0) {
@@ -191,6 +239,11 @@ static int launch(scheduler *s, job *j) {
         int log = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
         if (log >= 0) dup2(log, 1), dup2(log, 2);
         dup2(p[1], 3);
+        if (j->gpu >= 0) {
+            setenv("CUDA_VISIBLE_DEVICES", s->gpus.id[j->gpu], 1);
+            fprintf(stderr, "sweep run: GPU %s of %d (CUDA_VISIBLE_DEVICES=%s)\n",
+                    s->gpus.id[j->gpu], s->gpus.n, s->gpus.id[j->gpu]);
+        }
         char *argv[] = {(char *)"sweep",
                         (char *)"exec",
                         (char *)s->config_copy,
@@ -251,6 +304,7 @@ static void read_records(job *j) {
 
 static void finish_job(scheduler *s, job *j, int status, int stopping) {
     read_records(j);
+    if (j->gpu >= 0) s->gpus.load[j->gpu]--, j->gpu = -1;
     close(j->fd);
     j->fd = -1;
     const sweep_run *r = &s->d->runs[j->run];
@@ -481,7 +535,7 @@ int cmd_run(int argc, char **argv) {
             conflicts++;
             continue;
         }
-        s.jobs[s.njobs++] = (job){.run = i, .state = J_QUEUED, .fd = -1};
+        s.jobs[s.njobs++] = (job){.run = i, .state = J_QUEUED, .fd = -1, .gpu = -1};
     }
     fprintf(stderr, "sweep %s: %zu runs, %zu already finished, %zu to train%s -> %s/\n", d.name,
             d.n, finished, s.njobs, conflicts ? " (conflicts kept)" : "", d.dir);
@@ -500,6 +554,18 @@ int cmd_run(int argc, char **argv) {
         rc = 0;
     } else {
         fprintf(stderr, "%d at a time, %d threads each\n", jobs, threads);
+        size_t on_gpu = 0;
+        for (size_t i = 0; i < s.njobs; i++)
+            on_gpu += !strcmp(d.runs[s.jobs[i].run].cfg.device, "cuda");
+        if (on_gpu) {
+            gpus_find(&s.gpus);
+            if (s.gpus.n) {
+                fprintf(stderr, "%zu runs on cuda, spread over %d GPU%s:", on_gpu, s.gpus.n,
+                        s.gpus.n > 1 ? "s" : "");
+                for (int g = 0; g < s.gpus.n; g++) fprintf(stderr, " %s", s.gpus.id[g]);
+                fputc('\n', stderr);
+            }
+        }
         rc = run_local(&s);
     }
     if (conflicts && rc == 0) rc = 1;

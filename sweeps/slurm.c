@@ -161,6 +161,19 @@ int slurm_submit(const sweep_def *d, const char *config_copy, const char *self, 
     fprintf(f, "\n#SBATCH --array=%s", spec);
     if (o->array_limit > 0) fprintf(f, "%%%d", o->array_limit);
     fprintf(f, "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=%d\n", o->threads);
+    /* Runs on cuda get one GPU per task (a run never spans GPUs); Slurm then sets
+     * CUDA_VISIBLE_DEVICES. One script serves the whole array, so a sweep that mixes
+     * devices asks a GPU for its CPU runs too: say so. */
+    size_t on_gpu = 0;
+    for (size_t i = 0; i < n; i++) on_gpu += !strcmp(d->runs[idx[i]].cfg.device, "cuda");
+    if (on_gpu) {
+        fprintf(f, "#SBATCH --gres=gpu:1\n");
+        if (on_gpu < n)
+            fprintf(stderr,
+                    "sweep run --slurm: %zu of %zu runs are on cuda; every task asks for a GPU "
+                    "(submit the others with --only to spare them)\n",
+                    on_gpu, n);
+    }
     fprintf(f, "#SBATCH --output=");
     put_quoted_as(f, sdir, 1);
     fprintf(f, "/%%A_%%a.out");
