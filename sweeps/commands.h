@@ -10,5 +10,6 @@ int cmd_run(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_ptq(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"status", cmd_status, "show the state of a sweep's runs"},
     {"exec", cmd_exec, "train one run of a sweep (what run and Slurm tasks start)"},
     {"ptq", cmd_ptq, "quantize trained runs after training (RTN, GPTQ) and log the losses"},
+    {"export", cmd_export, "write a sweep's runs and training curves as CSV tables"},
 };
 
 static void usage(FILE *f) {
