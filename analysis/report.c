@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "findings.h"
+
 static void qual(char *b, size_t n, const psl_quality *q) {
     snprintf(b, n, "R^2 %.4f, RMSE %.4g (log); R^2 %.4f, RMSE %.4g (linear); %zu points", q->r2_log,
              q->rmse_log, q->r2_lin, q->rmse_lin, q->n);
@@ -126,6 +128,32 @@ static int not_beaten(char *b, size_t n, const psl_compare *c) {
     return cnt;
 }
 
+/* The first clause of a finding's why (up to "; "), for the terminal's short table. */
+static void first_clause(char *b, size_t n, const char *why) {
+    const char *e = strstr(why, "; ");
+    size_t k = e ? (size_t)(e - why) : strlen(why);
+    snprintf(b, n, "%.*s", (int)k, why);
+}
+
+/* The findings table in short: one verdict, the measured effect, the paper's value. */
+static void findings_terminal(FILE *f, const psl_report *r) {
+    psl_findings fd;
+    psl_findings_judge(r->res, r->nres, r->derived, &fd);
+    fprintf(f, "\n== findings of the papers on these runs (docs/fitlaws.md, \"Findings\")\n");
+    for (int i = 0; i < fd.n; i++) {
+        const psl_finding *x = &fd.f[i];
+        char c[400];
+        first_clause(c, sizeof c, x->why);
+        fprintf(f, "   %-12s %-13s %s\n", x->id,
+                x->verdict == PSL_NOT_TESTABLE ? "NOT TESTABLE" : psl_verdict_str(x->verdict),
+                x->finding);
+        if (strcmp(x->measured, "-"))
+            fprintf(f, "   %-26s measured %s, 95%% CI %s; paper %s\n", "", x->measured, x->interval,
+                    x->paper);
+        if (x->verdict == PSL_NOT_TESTABLE) fprintf(f, "   %-26s %s\n", "", c);
+    }
+}
+
 void psl_report_terminal(FILE *f, const psl_report *r) {
     fprintf(f, "fitlaws: %zu points from %d runs\n", r->data->n, r->data->nruns);
     for (int i = 0; i < r->nres; i++) {
@@ -221,6 +249,7 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
             fprintf(f, "   D_crit: not available: %s\n", dv->why_dcrit);
         }
     }
+    findings_terminal(f, r);
 }
 
 static void json_str(FILE *f, const char *s) {
@@ -319,6 +348,32 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
             r->opts->bootstrap, (unsigned long long)r->opts->seed, r->opts->fit.huber_delta,
             r->seconds);
     json_notes(f, r->notes);
+    {
+        psl_findings fd;
+        psl_findings_judge(r->res, r->nres, r->derived, &fd);
+        fputs(",\n  \"findings\": [", f);
+        for (int i = 0; i < fd.n; i++) {
+            const psl_finding *x = &fd.f[i];
+            fputs(i ? ",\n    {\"id\": " : "\n    {\"id\": ", f);
+            json_str(f, x->id);
+            fputs(", \"finding\": ", f);
+            json_str(f, x->finding);
+            fputs(", \"measured\": ", f);
+            json_str(f, x->measured);
+            fputs(", \"value\": ", f);
+            json_num(f, x->value);
+            fputs(", \"interval\": [", f);
+            json_num(f, x->lo);
+            fputs(", ", f);
+            json_num(f, x->hi);
+            fputs("], \"paper\": ", f);
+            json_str(f, x->paper);
+            fprintf(f, ", \"verdict\": \"%s\", \"why\": ", psl_verdict_key(x->verdict));
+            json_str(f, x->why);
+            fputc('}', f);
+        }
+        fputs("\n  ]", f);
+    }
     if (r->floor) {
         fputs(",\n  \"noise_floor\": {\"floor\": ", f);
         json_num(f, r->floor->floor);
@@ -482,6 +537,11 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
     return 0;
 }
 
+/* Text in a markdown table cell: a '|' would end the cell. */
+static void md_cell(FILE *f, const char *s) {
+    for (; *s; s++) fputc(*s == '|' ? '/' : *s == '\n' ? ' ' : *s, f);
+}
+
 int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t len) {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -496,6 +556,35 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
             "fitting took %.2f s.\n\n",
             r->opts->fit.huber_delta, r->opts->bootstrap, (unsigned long long)r->opts->seed,
             r->seconds);
+    {
+        psl_findings fd;
+        psl_findings_judge(r->res, r->nres, r->derived, &fd);
+        fputs("## Findings\n\nEach finding of the papers, judged on these runs: **reproduced** "
+              "or **contradicted** only when the constant that carries it is determined by the "
+              "bootstrap, its 95% interval excludes the no-effect value and the law beats its "
+              "baselines; otherwise not testable with these runs, with why and what runs would "
+              "test it. The paper's constants are for comparison: a small-scale reproduction "
+              "should match the trends, not the values (docs/fitlaws.md, \"Findings\").\n\n"
+              "| finding | measured | 95% CI | paper | verdict | why |\n"
+              "|---|---|---|---|---|---|\n",
+              f);
+        for (int i = 0; i < fd.n; i++) {
+            const psl_finding *x = &fd.f[i];
+            fputs("| ", f);
+            md_cell(f, x->finding);
+            fprintf(f, " (`%s`) | ", x->id);
+            md_cell(f, x->measured);
+            fputs(" | ", f);
+            md_cell(f, x->interval);
+            fputs(" | ", f);
+            md_cell(f, x->paper);
+            fprintf(f, " | %s%s%s | ", x->verdict == PSL_NOT_TESTABLE ? "" : "**",
+                    psl_verdict_str(x->verdict), x->verdict == PSL_NOT_TESTABLE ? "" : "**");
+            md_cell(f, x->why);
+            fputs(" |\n", f);
+        }
+        fputs("\n", f);
+    }
     if (r->floor && r->floor->n_ptq) {
         char fl[512];
         psl_floor_describe(r->floor, fl, sizeof fl);
