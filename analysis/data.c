@@ -95,7 +95,7 @@ static void append(char *buf, size_t cap, const char *s) {
 void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes) {
     /* the methods present, with their point counts */
     enum { MAXM = 32 };
-    char names[MAXM][16];
+    char names[MAXM][sizeof d->pt->method];
     size_t count[MAXM] = {0};
     int nm = 0;
     for (size_t i = 0; i < d->n; i++) {
@@ -107,7 +107,7 @@ void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes)
         if (k < nm) count[k]++;
     }
     if (nm == 0) return;
-    char chosen[16];
+    char chosen[sizeof d->pt->method];
     if (method && strcmp(method, "auto")) {
         snprintf(chosen, sizeof chosen, "%s", method);
     } else {

@@ -17,9 +17,9 @@ typedef struct {
     double lnN, lnD;       /* log N, log D: set by psl_data_push (laws use them often) */
     int run;               /* index of the run (bootstrap unit) in psl_data */
     char format[24];       /* training format of the weights (int, fp32, quest, ...) */
-    char method[16];       /* PTQ method (gptq, rtn) or "" */
-    char run_id[40];       /* run identity (file's run_id, CSV run_id column), or "" */
-    char source[192];      /* where it was read: file, or file:line for CSV */
+    char method[64];  /* PTQ method: the /ptq table name (gptq, rtn, rtn_int_g128_asym) or "" */
+    char run_id[40];  /* run identity (file's run_id, CSV run_id column), or "" */
+    char source[192]; /* where it was read: file, or file:line for CSV */
 } psl_point;
 
 typedef struct {

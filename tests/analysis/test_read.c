@@ -249,6 +249,32 @@ static void test_keep_ptq_method(void **state) {
     }
 }
 
+/* PTQ table names as the engine writes them (ptq_table_name) are kept whole: two that
+ * shared their first 15 characters (gptq_int_tensor, gptq_int_tensor_asym) were merged
+ * into one method when the name had 16 bytes. */
+static void test_ptq_method_long_names(void **state) {
+    (void)state;
+    psl_data d;
+    psl_notes notes;
+    psl_data_init(&d);
+    psl_notes_init(&notes);
+    const char *methods[] = {"gptq_int_tensor", "gptq_int_tensor_asym", "gptq_int_tensor_asym",
+                             "rtn_mxfp8_e4m3_g128_asym_long_name"};
+    for (int i = 0; i < 4; i++) {
+        psl_point p;
+        psl_point_clear(&p);
+        p.N = 1e6, p.D = 2e7, p.P_w = p.P_a = p.P_kv = 32, p.loss = 4 + 0.1 * i, p.P_post = 4;
+        snprintf(p.method, sizeof p.method, "%s", methods[i]);
+        assert_string_equal(p.method, methods[i]);
+        assert_int_equal(psl_data_push(&d, &p), 0);
+    }
+    psl_data_keep_ptq_method(&d, "gptq_int_tensor", &notes);
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.pt[0].method, "gptq_int_tensor");
+    psl_notes_free(&notes);
+    psl_data_free(&d);
+}
+
 /* Two symbolic links from a results directory to itself used to make the walk
  * exponential (a hang): each directory is read once, by device and inode. */
 static void test_dir_link_loop(void **state) {
@@ -347,6 +373,7 @@ int main(void) {
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_h5),
         cmocka_unit_test(test_keep_ptq_method),
+        cmocka_unit_test(test_ptq_method_long_names),
         cmocka_unit_test(test_dir_link_loop),
         cmocka_unit_test(test_array_string_attribute),
     };
