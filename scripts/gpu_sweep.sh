@@ -64,7 +64,11 @@ say "sweep run $config --jobs $jobs --threads $threads, at most $secs s"
 rc=0
 timeout -s INT -k 45 "$secs" "$here/sweep" run "$config" --jobs "$jobs" --threads "$threads" \
   >>"$log" 2>&1 || rc=$?
-say "sweep run exit $rc (124 or 137: stopped at the time limit; rerun to resume)"
+case $rc in
+  0) say "sweep run: every run done" ;;
+  124 | 137) say "sweep run stopped at the time limit (exit $rc): rerun on this directory to resume" ;;
+  *) say "sweep run exit $rc: some runs failed or conflict (see the log above)" ;;
+esac
 kill "$packer" 2>/dev/null || true
 "$here/sweep" status "$config" >>"$log" 2>&1 || true
 pack
