@@ -1,4 +1,8 @@
+/* Loading a sweep config: the Lua sandbox runs it with the prelude, each returned run
+ * becomes a resolved train_config with its identity, and the list is named, checked and
+ * sorted (sweepdef.h). Run names are made in sweepdef_names.c, the JSON in sweepdef_json.c. */
 #include "sweepdef.h"
+#include "sweepdef_names.h"
 
 #include "lua_sandbox.h"
 #include "model.h"
@@ -9,7 +13,6 @@
 #include <lualib.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -46,80 +49,6 @@ static int fail(loader *ld, const char *fmt, ...) {
     vsnprintf(ld->err, ld->errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-#define NAME_RULE                                                                                  \
-    "use letters, digits, '.', '_', '+', '=' and '-', not '.' or '-' first, no '..', at most "     \
-    "200 characters"
-
-static int name_char_ok(unsigned char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '.' || ch == '_' || ch == '+' || ch == '=' || ch == '-';
-}
-
-int sweep_check_name(const char *name, size_t len, char *why, size_t whylen) {
-    _Static_assert(SWEEP_NAME_MAX == 200, "NAME_RULE states the limit");
-    if (len == 0) {
-        snprintf(why, whylen, "is empty; " NAME_RULE);
-        return -1;
-    }
-    if (len > SWEEP_NAME_MAX) {
-        snprintf(why, whylen,
-                 "is %zu characters; the limit is %d (room for the suffixes of the run's "
-                 "files)",
-                 len, SWEEP_NAME_MAX);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)name[i];
-        if (name_char_ok(ch)) continue;
-        if (ch < 0x20 || ch == 0x7f)
-            snprintf(why, whylen, "holds the control character 0x%02x at position %zu; " NAME_RULE,
-                     ch, i + 1);
-        else if (ch >= 0x80)
-            snprintf(why, whylen, "holds the byte 0x%02x at position %zu; " NAME_RULE, ch, i + 1);
-        else
-            snprintf(why, whylen, "holds '%c' at position %zu; " NAME_RULE, ch, i + 1);
-        return -1;
-    }
-    if (name[0] == '.' || name[0] == '-') {
-        snprintf(why, whylen, "starts with '%c'; " NAME_RULE, name[0]);
-        return -1;
-    }
-    for (size_t i = 0; i + 1 < len; i++)
-        if (name[i] == '.' && name[i + 1] == '.') {
-            snprintf(why, whylen, "holds '..'; " NAME_RULE);
-            return -1;
-        }
-    return 0;
-}
-
-void sweep_quote_name(const char *name, size_t len, char *buf, size_t buflen) {
-    if (!buflen) return;
-    size_t at = 0;
-    buf[0] = 0;
-#define PUT(...)                                                                                   \
-    do {                                                                                           \
-        int w_ = snprintf(buf + at, buflen - at, __VA_ARGS__);                                     \
-        if (w_ < 0 || (size_t)w_ >= buflen - at) return;                                           \
-        at += (size_t)w_;                                                                          \
-    } while (0)
-    PUT("\"");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)name[i];
-        if (i == 80) {
-            PUT("...");
-            break;
-        }
-        if (ch == '"' || ch == '\\')
-            PUT("\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            PUT("\\x%02x", ch);
-        else
-            PUT("%c", ch);
-    }
-    PUT("\"");
-#undef PUT
 }
 
 /* check_name(s) for the prelude: nil when s follows the rule, else the reason and s
@@ -454,146 +383,6 @@ out:
     return rc;
 }
 
-static double round_sig(double x, int digits) {
-    if (x == 0 || !isfinite(x)) return x;
-    double e = floor(log10(fabs(x))) - digits + 1;
-    return round(x / pow(10, e)) * pow(10, e);
-}
-
-static void human_count(char *buf, size_t len, double v) {
-    static const char *suffix[] = {"", "k", "M", "G", "T", "P"};
-    int i = 0;
-    while (fabs(v) >= 1000 && i < 5) v /= 1000, i++;
-    snprintf(buf, len, "%.3g%s", v, suffix[i]);
-}
-
-static void append(char *buf, size_t len, const char *fmt, ...) {
-    size_t at = strlen(buf);
-    if (at >= len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + at, len - at, fmt, ap);
-    va_end(ap);
-}
-
-/* File names stay portable: anything but letters, digits, '.', '_', '-' becomes '-'. */
-static void sanitize(char *s) {
-    for (; *s; s++)
-        if (!(((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')) ||
-              *s == '.' || *s == '_' || *s == '-'))
-            *s = '-';
-}
-
-/* Splits "int4" / "quest4" into family and bits; 0 when the name is not of that form. */
-static int family_bits(const char *fmt, char *family, size_t len) {
-    size_t n = 0;
-    while (fmt[n] >= 'a' && fmt[n] <= 'z') n++;
-    if (n == 0 || !fmt[n] || strspn(fmt + n, "0123456789") != strlen(fmt + n)) return 0;
-    snprintf(family, len, "%.*s", (int)n, fmt);
-    return atoi(fmt + n);
-}
-
-void sweep_precision_label(const train_config *c, char *buf, size_t len) {
-    static const char *knob[] = {"w_quant", "a_quant", "kv_quant", "q_quant"};
-    static const char *tag[] = {"w", "a", "kv", "q"};
-    char fmt[4][64], fam[16] = "", f[16];
-    int n_set = 0, compact = 1, all_same = 1;
-    for (int i = 0; i < 4; i++) {
-        const knob_def *k = knob_find(knob[i]);
-        if (k)
-            config_format_value(c, k, fmt[i], sizeof fmt[i]);
-        else
-            snprintf(fmt[i], sizeof fmt[i], "fp32");
-        if (strcmp(fmt[i], "fp32")) {
-            if (!family_bits(fmt[i], f, sizeof f) || (n_set && strcmp(f, fam))) compact = 0;
-            snprintf(fam, sizeof fam, "%s", f);
-            n_set++;
-        }
-        if (i < 3 && strcmp(fmt[i], fmt[0])) all_same = 0;
-    }
-    if (all_same && (!strcmp(fmt[3], "fp32") || !strcmp(fmt[3], fmt[0]))) {
-        snprintf(buf, len, "%s", fmt[0]);
-    } else {
-        /* w4a8kv4-int when every quantized point is one family, else wint4-ae4m3 */
-        buf[0] = 0;
-        for (int i = 0; i < 4; i++) {
-            if (!strcmp(fmt[i], "fp32")) continue;
-            if (compact)
-                append(buf, len, "%s%d", tag[i], family_bits(fmt[i], f, sizeof f));
-            else
-                append(buf, len, "%s%s%s", buf[0] ? "-" : "", tag[i], fmt[i]);
-        }
-        if (compact && n_set) append(buf, len, "-%s", fam);
-    }
-    sanitize(buf);
-}
-
-/* Knobs the readable name already shows, or that follow from ones it shows. */
-static int in_base_name(const char *name) {
-    static const char *shown[] = {"d_model",          "n_layer", "n_head",  "tokens",
-                                  "tokens_per_param", "seed",    "w_quant", "a_quant",
-                                  "kv_quant",         "q_quant", "name",    "out"};
-    for (size_t i = 0; i < sizeof shown / sizeof *shown; i++)
-        if (!strcmp(name, shown[i])) return 1;
-    return 0;
-}
-
-static void name_runs(loader *ld) {
-    sweep_def *d = ld->d;
-    const knob_def *name_knob = knob_find("name");
-    size_t name_idx = (size_t)(name_knob - ld->knobs);
-    /* Knobs set by the config whose values differ between runs go into the names. */
-    unsigned char *varies = calloc(ld->nknobs, 1);
-    for (size_t k = 0; varies && k < ld->nknobs; k++) {
-        const knob_def *kd = &ld->knobs[k];
-        if (!kd->identity || in_base_name(kd->name)) continue;
-        /* Among the runs that get a generated name (named runs speak for themselves). */
-        int set = 0;
-        long first_run = -1;
-        for (size_t i = 0; i < d->n; i++) {
-            if (ld->explicit_set[i * ld->nknobs + name_idx]) continue;
-            set |= ld->explicit_set[i * ld->nknobs + k];
-            if (first_run < 0) first_run = (long)i;
-        }
-        if (!set) continue;
-        char first[600], v[600];
-        config_format_value(&d->runs[first_run].cfg, kd, first, sizeof first);
-        for (size_t i = 0; i < d->n && !varies[k]; i++) {
-            if (ld->explicit_set[i * ld->nknobs + name_idx]) continue;
-            config_format_value(&d->runs[i].cfg, kd, v, sizeof v);
-            if (strcmp(first, v)) varies[k] = 1;
-        }
-    }
-    for (size_t i = 0; i < d->n; i++) {
-        sweep_run *r = &d->runs[i];
-        train_config *c = &r->cfg;
-        if (ld->explicit_set[i * ld->nknobs + name_idx]) continue;
-        char dpart[32], h[24];
-        double ratio = r->N > 0 ? (double)c->tokens / (double)r->N : 0;
-        double k = round_sig(ratio, 2); /* D20N, D2.5N: only for round ratios */
-        if (r->N > 0 && k >= 1 && llround(k * (double)r->N) == c->tokens) {
-            snprintf(dpart, sizeof dpart, "D%gN", k);
-        } else {
-            human_count(h, sizeof h, (double)c->tokens);
-            snprintf(dpart, sizeof dpart, "D%s", h);
-        }
-        char name[sizeof c->name];
-        snprintf(name, sizeof name, "d%lld-l%lld-h%lld_%s_%s_s%lld", (long long)c->d_model,
-                 (long long)c->n_layer, (long long)c->n_head, dpart, r->precision,
-                 (long long)c->seed);
-        for (size_t kk = 0; varies && kk < ld->nknobs; kk++) {
-            if (!varies[kk] || !ld->explicit_set[i * ld->nknobs + kk]) continue;
-            char v[600];
-            config_format_value(c, &ld->knobs[kk], v, sizeof v);
-            append(name, sizeof name, "_%s%s%s", ld->knobs[kk].name,
-                   ld->knobs[kk].type == KNOB_STR ? "-" : "", v);
-        }
-        sanitize(name);
-        snprintf(c->name, sizeof c->name, "%s", name);
-    }
-    free(varies);
-}
-
 static int cmp_run_id(const void *a, const void *b) {
     const sweep_run *x = a, *y = b;
     return x->id < y->id ? -1 : x->id > y->id;
@@ -615,7 +404,7 @@ static int cmp_name_fold(const void *a, const void *b) {
 
 static int finish_runs(loader *ld) {
     sweep_def *d = ld->d;
-    name_runs(ld);
+    sweep_name_runs(d, ld->knobs, ld->nknobs, ld->explicit_set);
     qsort(d->runs, d->n, sizeof *d->runs, cmp_run_id);
     for (size_t i = 1; i < d->n; i++)
         if (d->runs[i].id == d->runs[i - 1].id)
@@ -637,7 +426,7 @@ static int finish_runs(loader *ld) {
         while (j < d->n && !strcasecmp(by_name[j]->cfg.name, by_name[i]->cfg.name)) j++;
         for (size_t k = i; j - i > 1 && k < j; k++) {
             sweep_run *r = &d->runs[by_name[k] - d->runs];
-            append(r->cfg.name, sizeof r->cfg.name, "_%.6s", r->id_hex);
+            sweep_name_add_id(r);
         }
         i = j;
     }
@@ -675,25 +464,6 @@ static int finish_runs(loader *ld) {
             return fail(ld, "run %s: results path too long", d->runs[i].cfg.name);
     }
     return 0;
-}
-
-/* The sweep's name when the config gives none: the file name without ".lua", or for the
- * saved copy in a results directory, that directory's name. */
-static void default_name(const char *path, char *buf, size_t len) {
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    size_t n = strlen(tmp);
-    while (n > 1 && tmp[n - 1] == '/') tmp[--n] = 0;
-    const char *base = strrchr(tmp, '/');
-    base = base ? base + 1 : tmp;
-    while (*base == '.' || *base == '-') base++; /* ".x.lua" names the sweep "x" */
-    snprintf(buf, len, "%s", base);
-    n = strlen(buf);
-    if (n > 4 && !strcmp(buf + n - 4, ".lua")) buf[n - 4] = 0;
-    sanitize(buf);
-    for (char *p = buf; (p = strstr(p, ".."));) *p = '-';
-    if (strlen(buf) > SWEEP_NAME_MAX) buf[SWEEP_NAME_MAX] = 0;
-    if (!buf[0]) snprintf(buf, len, "sweep");
 }
 
 /* Errors without a location (limits, the returned value) get the file name. */
@@ -765,7 +535,7 @@ static int run_loader(loader *ld, const char *path, const char *text, size_t len
         }
         memcpy(d->name, name, nlen + 1);
     } else if (t == LUA_TNIL) {
-        default_name(o->dir ? o->dir : path, d->name, sizeof d->name);
+        sweep_default_name(o->dir ? o->dir : path, d->name, sizeof d->name);
     } else {
         return fail(ld, "%s: sweep name: expected a string, got a %s", path, lua_typename(L, t));
     }
@@ -889,106 +659,4 @@ long sweep_find(const sweep_def *d, const char *name) {
     for (size_t i = 0; i < d->n; i++)
         if (!strcmp(d->runs[i].cfg.name, name)) return (long)i;
     return -1;
-}
-
-/* A growing text buffer; after a failed allocation every append is a no-op. */
-typedef struct strbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static int sb_room(strbuf *b, size_t more) {
-    if (b->oom) return -1;
-    if (b->len + more < b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (b->len + more >= cap) cap *= 2;
-    char *grown = realloc(b->p, cap);
-    if (!grown) {
-        b->oom = 1;
-        return -1;
-    }
-    b->p = grown, b->cap = cap;
-    return 0;
-}
-
-static void sb_put(strbuf *b, const char *s, size_t n) {
-    if (sb_room(b, n + 1)) return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-
-/* JSON text, with every byte that is not printable ASCII as \u00XX (so the file is
- * ASCII and valid whatever a string holds). */
-static void sb_json_text(strbuf *b, const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        char esc[8];
-        if (ch < 0x20 || ch >= 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", ch);
-            sb_put(b, esc, 6);
-        } else {
-            sb_put(b, (const char *)&s[i], 1);
-        }
-    }
-}
-
-/* s as a JSON string: quotes and backslashes escaped, the rest as sb_json_text. */
-static void sb_json_string(strbuf *b, const char *s) {
-    sb_put(b, "\"", 1);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') sb_put(b, "\\", 1);
-        sb_json_text(b, s, 1);
-    }
-    sb_put(b, "\"", 1);
-}
-
-char *sweep_json(const sweep_def *d) {
-    strbuf b = {0};
-    char *canon = NULL, num[32];
-    size_t canon_cap = 8192;
-    sb_put(&b, "{\"name\": ", 9);
-    sb_json_string(&b, d->name);
-    sb_put(&b, ", \"runs\": [\n", 12);
-    for (size_t i = 0; i < d->n && !b.oom; i++) {
-        int n = -1;
-        while (n < 0 && canon_cap <= ((size_t)1 << 26)) {
-            char *grown = realloc(canon, canon_cap);
-            if (!grown) break;
-            canon = grown;
-            n = config_canonical_json(&d->runs[i].cfg, canon, canon_cap);
-            if (n < 0) canon_cap *= 2;
-        }
-        if (n < 0) {
-            b.oom = 1;
-            break;
-        }
-        int w = snprintf(num, sizeof num, "%zu", i);
-        sb_put(&b, "  {\"index\": ", 12);
-        sb_put(&b, num, (size_t)w);
-        sb_put(&b, ", \"name\": ", 10);
-        sb_json_string(&b, d->runs[i].cfg.name);
-        sb_put(&b, ", \"run_id\": ", 12);
-        sb_json_string(&b, d->runs[i].id_hex);
-        sb_put(&b, ", \"config\": ", 12);
-        /* The engine's canonical JSON (its run id is hashed from these bytes) escapes
-         * quotes, backslashes and control characters; bytes outside ASCII stand only in
-         * its strings, where \u00XX keeps the file valid JSON whatever they are. */
-        sb_json_text(&b, canon, (size_t)n);
-        sb_put(&b, i + 1 < d->n ? "},\n" : "}\n", i + 1 < d->n ? 3 : 2);
-    }
-    sb_put(&b, "]}\n", 3);
-    free(canon);
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
-}
-
-int sweep_name_matches(const char *pattern, const char *name) {
-    if (!pattern || !*pattern) return 1;
-    if (strpbrk(pattern, "*?[")) return fnmatch(pattern, name, 0) == 0;
-    return strstr(name, pattern) != NULL;
 }
