@@ -114,49 +114,6 @@ static void settings_attrs(attr_set *a, const ptq_request *req, const qspec *q,
     }
 }
 
-static int same_attrs(const attr_set *old, const attr_set *now, char *which, size_t len) {
-    for (size_t i = 0; i < now->n; i++) {
-        const attr *x = &now->items[i], *y = attr_get(old, x->name);
-        int same = y && y->type == x->type &&
-                   (x->type == ATTR_INT    ? x->i == y->i
-                    : x->type == ATTR_REAL ? x->r == y->r
-                                           : !strcmp(x->s, y->s));
-        if (!same) {
-            snprintf(which, len, "%s", x->name);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Rows sorted by (step, bits): re-running a request gives the same table bytes. */
-static void sort_rows(table *t) {
-    for (size_t i = 1; i < t->rows; i++)
-        for (size_t j = i; j > 0; j--) {
-            double s0 = table_get(t, 0, j - 1), s1 = table_get(t, 0, j);
-            double b0 = table_get(t, 1, j - 1), b1 = table_get(t, 1, j);
-            if (s0 < s1 || (s0 == s1 && b0 <= b1)) break;
-            for (int c = 0; c < t->ncols; c++) {
-                /* 8-byte cells of either type, moved as bytes */
-                unsigned char *p = t->col[c], tmp[8];
-                memcpy(tmp, p + 8 * (j - 1), 8);
-                memcpy(p + 8 * (j - 1), p + 8 * j, 8);
-                memcpy(p + 8 * j, tmp, 8);
-            }
-        }
-}
-
-static void drop_rows(table *t, int64_t step, double bits) {
-    size_t k = 0;
-    for (size_t i = 0; i < t->rows; i++) {
-        if (table_get(t, 0, i) == (double)step && table_get(t, 1, i) == bits) continue;
-        for (int c = 0; c < t->ncols; c++)
-            memmove((unsigned char *)t->col[c] + 8 * k, (unsigned char *)t->col[c] + 8 * i, 8);
-        k++;
-    }
-    t->rows = k;
-}
-
 /* The run's knobs from /config (knobs a run file predates keep their defaults), for its
  * quantization-aware-training plan. */
 static int run_config(const runlog *rl, const char *file, train_config *c, char *err,
@@ -418,12 +375,6 @@ out:
     return rc;
 }
 
-static void free_attrs(attr_set *a) {
-    for (size_t k = 0; k < a->n; k++) free(a->items[k].s);
-    free(a->items);
-    memset(a, 0, sizeof *a);
-}
-
 /* -1 (with a message) when the table the request writes to holds rows made with other
  * settings and the request does not ask to replace them. */
 static int settings_conflict(const runlog *rl, const char *run_file, const ptq_request *req,
@@ -435,8 +386,8 @@ static int settings_conflict(const runlog *rl, const char *run_file, const ptq_r
     if (!t || !t->rows || req->replace) return 0;
     attr_set want = {0};
     settings_attrs(&want, req, spec0, calib_tokens);
-    int same = same_attrs(&t->attrs, &want, which, sizeof which);
-    free_attrs(&want);
+    int same = attr_set_includes(&t->attrs, &want, which, sizeof which);
+    attr_set_free(&want);
     if (same) return 0;
     snprintf(err, errlen,
              "%s: %s holds rows made with another %s; use the same settings, or drop those rows "
@@ -457,31 +408,24 @@ static int merge_rows(runlog *rl, const char *run_file, const ptq_request *req, 
     settings_attrs(&want, req, &r->specs[0], r->calib_tokens);
     table *t = runlog_find_table(rl, tpath);
     char which[64];
-    if (t && t->rows && !same_attrs(&t->attrs, &want, which, sizeof which)) t->rows = 0;
+    if (t && t->rows && !attr_set_includes(&t->attrs, &want, which, sizeof which)) t->rows = 0;
     if (!t) t = runlog_table(rl, tpath, "step:i,bits:r,val_loss:r,base_loss:r,delta:r");
     if (!t || t->ncols != 5) {
         snprintf(err, errlen, "%s: %s has unexpected columns", run_file, tpath);
-        free_attrs(&want);
+        attr_set_free(&want);
         return -1;
     }
-    for (size_t k = 0; k < want.n; k++) {
-        const attr *x = &want.items[k];
-        if (x->type == ATTR_INT)
-            attr_set_int(&t->attrs, x->name, x->i);
-        else if (x->type == ATTR_REAL)
-            attr_set_real(&t->attrs, x->name, x->r);
-        else
-            attr_set_str(&t->attrs, x->name, x->s);
-    }
-    free_attrs(&want);
+    for (size_t k = 0; k < want.n; k++) attr_set_put(&t->attrs, &want.items[k]);
+    attr_set_free(&want);
     for (int i = 0; i < req->nbits; i++) {
-        drop_rows(t, (int64_t)r->v[i][0], r->v[i][1]);
+        table_drop_rows(t, (int64_t)r->v[i][0], r->v[i][1]);
         if (table_append(t, r->v[i])) {
             snprintf(err, errlen, "PTQ: out of memory");
             return -1;
         }
     }
-    sort_rows(t);
+    /* rows sorted by (step, bits): re-running a request gives the same table bytes */
+    table_sort_by_first_two(t);
     return 0;
 }
 

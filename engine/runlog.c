@@ -17,19 +17,19 @@ void runlog_init(runlog *rl) {
     memset(rl, 0, sizeof *rl);
 }
 
-static void attrs_free(attr_set *a) {
+void attr_set_free(attr_set *a) {
     for (size_t i = 0; i < a->n; i++) free(a->items[i].s);
     free(a->items);
     memset(a, 0, sizeof *a);
 }
 
 void runlog_free(runlog *rl) {
-    attrs_free(&rl->root);
-    attrs_free(&rl->config);
-    attrs_free(&rl->final);
+    attr_set_free(&rl->root);
+    attr_set_free(&rl->config);
+    attr_set_free(&rl->final);
     for (size_t t = 0; t < rl->ntables; t++) {
         for (int c = 0; c < rl->tables[t]->ncols; c++) free(rl->tables[t]->col[c]);
-        attrs_free(&rl->tables[t]->attrs);
+        attr_set_free(&rl->tables[t]->attrs);
         free(rl->tables[t]);
     }
     free(rl->tables);
@@ -37,7 +37,7 @@ void runlog_free(runlog *rl) {
 }
 
 void runlog_clear_final(runlog *rl) {
-    attrs_free(&rl->final);
+    attr_set_free(&rl->final);
     rl->has_final = 0;
 }
 
@@ -76,6 +76,30 @@ const attr *attr_get(const attr_set *a, const char *name) {
     for (size_t i = 0; i < a->n; i++)
         if (!strcmp(a->items[i].name, name)) return &a->items[i];
     return NULL;
+}
+
+void attr_set_put(attr_set *a, const attr *x) {
+    if (x->type == ATTR_INT)
+        attr_set_int(a, x->name, x->i);
+    else if (x->type == ATTR_REAL)
+        attr_set_real(a, x->name, x->r);
+    else
+        attr_set_str(a, x->name, x->s);
+}
+
+int attr_set_includes(const attr_set *old, const attr_set *now, char *which, size_t len) {
+    for (size_t i = 0; i < now->n; i++) {
+        const attr *x = &now->items[i], *y = attr_get(old, x->name);
+        int same = y && y->type == x->type &&
+                   (x->type == ATTR_INT    ? x->i == y->i
+                    : x->type == ATTR_REAL ? x->r == y->r
+                                           : !strcmp(x->s, y->s));
+        if (!same) {
+            snprintf(which, len, "%s", x->name);
+            return 0;
+        }
+    }
+    return 1;
 }
 
 table *runlog_find_table(const runlog *rl, const char *path) {
@@ -141,6 +165,33 @@ void table_truncate_after(table *t, int64_t step) {
     t->rows = keep;
 }
 
+void table_sort_by_first_two(table *t) {
+    for (size_t i = 1; i < t->rows; i++)
+        for (size_t j = i; j > 0; j--) {
+            double s0 = table_get(t, 0, j - 1), s1 = table_get(t, 0, j);
+            double b0 = table_get(t, 1, j - 1), b1 = table_get(t, 1, j);
+            if (s0 < s1 || (s0 == s1 && b0 <= b1)) break;
+            for (int c = 0; c < t->ncols; c++) {
+                /* 8-byte cells of either type, moved as bytes */
+                unsigned char *p = t->col[c], tmp[8];
+                memcpy(tmp, p + 8 * (j - 1), 8);
+                memcpy(p + 8 * (j - 1), p + 8 * j, 8);
+                memcpy(p + 8 * j, tmp, 8);
+            }
+        }
+}
+
+void table_drop_rows(table *t, int64_t step, double key) {
+    size_t k = 0;
+    for (size_t i = 0; i < t->rows; i++) {
+        if (table_get(t, 0, i) == (double)step && table_get(t, 1, i) == key) continue;
+        for (int c = 0; c < t->ncols; c++)
+            memmove((unsigned char *)t->col[c] + 8 * k, (unsigned char *)t->col[c] + 8 * i, 8);
+        k++;
+    }
+    t->rows = k;
+}
+
 /* ---------- HDF5 writing ---------- */
 
 static hid_t string_type(void) {
@@ -190,7 +241,7 @@ static int write_table(hid_t file, const table *t) {
     attr_set cols = {0};
     attr_set_str(&cols, "columns", order);
     rc |= write_attrs(g, &cols);
-    attrs_free(&cols);
+    attr_set_free(&cols);
     hsize_t dims = t->rows, maxdims = H5S_UNLIMITED, chunk = 1024;
     for (int c = 0; c < t->ncols && rc == 0; c++) {
         hid_t space = H5Screate_simple(1, &dims, &maxdims);
@@ -606,15 +657,10 @@ static int read_table(const reader *r, runlog *rl, hid_t f, const char *path) {
         for (size_t i = 0; i < attrs.n; i++) {
             const attr *x = &attrs.items[i];
             if (!strcmp(x->name, "columns")) continue;
-            if (x->type == ATTR_INT)
-                attr_set_int(&t->attrs, x->name, x->i);
-            else if (x->type == ATTR_REAL)
-                attr_set_real(&t->attrs, x->name, x->r);
-            else
-                attr_set_str(&t->attrs, x->name, x->s);
+            attr_set_put(&t->attrs, x);
         }
     }
-    attrs_free(&attrs);
+    attr_set_free(&attrs);
     H5Gclose(g);
     return rc;
 }

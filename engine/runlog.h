@@ -50,6 +50,12 @@ void attr_set_int(attr_set *a, const char *name, int64_t v);
 void attr_set_real(attr_set *a, const char *name, double v);
 void attr_set_str(attr_set *a, const char *name, const char *v);
 const attr *attr_get(const attr_set *a, const char *name);
+/* Sets x (name, type and value) in a, replacing an attribute of that name. */
+void attr_set_put(attr_set *a, const attr *x);
+/* 1 when every attribute of now is in old with the same type and value; else 0 with the
+ * name of the first that is not in which. */
+int attr_set_includes(const attr_set *old, const attr_set *now, char *which, size_t len);
+void attr_set_free(attr_set *a);
 
 /* Forgets /final (a resumed run is running again). */
 void runlog_clear_final(runlog *rl);
@@ -62,6 +68,11 @@ int table_append(table *t, const double *values);
 /* Drops rows whose first column (the step) is greater than step. */
 void table_truncate_after(table *t, int64_t step);
 double table_get(const table *t, int col, size_t row);
+/* Sorts the rows by the first column, then the second (insertion sort: stable, and the
+ * tables it sorts, one row per PTQ bit width, are short). */
+void table_sort_by_first_two(table *t);
+/* Drops the rows whose first column is step and second is key. */
+void table_drop_rows(table *t, int64_t step, double key);
 
 /* Writes the whole log to path atomically. */
 int runlog_save(const runlog *rl, const char *path, char *err, size_t errlen);
