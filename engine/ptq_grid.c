@@ -5,13 +5,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
-
-double ptq_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int ptq_grid_init(ptq_grid *g, const qspec *q, size_t cols, char *err, size_t errlen) {
     g->q = *q;

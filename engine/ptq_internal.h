@@ -27,6 +27,4 @@ ptq_cell ptq_grid_cell(const ptq_grid *g, const float *x, size_t n, size_t strid
 /* Parameters from statistics gathered elsewhere (amax = max |x|, lo/hi = min/max). */
 ptq_cell ptq_grid_cell_stats(const ptq_grid *g, float amax, float lo, float hi);
 float ptq_grid_round(const ptq_grid *g, const ptq_cell *c, float x);
-
-double ptq_now(void);
 #endif

@@ -9,6 +9,7 @@
  * of the calibration set per bit width in all. */
 #include "ptq_internal.h"
 #include "qat_model.h"
+#include "clock.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -76,10 +77,10 @@ static int quantize_site(pass_ctx *p, enum param_tensor t, int l, double *H) {
     if (p->o->method == PTQ_RTN || !H)
         return ptq_rtn_matrix(&p->o->spec, w, w, rows, cols, p->err, p->errlen);
     ptq_layer_info info;
-    double t0 = ptq_now();
+    double t0 = now_s();
     int rc = ptq_gptq_matrix(&p->o->spec, w, rows, cols, H, &p->o->gptq, &info, p->err, p->errlen);
     if (p->t) {
-        p->t->gptq_s += ptq_now() - t0;
+        p->t->gptq_s += now_s() - t0;
         p->t->dead += info.dead;
         p->t->damp_retries += info.damp_retries;
     }
@@ -94,7 +95,7 @@ static int quantize_site(pass_ctx *p, enum param_tensor t, int l, double *H) {
 /* X [n][cols] is the input of matrix t of block l (l = n_layer: the LM head). */
 static int on_input(pass_ctx *p, enum param_tensor t, int site, int l, const float *X, size_t n,
                     size_t cols) {
-    double t0 = ptq_now();
+    double t0 = now_s();
     double scale = 2.0 / (double)n; /* H = 2 X^T X / tokens */
     double *H = p->collect ? hess_slot(p->collect, l, site) : p->H;
     if (!p->collect) memset(H, 0, cols * cols * sizeof *H);
@@ -103,7 +104,7 @@ static int on_input(pass_ctx *p, enum param_tensor t, int site, int l, const flo
                  param_tensor_name(t), cols);
         return -1;
     }
-    if (p->t) p->t->calib_s += ptq_now() - t0;
+    if (p->t) p->t->calib_s += now_s() - t0;
     return p->collect ? 0 : quantize_site(p, t, l, H);
 }
 
@@ -155,7 +156,7 @@ static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
     const float *wte = m->params + m->layout.offset[PT_WTE];
     for (size_t i = 0; i < M; i++) memcpy(X + i * C, wte + (size_t)calib[i] * C, C * sizeof *X);
     for (int l = 0; l < s->n_layer; l++) {
-        double tl = ptq_now();
+        double tl = now_s();
         for (int stage = BLOCK_QKV; stage <= BLOCK_OUT; stage++) {
             for (int b0 = 0; b0 < nseq; b0 += mb) {
                 block_bufs_f32 b = chunk_bufs(m, b0, X, Xmid, A, S);
@@ -166,7 +167,7 @@ static int calib_pass(pass_ctx *p, const uint16_t *calib, int nseq, int head) {
             if (on_input(p, site_tensor[k], k, l, k == SITE_2 ? S : A, M, k == SITE_2 ? F : C))
                 goto out;
         }
-        if (p->t && p->t->layer_s) p->t->layer_s[l] = ptq_now() - tl;
+        if (p->t && p->t->layer_s) p->t->layer_s[l] = now_s() - tl;
     }
     if (head) {
         const float *gf = m->params + m->layout.offset[PT_LNF];
@@ -237,13 +238,13 @@ int ptq_quantize_model(model_f32 *m, const ptq_model_opts *o, const uint16_t *ca
         }
         int rc = 0;
         for (int l = 0; l < s->n_layer && !rc; l++) {
-            double tl = ptq_now();
+            double tl = now_s();
             for (int k = 0; k < SITE_COUNT && !rc; k++) {
                 size_t n = k == SITE_2 ? f : d;
                 memcpy(H, hess_slot(hs, l, k), n * n * sizeof *H);
                 rc = quantize_site(&p, site_tensor[k], l, H);
             }
-            if (t && t->layer_s) t->layer_s[l] = ptq_now() - tl;
+            if (t && t->layer_s) t->layer_s[l] = now_s() - tl;
         }
         if (!rc && o->embed_head) {
             if (!hs->head) {

@@ -9,6 +9,7 @@
 #include "runlog.h"
 #include "tokfile.h"
 #include "train.h"
+#include "clock.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -329,12 +330,12 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
     if (settings_conflict(rl, run_file, req, &out->specs[0], out->calib_tokens, err, errlen))
         goto out;
 
-    double t0 = ptq_now();
+    double t0 = now_s();
     evaluator_open(&ev, rl, run_file, &m, &ri);
     double base = evaluator_loss(&ev, &m, &val, &ri, in, tg, err, errlen);
     if (isnan(base) && ev.on_device) goto out;
     if (progress) {
-        ptq_progress p = {0, 0, req->nbits, NAN, base, ptq_now() - t0, "base"};
+        ptq_progress p = {0, 0, req->nbits, NAN, base, now_s() - t0, "base"};
         progress(&p, ctx);
     }
     ptq_model_opts mo = {req->method, out->specs[0], req->embed_head, req->sequential, req->gptq};
@@ -346,7 +347,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         memcpy(m.params, orig, m.layout.total * sizeof *orig);
         mo.spec = out->specs[i];
         if (progress) {
-            ptq_progress p = {(int)b, i, req->nbits, NAN, base, ptq_now() - t0, "quantize"};
+            ptq_progress p = {(int)b, i, req->nbits, NAN, base, now_s() - t0, "quantize"};
             progress(&p, ctx);
         }
         if (ptq_quantize_model(&m, &mo, calib, ncal, hs.h ? &hs : NULL, NULL, err, errlen))
@@ -356,7 +357,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         double *row = out->v[i];
         row[0] = (double)step, row[1] = b, row[2] = v, row[3] = base, row[4] = v - base;
         if (progress) {
-            ptq_progress p = {(int)b, i + 1, req->nbits, v, base, ptq_now() - t0, "eval"};
+            ptq_progress p = {(int)b, i + 1, req->nbits, v, base, now_s() - t0, "eval"};
             progress(&p, ctx);
         }
     }

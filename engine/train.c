@@ -12,6 +12,7 @@
 #include "rng.h"
 #include "runlog.h"
 #include "tokfile.h"
+#include "clock.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -23,12 +24,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int train_set_threads(int64_t threads) {
     int n = threads > 0 ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);

@@ -3,15 +3,9 @@
 #include "model_f32.h"
 #include "qat_model.h"
 #include "train.h"
+#include "clock.h"
 
 #include <stdlib.h>
-#include <time.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* One training pass over a micro-batch, with the quantization steps when quantized. */
 static void pass(model_f32 *m, const uint16_t *in, const uint16_t *tg, int mb, int qat) {

@@ -6,6 +6,7 @@
 #include "runstate.h"
 #include "slurm.h"
 #include "sweepdef.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t signals_seen;
@@ -26,12 +26,6 @@ static volatile sig_atomic_t signals_seen;
 static void on_signal(int sig) {
     (void)sig;
     signals_seen++;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef enum {

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "tokenizer.h"
 #include "tokfile.h"
+#include "clock.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -32,12 +32,6 @@ static void usage(FILE *f) {
             "  --retrain     train a new tokenizer even if an up-to-date one exists\n"
             "  -h, --help    show this help\n",
             BPE_MIN_VOCAB, BPE_MAX_VOCAB, BPE_DEFAULT_VOCAB);
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct {

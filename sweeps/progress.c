@@ -1,13 +1,7 @@
 #include "progress.h"
+#include "clock.h"
 
-#include <time.h>
 #include <unistd.h>
-
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void progress_init(progress_line *p, FILE *out) {
     p->out = out;
@@ -25,7 +19,7 @@ void format_duration(char *buf, size_t len, double s) {
 }
 
 void progress_show(progress_line *p, double frac, const char *text, int force) {
-    double now = wall_now();
+    double now = now_s();
     double every = p->is_tty ? 0.1 : 10.0;
     if (!force && now - p->last_print < every) return;
     p->last_print = now;
