@@ -27,6 +27,12 @@ typedef struct ckpt_header {
 _Static_assert(sizeof(ckpt_header) == CKPT_PREFIX + 8 * CKPT_V2_FIELDS,
                "the header has no padding");
 _Static_assert(offsetof(ckpt_header, st) == CKPT_PREFIX, "fields follow the prefix");
+/* The sizes on disk, as numbers: a field added to ckpt_state changes the file format, so it
+ * comes with a new version and header size here, never silently. */
+_Static_assert(CKPT_PREFIX + 8 * CKPT_V1_FIELDS == 72, "a version 1 header is 72 bytes on disk");
+_Static_assert(sizeof(ckpt_header) == 88, "a version 2 header is 88 bytes on disk");
+_Static_assert(offsetof(ckpt_state, train_id) == 8 * CKPT_V1_FIELDS,
+               "version 2 appends its fields to version 1's");
 
 static int write_hashed(FILE *f, const void *p, size_t bytes, uint64_t *h) {
     *h = tok_fnv1a64_update(*h, p, bytes);
