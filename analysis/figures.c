@@ -182,6 +182,9 @@ static int uniq(double *v, int n) {
     return k;
 }
 
+/* Distinct values a figure lays out (N, D, precisions) at most; each list is a local of
+ * 32 KB, zeroed as the static arrays they replace were, so a read past the count sees
+ * 0 as before. */
 #define MAXV 4096
 
 static int values(const psl_data *d, int (*keep)(const psl_point *),
@@ -226,7 +229,7 @@ static int k_wptq(const psl_point *p) {
  * sweep over a grid of token budgets, as the paper's), else by tokens per parameter (a
  * sweep that scales D with N). */
 static int slice_by_tpp(const psl_data *d) {
-    static double Ds[MAXV];
+    double Ds[MAXV] = {0};
     int nD = values(d, k_wsweep, get_D, Ds);
     for (int k = 0; k < nD; k++) {
         double lo = INFINITY, hi = 0;
@@ -254,7 +257,7 @@ static const char *const palette[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a"
 /* Fig. 1 left / Fig. 2: loss after PTQ and delta vs tokens per parameter, panel per N. */
 static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                  psl_notes *done, psl_notes *missing) {
-    static double Ns[MAXV], Pp[MAXV], T[MAXV];
+    double Ns[MAXV] = {0}, Pp[MAXV] = {0}, T[MAXV] = {0};
     int nN = values(d, k_hp_ptq, get_N, Ns);
     int nP = values(d, k_hp_ptq, get_Ppost, Pp);
     int nT = values(d, k_hp_ptq, tpp, T);
@@ -282,7 +285,7 @@ static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, 
             double pp = b < nP ? Pp[b] : 0; /* b == nP: no PTQ */
             idx[a][b] = block(&f, "N = %g, P_post = %g (0 = no PTQ): D/N D loss delta", Ns[a], pp);
             /* in order of D, so that the lines join neighbours */
-            static double Ds[MAXV];
+            double Ds[MAXV] = {0};
             int nd = 0;
             for (size_t i = 0; i < d->n && nd < MAXV; i++) {
                 const psl_point *p = &d->pt[i];
@@ -417,7 +420,7 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
                           "neff_w_off (weights-only runs at 2 or more P_w, one below 16 bits)");
         return;
     }
-    static double K[MAXV];
+    double K[MAXV] = {0};
     const int by_tpp = slice_by_tpp(d);
     int nK = values(d, k_wsweep, by_tpp ? tpp : get_D, K);
     double best_key = 0, Nlo = INFINITY, Nhi = 0, Llo = INFINITY, Lhi = -INFINITY, Pmax = 0;
@@ -500,7 +503,7 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
 /* Fig. 4: final loss vs P_w, one line per N, one panel per D (or D/N, slice_by_tpp). */
 static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                  psl_notes *done, psl_notes *missing) {
-    static double Ns[MAXV], T[MAXV], P[MAXV];
+    double Ns[MAXV] = {0}, T[MAXV] = {0}, P[MAXV] = {0};
     int nP = values(d, k_wsweep, get_Pw, P);
     int nN = values(d, k_wsweep, get_N, Ns);
     const int by_tpp = slice_by_tpp(d);
@@ -641,7 +644,7 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
                           "P_w, P_a and P_kv)");
         return;
     }
-    static double Ns[MAXV];
+    double Ns[MAXV] = {0};
     int nN = values(d, k_hp_any, get_N, Ns);
     if (nN < 1) nN = values(d, k_wsweep, get_N, Ns);
     if (nN > 4) nN = 4;
@@ -700,7 +703,7 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
 
 /* Fig. 7: delta heat map over training P_w and P_post, at the (N, D) cell with most. */
 static void fig7(const char *dir, const psl_data *d, psl_notes *done, psl_notes *missing) {
-    static double Pw[MAXV], Pp[MAXV];
+    double Pw[MAXV] = {0}, Pp[MAXV] = {0};
     int nW = values(d, k_wptq, get_Pw, Pw);
     int nP = values(d, k_wptq, get_Ppost, Pp);
     if (nW < 2 || nP < 2) {
