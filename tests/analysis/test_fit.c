@@ -196,6 +196,36 @@ static void test_objective_independent(void **state) {
     }
 }
 
+/* quest_eff's per-format parameters are labelled with the whole format name: two
+ * formats sharing their first 8 characters were printed with one label. */
+static void test_eff_labels_unique(void **state) {
+    (void)state;
+    const psl_law *law = psl_law_find("quest_eff");
+    assert_non_null(law);
+    psl_data d;
+    psl_data_init(&d);
+    const char *fmts[] = {"fp32", "hadamard_rtn", "hadamard_quest"};
+    for (int f = 0; f < 3; f++)
+        for (int i = 0; i < 4; i++) {
+            psl_point p;
+            psl_point_clear(&p);
+            p.N = 1e6 * (1 + i % 2), p.D = 2e7 * (1 + i / 2), p.loss = 3 + 0.1 * i + 0.05 * f;
+            p.P_w = p.P_a = f ? 4 : 32, p.P_kv = 32;
+            snprintf(p.format, sizeof p.format, "%s", fmts[f]);
+            assert_int_equal(psl_data_push(&d, &p), 0);
+        }
+    const psl_point **pts;
+    size_t n = psl_law_select(law, &d, 0, &pts);
+    psl_model m;
+    char why[512];
+    assert_int_equal(psl_model_setup(&m, law, pts, n, why, sizeof why), 0);
+    assert_int_equal(m.nkeys, 2);
+    assert_string_not_equal(m.pname[m.key0], m.pname[m.key0 + 1]);
+    assert_non_null(strstr(m.pname[m.key0], "hadamard_"));
+    free(pts);
+    psl_data_free(&d);
+}
+
 static void test_bootstrap_deterministic(void **state) {
     (void)state;
     const truth *t = &truths[1];
@@ -569,6 +599,7 @@ int main(void) {
         cmocka_unit_test(test_objective_independent),
         cmocka_unit_test(test_identifiability),
         cmocka_unit_test(test_bootstrap_deterministic),
+        cmocka_unit_test(test_eff_labels_unique),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_bootstrap_coverage),
         cmocka_unit_test(test_boot_determined),
