@@ -118,10 +118,11 @@ static void pack_a(float *restrict dst, const float *a, ptrdiff_t lda, gemm_tran
     for (int ir = 0; ir < mcur; ir += mr, dst += (ptrdiff_t)mr * kcur) {
         int mv = imin(mr, mcur - ir);
         if (ta == GEMM_NOTRANS) {
-            for (int ii = 0; ii < mv; ii++) {
-                const float *src = a + (ptrdiff_t)(ir + ii) * lda;
-                for (int p = 0; p < kcur; p++) dst[(ptrdiff_t)p * mr + ii] = src[p];
-            }
+            /* mv row streams read together, the panel written in order */
+            const float *src = a + (ptrdiff_t)ir * lda;
+            for (int p = 0; p < kcur; p++)
+                for (int ii = 0; ii < mv; ii++)
+                    dst[(ptrdiff_t)p * mr + ii] = src[(ptrdiff_t)ii * lda + p];
         } else {
             for (int p = 0; p < kcur; p++) {
                 const float *src = a + (ptrdiff_t)p * lda + ir;
