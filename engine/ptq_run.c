@@ -115,31 +115,6 @@ static void settings_attrs(attr_set *a, const ptq_request *req, const qspec *q,
     }
 }
 
-/* The run's knobs from /config (knobs a run file predates keep their defaults), for its
- * quantization-aware-training plan. */
-static int run_config(const runlog *rl, const char *file, train_config *c, char *err,
-                      size_t errlen) {
-    config_defaults(c);
-    size_t nk;
-    const knob_def *k = knob_table(&nk);
-    for (size_t i = 0; i < nk; i++) {
-        const attr *a = attr_get(&rl->config, k[i].name);
-        if (!a) continue;
-        char text[600], sub[400];
-        if (a->type == ATTR_INT)
-            snprintf(text, sizeof text, "%lld", (long long)a->i);
-        else if (a->type == ATTR_REAL)
-            snprintf(text, sizeof text, "%.17g", a->r);
-        else
-            snprintf(text, sizeof text, "%s", a->s);
-        if (config_set(c, k[i].name, text, sub, sizeof sub)) {
-            snprintf(err, errlen, "%s: /config: %s", file, sub);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* A run trained with fake quantization is PTQ'd as it was deployed: the starting weights
  * are its quantized weights Q_w(W) (what its /final val_loss was measured with), and its
  * activation and K/V quantization stay on for calibration and evaluation. Returns with
@@ -149,7 +124,7 @@ static int apply_training_quant(model_f32 *m, const runlog *rl, const char *file
     train_config c;
     qat_plan plan;
     char sub[600];
-    if (run_config(rl, file, &c, err, errlen)) return -1;
+    if (runlog_config(rl, file, &c, err, errlen)) return -1;
     if (qat_plan_from_config(&c, &plan, sub, sizeof sub)) {
         snprintf(err, errlen, "%s: %s", file, sub);
         return -1;
@@ -230,7 +205,8 @@ static void evaluator_open(ptq_evaluator *e, const runlog *rl, const char *run_f
     memset(e, 0, sizeof *e);
     train_config c;
     char err[512];
-    if (m->qat || run_config(rl, run_file, &c, err, sizeof err) || !strcmp(c.device, "cpu")) return;
+    if (m->qat || runlog_config(rl, run_file, &c, err, sizeof err) || !strcmp(c.device, "cpu"))
+        return;
     if (backend_cuda_create(&e->be, 0, err, sizeof err)) return;
     if (model_create_on_f32(&e->dev, &ri->shape, (int)ri->micro_batch, e->be, err, sizeof err)) {
         backend_cuda_destroy(&e->be);

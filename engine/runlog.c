@@ -754,3 +754,25 @@ out:
     if (rc) runlog_free(rl);
     return rc;
 }
+
+int runlog_config(const runlog *rl, const char *file, train_config *c, char *err, size_t errlen) {
+    config_defaults(c);
+    size_t nk;
+    const knob_def *k = knob_table(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        const attr *a = attr_get(&rl->config, k[i].name);
+        if (!a) continue;
+        char text[600], sub[400];
+        if (a->type == ATTR_INT)
+            snprintf(text, sizeof text, "%lld", (long long)a->i);
+        else if (a->type == ATTR_REAL)
+            snprintf(text, sizeof text, "%.17g", a->r);
+        else
+            snprintf(text, sizeof text, "%s", a->s);
+        if (config_set(c, k[i].name, text, sub, sizeof sub)) {
+            snprintf(err, errlen, "%s: /config: %s", file, sub);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -50,6 +50,12 @@ void attr_set_int(attr_set *a, const char *name, int64_t v);
 void attr_set_real(attr_set *a, const char *name, double v);
 void attr_set_str(attr_set *a, const char *name, const char *v);
 const attr *attr_get(const attr_set *a, const char *name);
+
+struct train_config;
+/* The run's knobs from its /config attributes, through config_set as sweep train reads
+ * them (knobs the file predates keep their defaults). -1 with err naming file and knob. */
+int runlog_config(const runlog *rl, const char *file, struct train_config *c, char *err,
+                  size_t errlen);
 /* Sets x (name, type and value) in a, replacing an attribute of that name. */
 void attr_set_put(attr_set *a, const attr *x);
 /* 1 when every attribute of now is in old with the same type and value; else 0 with the

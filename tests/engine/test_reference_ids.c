@@ -25,29 +25,6 @@
 
 static int files, failures;
 
-/* /config's attributes back into a train_config, as sweep ptq reads a run. */
-static int config_of(const runlog *rl, train_config *c, char *err, size_t errlen) {
-    config_defaults(c);
-    size_t nk;
-    const knob_def *k = knob_table(&nk);
-    for (size_t i = 0; i < nk; i++) {
-        const attr *a = attr_get(&rl->config, k[i].name);
-        if (!a) continue; /* a knob newer than the file: its default, as the engine reads */
-        char text[600], sub[400];
-        if (a->type == ATTR_INT)
-            snprintf(text, sizeof text, "%lld", (long long)a->i);
-        else if (a->type == ATTR_REAL)
-            snprintf(text, sizeof text, "%.17g", a->r);
-        else
-            snprintf(text, sizeof text, "%s", a->s);
-        if (config_set(c, k[i].name, text, sub, sizeof sub)) {
-            snprintf(err, errlen, "/config: %s", sub);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Made before the keys were sorted (see the top): relative to the reference directory. */
 static const char *const unsorted_era[] = {
     "qat-evidence-d64/bf16.h5", "qat-evidence-d64/fp32.h5",   "qat-evidence-d64/int4-ste.h5",
@@ -120,7 +97,7 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
     if (!id || id->type != ATTR_STR) {
         fprintf(stderr, "FAIL %s: no run_id attribute\n", path);
         failures++;
-    } else if (config_of(&rl, &c, err, sizeof err)) {
+    } else if (runlog_config(&rl, path, &c, err, sizeof err)) {
         fprintf(stderr, "FAIL %s: %s\n", path, err);
         failures++;
     } else {
