@@ -139,6 +139,15 @@ int psl_cuda_zero(psl_cuda *ctx, void *dev, size_t bytes) {
     return 0;
 }
 
+int psl_cuda_copy_rows(psl_cuda *ctx, float *dst, size_t ldd, const float *src, size_t lds,
+                       size_t rows, size_t cols) {
+    if (rows == 0 || cols == 0) return 0;
+    PSL_CU(ctx, cudaMemcpy2DAsync(dst, ldd * sizeof(float), src, lds * sizeof(float),
+                                  cols * sizeof(float), rows, cudaMemcpyDeviceToDevice,
+                                  ctx->stream));
+    return 0;
+}
+
 int psl_cuda_sync(psl_cuda *ctx) {
     PSL_CU(ctx, cudaStreamSynchronize(ctx->stream));
     return 0;

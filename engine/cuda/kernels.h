@@ -70,6 +70,10 @@ int psl_cuda_upload(psl_cuda *ctx, void *dev, const void *host, size_t bytes);
 int psl_cuda_download(psl_cuda *ctx, void *host, const void *dev, size_t bytes);
 int psl_cuda_zero(psl_cuda *ctx, void *dev, size_t bytes);
 int psl_cuda_sync(psl_cuda *ctx);
+/* rows x cols floats from src (row stride lds) to dst (row stride ldd), device to
+ * device on the stream: the q, k, v parts of qkv rows to a matrix of their own and back. */
+int psl_cuda_copy_rows(psl_cuda *ctx, float *dst, size_t ldd, const float *src, size_t lds,
+                       size_t rows, size_t cols);
 
 /* RMSNorm (layers/rmsnorm.inc). inp, out: [M][C]; rstd: [M]; gain: [C]. The
  * backward adds into dinp and dgain. */
