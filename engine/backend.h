@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 typedef struct adamw_hparams adamw_hparams;
+typedef struct qspec qspec;   /* engine/quant/quant.h */
+typedef struct qstats qstats; /* engine/quant/quant.h */
 
 typedef struct backend_ops {
     const char *name; /* "cpu", "cuda": the device knob's value */
@@ -71,6 +73,20 @@ typedef struct backend_ops {
                                int M, int V);
     void (*crossentropy_backward)(void *ctx, float *dlogits, const float *probs,
                                   const uint16_t *targets, int M, int V, float scale);
+
+    /* Fake quantization (engine/quant/quant.h) of a row-major rows x cols matrix:
+     * qspec_fake_quant and qspec_backward, with the same bits on every device. y may
+     * equal x (dx dy); pass (rows*cols bytes, may be NULL) and stats (added to) are in
+     * backend memory like the matrices. The caller has checked q against the shape
+     * (qspec_check), so the CPU never fails here. */
+    void (*fake_quant)(void *ctx, const qspec *q, const float *x, float *y, size_t rows,
+                       size_t cols, uint8_t *pass, qstats *stats);
+    void (*quant_backward)(void *ctx, const qspec *q, const float *dy, float *dx, size_t rows,
+                           size_t cols, const uint8_t *pass, int use_mask);
+    /* rows x cols floats from src (row stride lds) to dst (row stride ldd): the q, k and
+     * v parts of the qkv rows, which the quantizers take as matrices of their own. */
+    void (*copy_rows)(void *ctx, float *dst, size_t ldd, const float *src, size_t lds, size_t rows,
+                      size_t cols);
 
     /* The optimizer over the flat buffers (engine/optimizer.h). */
     double (*global_norm)(void *ctx, const float *x, size_t n);

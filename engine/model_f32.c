@@ -142,6 +142,22 @@ static void cpu_adamw_step(void *ctx, float *params, const float *grads, float *
     adamw_step(params, grads, m, v, l, h, t, grad_scale);
 }
 
+static void cpu_fake_quant(void *ctx, const qspec *q, const float *x, float *y, size_t rows,
+                           size_t cols, uint8_t *pass, qstats *stats) {
+    (void)ctx;
+    qspec_fake_quant(q, x, y, rows, cols, pass, stats);
+}
+static void cpu_quant_backward(void *ctx, const qspec *q, const float *dy, float *dx, size_t rows,
+                               size_t cols, const uint8_t *pass, int use_mask) {
+    (void)ctx;
+    qspec_backward(q, dy, dx, rows, cols, pass, use_mask);
+}
+static void cpu_copy_rows(void *ctx, float *dst, size_t ldd, const float *src, size_t lds,
+                          size_t rows, size_t cols) {
+    (void)ctx;
+    for (size_t r = 0; r < rows; r++) memcpy(dst + r * ldd, src + r * lds, cols * sizeof *src);
+}
+
 const backend_ops backend_cpu_ops = {
     .name = "cpu",
     .alloc = cpu_alloc,
@@ -170,4 +186,7 @@ const backend_ops backend_cpu_ops = {
     .crossentropy_backward = cpu_crossentropy_backward,
     .global_norm = cpu_global_norm,
     .adamw_step = cpu_adamw_step,
+    .fake_quant = cpu_fake_quant,
+    .quant_backward = cpu_quant_backward,
+    .copy_rows = cpu_copy_rows,
 };

@@ -190,8 +190,9 @@ typedef struct ptq_rows {
 /* Where PTQ evaluates: a run trained on a GPU is evaluated on one, with the micro-batch it
  * trained with, so its unquantized loss reproduces /final val_loss to the bit (the GPU's
  * sums are not the CPU's) and the evaluations, most of PTQ's time, run at the GPU's
- * speed; quantization itself runs on the CPU. Without a usable GPU (a CPU build, no
- * device) it evaluates on the CPU: base and quantized losses then come from the same
+ * speed; the weights are quantized on the CPU, and a run trained with activation or K/V
+ * quantization keeps those quantizers on for the evaluation, on the device. Without a usable GPU (a
+ * CPU build, no device) it evaluates on the CPU: base and quantized losses then come from the same
  * arithmetic, so delta is as good, but base_loss differs from /final val_loss in the last
  * bits (docs/ptq.md). */
 typedef struct {
@@ -205,10 +206,11 @@ static void evaluator_open(ptq_evaluator *e, const runlog *rl, const char *run_f
     memset(e, 0, sizeof *e);
     train_config c;
     char err[512];
-    if (m->qat || runlog_config(rl, run_file, &c, err, sizeof err) || !strcmp(c.device, "cpu"))
-        return;
+    if (runlog_config(rl, run_file, &c, err, sizeof err) || !strcmp(c.device, "cpu")) return;
     if (backend_cuda_create(&e->be, 0, err, sizeof err)) return;
-    if (model_create_on_f32(&e->dev, &ri->shape, (int)ri->micro_batch, e->be, err, sizeof err)) {
+    if (model_create_on_f32(&e->dev, &ri->shape, (int)ri->micro_batch, e->be, err, sizeof err) ||
+        (m->qat && model_qat_attach(&e->dev, &m->qat->plan, err, sizeof err))) {
+        model_destroy_f32(&e->dev);
         backend_cuda_destroy(&e->be);
         memset(e, 0, sizeof *e);
         return;
@@ -232,6 +234,7 @@ static double evaluator_loss(ptq_evaluator *e, model_f32 *m, const tokfile *val,
 
 static void evaluator_close(ptq_evaluator *e) {
     if (!e->on_device) return;
+    model_qat_detach(&e->dev);
     model_destroy_f32(&e->dev);
     backend_cuda_destroy(&e->be);
     memset(e, 0, sizeof *e);

@@ -1,5 +1,5 @@
 #include "qat_model.h"
-#include "bigalloc.h"
+#include "backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +29,10 @@ static void matrix_shape(const model *m, int t, size_t *rows, size_t *cols) {
 void model_qat_detach(model *m) {
     qat_state *q = m->qat;
     if (!q) return;
-    big_free(q->wq, q->bytes[0]);
-    big_free(q->wmask, q->bytes[1]);
-    big_free(q->amask, q->bytes[2]);
-    big_free(q->kvmask, q->bytes[3]);
-    big_free(q->gather, q->bytes[4]);
-    big_free(q->gbuf, q->bytes[5]);
+    const backend_ops *o = m->be.ops;
+    void *bufs[7] = {q->wq, q->wmask, q->amask, q->kvmask, q->gather, q->gbuf, q->stats};
+    for (int i = 0; i < 7; i++)
+        if (bufs[i]) o->release(m->be.ctx, bufs[i], q->bytes[i]);
     free(q);
     m->qat = NULL;
 }
@@ -76,14 +74,20 @@ int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen) {
         (kv->enabled && kv->use_mask) || (qp->enabled && qp->use_mask) ? L * R * 3 * C : 0;
     q->bytes[4] = kv->enabled || qp->enabled ? R * C * sizeof(float) : 0;
     q->bytes[5] = g->enabled ? R * (3 * C > 2 * F ? 3 * C : 2 * F) * sizeof(float) : 0;
-    void **bufs[6] = {(void **)&q->wq,     (void **)&q->wmask,  (void **)&q->amask,
-                      (void **)&q->kvmask, (void **)&q->gather, (void **)&q->gbuf};
-    for (int i = 0; i < 6; i++)
-        if (q->bytes[i] && !(*bufs[i] = big_alloc(q->bytes[i]))) goto oom;
+    q->bytes[6] = QAT_POINTS * sizeof(qstats);
+    void **bufs[7] = {(void **)&q->wq,     (void **)&q->wmask,  (void **)&q->amask,
+                      (void **)&q->kvmask, (void **)&q->gather, (void **)&q->gbuf,
+                      (void **)&q->stats};
+    const backend_ops *o = m->be.ops;
+    for (int i = 0; i < 7; i++)
+        if (q->bytes[i] && !(*bufs[i] = o->alloc(m->be.ctx, q->bytes[i]))) goto oom;
+    o->zero(m->be.ctx, q->stats, q->bytes[6]);
     return 0;
 oom:
     model_qat_detach(m);
-    snprintf(err, errlen, "out of memory for the quantization buffers");
+    snprintf(err, errlen, "out of memory%s%s for the quantization buffers",
+             m->be.ops != &backend_cpu_ops ? " on " : "",
+             m->be.ops != &backend_cpu_ops ? m->be.ops->name : "");
     return -1;
 }
 
@@ -103,8 +107,8 @@ void model_qat_quantize_weights(model *m) {
         matrix_shape(m, t, &rows, &cols);
         for (int l = 0; l < m->shape.n_layer; l++) {
             size_t off = m->layout.offset[t] + (size_t)l * rows * cols;
-            qspec_fake_quant(&w->spec, m->params + off, q->wq + off, rows, cols,
-                             q->wmask ? q->wmask + off : NULL, &w->stats);
+            m->be.ops->fake_quant(m->be.ctx, &w->spec, m->params + off, q->wq + off, rows, cols,
+                                  q->wmask ? q->wmask + off : NULL, q->stats + QAT_W);
         }
     }
 }
@@ -119,7 +123,8 @@ void model_qat_weight_backward(model *m) {
         matrix_shape(m, t, &rows, &cols);
         for (int l = 0; l < m->shape.n_layer; l++) {
             size_t off = m->layout.offset[t] + (size_t)l * rows * cols;
-            qspec_backward(&w->spec, m->grads + off, m->grads + off, rows, cols, q->wmask + off, 1);
+            m->be.ops->quant_backward(m->be.ctx, &w->spec, m->grads + off, m->grads + off, rows,
+                                      cols, q->wmask + off, 1);
         }
     }
 }
@@ -134,28 +139,26 @@ void qat_act_forward(model *m, int layer, int slot, float *x, int rows, int cols
     qat_state *q = m->qat;
     qat_point *a = &q->plan.pt[QAT_A];
     if (!a->enabled) return;
-    qspec_fake_quant(&a->spec, x, x, (size_t)rows, (size_t)cols, act_mask(q, m, layer, slot),
-                     &a->stats);
+    m->be.ops->fake_quant(m->be.ctx, &a->spec, x, x, (size_t)rows, (size_t)cols,
+                          act_mask(q, m, layer, slot), q->stats + QAT_A);
 }
 
 void qat_act_backward(model *m, int layer, int slot, float *dx, int rows, int cols) {
     qat_state *q = m->qat;
     const qat_point *a = &q->plan.pt[QAT_A];
     if (!a->enabled || !a->use_mask) return;
-    qspec_backward(&a->spec, dx, dx, (size_t)rows, (size_t)cols, act_mask(q, m, layer, slot),
-                   a->use_mask);
+    m->be.ops->quant_backward(m->be.ctx, &a->spec, dx, dx, (size_t)rows, (size_t)cols,
+                              act_mask(q, m, layer, slot), a->use_mask);
 }
 
 /* The q, k and v parts of qkv rows are strided (row stride 3C): copied to a
  * contiguous matrix, quantized (or back-propagated), and copied back. */
-static void strided(float *base, int rows, int C, float *buf, int to_buf) {
-    for (int r = 0; r < rows; r++) {
-        float *row = base + (size_t)r * 3 * C;
-        if (to_buf)
-            memcpy(buf + (size_t)r * C, row, (size_t)C * sizeof(float));
-        else
-            memcpy(row, buf + (size_t)r * C, (size_t)C * sizeof(float));
-    }
+static void strided(const model *m, float *base, int rows, int C, float *buf, int to_buf) {
+    size_t n = (size_t)C, rs = 3 * n;
+    if (to_buf)
+        m->be.ops->copy_rows(m->be.ctx, buf, n, base, rs, (size_t)rows, n);
+    else
+        m->be.ops->copy_rows(m->be.ctx, base, rs, buf, n, (size_t)rows, n);
 }
 
 static uint8_t *kv_mask(qat_state *q, int layer, int part, int C) {
@@ -167,10 +170,11 @@ void qat_qkv_forward(model *m, int layer, float *qkv, int rows, int C) {
     for (int part = 0; part < 3; part++) {
         qat_point *p = &q->plan.pt[part == 0 ? QAT_Q : QAT_KV];
         if (!p->enabled) continue;
-        strided(qkv + (size_t)part * C, rows, C, q->gather, 1);
-        qspec_fake_quant(&p->spec, q->gather, q->gather, (size_t)rows, (size_t)C,
-                         p->use_mask ? kv_mask(q, layer, part, C) : NULL, &p->stats);
-        strided(qkv + (size_t)part * C, rows, C, q->gather, 0);
+        strided(m, qkv + (size_t)part * C, rows, C, q->gather, 1);
+        m->be.ops->fake_quant(m->be.ctx, &p->spec, q->gather, q->gather, (size_t)rows, (size_t)C,
+                              p->use_mask ? kv_mask(q, layer, part, C) : NULL,
+                              q->stats + (part == 0 ? QAT_Q : QAT_KV));
+        strided(m, qkv + (size_t)part * C, rows, C, q->gather, 0);
     }
 }
 
@@ -179,10 +183,10 @@ void qat_qkv_backward(model *m, int layer, float *dqkv, int rows, int C) {
     for (int part = 0; part < 3; part++) {
         const qat_point *p = &q->plan.pt[part == 0 ? QAT_Q : QAT_KV];
         if (!p->enabled || !p->use_mask) continue;
-        strided(dqkv + (size_t)part * C, rows, C, q->gather, 1);
-        qspec_backward(&p->spec, q->gather, q->gather, (size_t)rows, (size_t)C,
-                       kv_mask(q, layer, part, C), p->use_mask);
-        strided(dqkv + (size_t)part * C, rows, C, q->gather, 0);
+        strided(m, dqkv + (size_t)part * C, rows, C, q->gather, 1);
+        m->be.ops->quant_backward(m->be.ctx, &p->spec, q->gather, q->gather, (size_t)rows,
+                                  (size_t)C, kv_mask(q, layer, part, C), p->use_mask);
+        strided(m, dqkv + (size_t)part * C, rows, C, q->gather, 0);
     }
 }
 
@@ -198,6 +202,16 @@ const float *qat_grad(model *m, const float *dout, int rows, int cols) {
     if (!g->enabled) return dout;
     qspec spec = g->spec;
     spec.seed = q->sr_step * 0x9E3779B97F4A7C15ULL + ++q->sr_calls;
-    qspec_fake_quant(&spec, dout, q->gbuf, (size_t)rows, (size_t)cols, NULL, &g->stats);
+    m->be.ops->fake_quant(m->be.ctx, &spec, dout, q->gbuf, (size_t)rows, (size_t)cols, NULL,
+                          q->stats + QAT_G);
     return q->gbuf;
+}
+
+void model_qat_stats_get(const model *m, qstats out[QAT_POINTS]) {
+    memset(out, 0, QAT_POINTS * sizeof *out);
+    if (m->qat) m->be.ops->download(m->be.ctx, out, m->qat->stats, m->qat->bytes[6]);
+}
+
+void model_qat_stats_set(model *m, const qstats in[QAT_POINTS]) {
+    if (m->qat) m->be.ops->upload(m->be.ctx, m->qat->stats, in, m->qat->bytes[6]);
 }

@@ -1,6 +1,8 @@
 #ifndef ENGINE_QAT_MODEL_H
 #define ENGINE_QAT_MODEL_H
-/* The float model's fake-quantization state and the hooks model_pass.inc calls. */
+/* The float model's fake-quantization state and the hooks model_pass.inc calls. Every
+ * buffer lives in the model's backend memory and every quantizer call goes through its
+ * table (engine/backend.h), so the same code quantizes on the CPU and on a GPU. */
 #include "model_f32.h"
 #include "qat.h"
 
@@ -13,9 +15,10 @@ typedef struct qat_state {
     uint8_t *kvmask;  /* [L][max_rows * 3 d] pass masks of q (if quantized), k, v */
     float *gather;    /* [max_rows * d] contiguous copy of a strided q/k/v part */
     float *gbuf;      /* [max_rows * max(3d, 2f)] quantized copy of an output gradient */
+    qstats *stats;    /* [QAT_POINTS] counts since the last reset, backend memory */
     uint64_t sr_step; /* stochastic-rounding seeds derive from (step, call) */
     uint64_t sr_calls;
-    size_t bytes[6];
+    size_t bytes[7];
 } qat_state;
 
 /* Attaches a plan to a model (allocating shadow weights and masks), or detaches
@@ -28,6 +31,11 @@ void model_qat_quantize_weights(model *m);
 /* Maps the accumulated gradients of the quantized weights back to the parameters
  * (mask / rotation); once per step, after the last backward pass. */
 void model_qat_weight_backward(model *m);
+
+/* The clip/mask counts of every point since the last set (a device waits for them),
+ * and setting them (to zero, or back to what get returned). */
+void model_qat_stats_get(const model *m, qstats out[QAT_POINTS]);
+void model_qat_stats_set(model *m, const qstats in[QAT_POINTS]);
 
 /* Sets the step the stochastic-rounding seeds of the gradient quantizer derive
  * from, so a resumed run draws the same random numbers. */

@@ -86,13 +86,11 @@ static int64_t eval_sequences(const trainer *t) {
  * describe the training steps only. */
 static double evaluate(trainer *t) {
     qstats kept[QAT_POINTS];
-    if (t->m.qat)
-        for (int i = 0; i < QAT_POINTS; i++) kept[i] = t->m.qat->plan.pt[i].stats;
-    model_qat_quantize_weights(&t->m);
+    model_qat_stats_get(t->run, kept);
+    model_qat_quantize_weights(t->run);
     double loss = model_eval_loss(t->run, &t->val_tok, t->cfg.eval_tokens, (int)t->cfg.micro_batch,
                                   t->inputs, t->targets);
-    if (t->m.qat)
-        for (int i = 0; i < QAT_POINTS; i++) t->m.qat->plan.pt[i].stats = kept[i];
+    model_qat_stats_set(t->run, kept);
     return loss;
 }
 
@@ -105,19 +103,16 @@ static int device_ok(const trainer *t, char *err, size_t errlen) {
     return -1;
 }
 
-/* device=cuda: the model and the AdamW moments on the GPU. Fake quantization runs on
- * the host only so far, so a run that asks for it is refused here, before training. */
+/* device=cuda: the model, its fake-quantization buffers and the AdamW moments on the
+ * GPU. Then the plan goes onto the model the steps run on (the host model keeps none). */
 static int open_device(trainer *t, const model_shape *s, char *err, size_t errlen) {
     t->run = &t->m, t->run_adam_m = t->adam_m, t->run_adam_v = t->adam_v;
-    if (!strcmp(t->cfg.device, "cpu")) return 0;
-    if (qat_any(&t->plan)) {
-        snprintf(err, errlen,
-                 "device=%s: fake quantization (w_quant, a_quant, kv_quant, q_quant, g_quant) "
-                 "runs on the CPU only so far; use device=cpu for this run",
-                 t->cfg.device);
+    if (!strcmp(t->cfg.device, "cpu")) return model_qat_attach(t->run, &t->plan, err, errlen);
+    if (backend_cuda_create(&t->be, 0, err, errlen)) return -1;
+    if (qat_any(&t->plan) && !t->be.ops->fake_quant) {
+        snprintf(err, errlen, "device=%s: this build's backend has no quantizers", t->cfg.device);
         return -1;
     }
-    if (backend_cuda_create(&t->be, 0, err, errlen)) return -1;
     if (model_create_on_f32(&t->dev, s, (int)t->cfg.micro_batch, t->be, err, errlen)) return -1;
     t->run_adam_m = t->be.ops->alloc(t->be.ctx, t->opt_bytes);
     t->run_adam_v = t->be.ops->alloc(t->be.ctx, t->opt_bytes);
@@ -127,7 +122,7 @@ static int open_device(trainer *t, const model_shape *s, char *err, size_t errle
                  t->cfg.device, 2.0 * (double)t->opt_bytes / 1048576.0);
         return -1;
     }
-    return 0;
+    return model_qat_attach(t->run, &t->plan, err, errlen);
 }
 
 /* Parameters and AdamW moments, host to device (after initialisation or resume). */
@@ -154,6 +149,7 @@ static void trainer_free(trainer *t) {
     if (t->be.ops) {
         if (t->run_adam_m) t->be.ops->release(t->be.ctx, t->run_adam_m, t->opt_bytes);
         if (t->run_adam_v) t->be.ops->release(t->be.ctx, t->run_adam_v, t->opt_bytes);
+        model_qat_detach(&t->dev);
         model_destroy_f32(&t->dev);
         backend_cuda_destroy(&t->be);
     }
@@ -252,17 +248,19 @@ static void set_final(trainer *t, const model_shape *s, const char *status, cons
 /* Fractions of clipped and masked entries per quantization point since the last
  * row (QuEST reports these; they tell whether a format saturates). */
 static void log_quant_stats(trainer *t, int64_t step) {
-    if (!t->m.qat) return;
-    qat_plan *p = &t->m.qat->plan;
+    if (!t->run->qat) return;
+    qstats st[QAT_POINTS];
+    model_qat_stats_get(t->run, st);
     double row[7] = {(double)step};
     const enum qat_point_id ids[3] = {QAT_W, QAT_A, QAT_KV};
     for (int i = 0; i < 3; i++) {
-        qstats *st = &p->pt[ids[i]].stats;
-        double n = st->total ? (double)st->total : NAN;
-        row[1 + i] = (double)st->clipped / n;
-        row[4 + i] = (double)st->masked / n;
-        memset(st, 0, sizeof *st);
+        const qstats *c = &st[ids[i]];
+        double n = c->total ? (double)c->total : NAN;
+        row[1 + i] = (double)c->clipped / n;
+        row[4 + i] = (double)c->masked / n;
     }
+    memset(st, 0, sizeof st);
+    model_qat_stats_set(t->run, st);
     table *q = runlog_find_table(&t->log, "/quant");
     if (q) table_append(q, row);
 }
@@ -449,9 +447,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     }
 
     if (model_create_f32(&t.m, &s, (int)t.cfg.micro_batch, err, errlen)) goto out;
-    if (qat_plan_from_config(&t.cfg, &t.plan, err, errlen) ||
-        model_qat_attach(&t.m, &t.plan, err, errlen))
-        goto out;
+    if (qat_plan_from_config(&t.cfg, &t.plan, err, errlen)) goto out;
     t.opt_bytes = t.m.layout.total * sizeof(float);
     t.adam_m = big_alloc(t.opt_bytes);
     t.adam_v = big_alloc(t.opt_bytes);
@@ -463,9 +459,9 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
     }
     if (open_device(&t, &s, err, errlen)) goto out;
     res->buffer_bytes = t.m.block_bytes + 2 * t.opt_bytes;
-    if (t.m.qat)
-        for (size_t i = 0; i < sizeof t.m.qat->bytes / sizeof *t.m.qat->bytes; i++)
-            res->buffer_bytes += t.m.qat->bytes[i];
+    if (t.run->qat)
+        for (size_t i = 0; i < sizeof t.run->qat->bytes / sizeof *t.run->qat->bytes; i++)
+            res->buffer_bytes += t.run->qat->bytes[i];
 
     uint64_t train_id = tokfile_identity(&t.train_tok), val_id = tokfile_identity(&t.val_tok);
     char note[768] = "";
@@ -544,8 +540,8 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
         int64_t step = t.st.step + 1;
         double lr = lr_at_step(&t.cfg, step, t.total_steps);
         dev->zero(run->be.ctx, run->grads, t.opt_bytes);
-        model_qat_quantize_weights(&t.m);
-        model_qat_set_step(&t.m, step);
+        model_qat_quantize_weights(run);
+        model_qat_set_step(run, step);
         double loss_sum = 0;
         if (check_data(&t, 0, err, errlen)) goto out;
         for (int a = 0; a < accum; a++) {
@@ -554,7 +550,7 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
             loss_sum += model_forward_f32(run, t.inputs, t.targets, mb);
             model_backward_f32(run, t.inputs, t.targets, mb, loss_scale);
         }
-        model_qat_weight_backward(&t.m);
+        model_qat_weight_backward(run);
         double loss = loss_sum / ((double)t.cfg.batch * t.cfg.ctx);
         double gnorm = dev->global_norm(run->be.ctx, run->grads, t.m.layout.total);
         if (device_ok(&t, err, errlen)) goto out;
