@@ -139,12 +139,22 @@ int psl_cuda_zero(psl_cuda *ctx, void *dev, size_t bytes) {
     return 0;
 }
 
+int psl_cuda_set_matmul(psl_cuda *ctx, psl_matmul mode) {
+    PSL_CHECK(ctx, mode == PSL_MATMUL_FP32 || mode == PSL_MATMUL_TF32 || mode == PSL_MATMUL_BF16);
+    /* Pedantic math would hold cublasGemmEx to the prescribed precision too: the FAST
+     * compute types get the default math mode, atomics stay off. */
+    PSL_BLAS(ctx, cublasSetMathMode(ctx->blas, mode == PSL_MATMUL_FP32 ? CUBLAS_PEDANTIC_MATH
+                                                                       : CUBLAS_DEFAULT_MATH));
+    ctx->matmul = mode;
+    return 0;
+}
+
 int psl_cuda_copy_rows(psl_cuda *ctx, float *dst, size_t ldd, const float *src, size_t lds,
                        size_t rows, size_t cols) {
     if (rows == 0 || cols == 0) return 0;
-    PSL_CU(ctx, cudaMemcpy2DAsync(dst, ldd * sizeof(float), src, lds * sizeof(float),
-                                  cols * sizeof(float), rows, cudaMemcpyDeviceToDevice,
-                                  ctx->stream));
+    PSL_CU(ctx,
+           cudaMemcpy2DAsync(dst, ldd * sizeof(float), src, lds * sizeof(float),
+                             cols * sizeof(float), rows, cudaMemcpyDeviceToDevice, ctx->stream));
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* The layers built on GEMMs: linear and causal attention (cuBLAS, FP32 pedantic
- * math, see kernels.h).
+ * math or the tensor-core mode of psl_cuda_set_matmul, see kernels.h).
  *
  * cuBLAS is column-major. A row-major matrix X [r][c] with leading dimension ld is
  * the column-major matrix X^T (c x r, ld), so each row-major product Y = A B is
@@ -11,12 +11,53 @@
 
 static const float one = 1.0f, zero = 0.0f;
 
+/* psl_gemm has recorded the error already. */
+#define PSL_GEMM_OK(call)                                                                          \
+    do {                                                                                           \
+        if (call) return -1;                                                                       \
+    } while (0)
+
+/* FP32 stays cublasSgemm (pedantic math, set on the handle), the calls the CPU
+ * cross-checks were measured with; the tensor-core modes go through cublasGemmEx with
+ * FP32 operands and a FAST compute type, which rounds the operands inside the kernel. */
+static cublasComputeType_t compute_type(const psl_cuda *ctx) {
+    return ctx->matmul == PSL_MATMUL_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                          : CUBLAS_COMPUTE_32F_FAST_16BF;
+}
+
+int psl_gemm(psl_cuda *ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+             const float *alpha, const float *A, int lda, const float *B, int ldb,
+             const float *beta, float *C, int ldc) {
+    if (ctx->matmul == PSL_MATMUL_FP32)
+        PSL_BLAS(ctx, cublasSgemm(ctx->blas, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc));
+    else
+        PSL_BLAS(ctx, cublasGemmEx(ctx->blas, ta, tb, m, n, k, alpha, A, CUDA_R_32F, lda, B,
+                                   CUDA_R_32F, ldb, beta, C, CUDA_R_32F, ldc, compute_type(ctx),
+                                   CUBLAS_GEMM_DEFAULT));
+    return 0;
+}
+
+int psl_gemm_batched(psl_cuda *ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                     const float *alpha, const float *A, int lda, long long sa, const float *B,
+                     int ldb, long long sb, const float *beta, float *C, int ldc, long long sc,
+                     int batch) {
+    if (ctx->matmul == PSL_MATMUL_FP32)
+        PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, ta, tb, m, n, k, alpha, A, lda, sa, B,
+                                                ldb, sb, beta, C, ldc, sc, batch));
+    else
+        PSL_BLAS(ctx,
+                 cublasGemmStridedBatchedEx(ctx->blas, ta, tb, m, n, k, alpha, A, CUDA_R_32F, lda,
+                                            sa, B, CUDA_R_32F, ldb, sb, beta, C, CUDA_R_32F, ldc,
+                                            sc, batch, compute_type(ctx), CUBLAS_GEMM_DEFAULT));
+    return 0;
+}
+
 int psl_cuda_linear_forward(psl_cuda *ctx, float *out, const float *inp, const float *w, int M,
                             int Cin, int Cout) {
     PSL_CHECK(ctx, M > 0 && Cin > 0 && Cout > 0);
     /* out [M][Cout] = inp [M][Cin] w^T:  out^T = w inp^T, w^T stored as (Cin x Cout). */
-    PSL_BLAS(ctx, cublasSgemm(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, Cout, M, Cin, &one, w, Cin, inp,
-                              Cin, &zero, out, Cout));
+    PSL_GEMM_OK(psl_gemm(ctx, CUBLAS_OP_T, CUBLAS_OP_N, Cout, M, Cin, &one, w, Cin, inp, Cin, &zero,
+                         out, Cout));
     return 0;
 }
 
@@ -25,11 +66,11 @@ int psl_cuda_linear_backward(psl_cuda *ctx, float *dinp, float *dw, const float 
     PSL_CHECK(ctx, M > 0 && Cin > 0 && Cout > 0);
     /* dinp [M][Cin] = dout [M][Cout] w [Cout][Cin]:  dinp^T = w^T dout^T. */
     if (dinp)
-        PSL_BLAS(ctx, cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, Cin, M, Cout, &one, w, Cin,
-                                  dout, Cout, &zero, dinp, Cin));
+        PSL_GEMM_OK(psl_gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_N, Cin, M, Cout, &one, w, Cin, dout, Cout,
+                             &zero, dinp, Cin));
     /* dw [Cout][Cin] += dout^T inp:  dw^T += inp^T dout. */
-    PSL_BLAS(ctx, cublasSgemm(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, Cin, Cout, M, &one, inp, Cin,
-                              dout, Cout, &one, dw, Cin));
+    PSL_GEMM_OK(psl_gemm(ctx, CUBLAS_OP_N, CUBLAS_OP_T, Cin, Cout, M, &one, inp, Cin, dout, Cout,
+                         &one, dw, Cin));
     return 0;
 }
 
@@ -107,9 +148,8 @@ int psl_cuda_attention_forward(psl_cuda *ctx, float *out, float *att, const floa
     for (int h = 0; h < H; h++) {
         const float *q = qkv + (size_t)h * hd, *k = q + C;
         /* P [T][T] = scale Q K^T:  P^T = scale K Q^T, for every sequence. */
-        PSL_BLAS(ctx,
-                 cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, k,
-                                           C3, seq, q, C3, seq, &zero, att + h * TT, T, HTT, B));
+        PSL_GEMM_OK(psl_gemm_batched(ctx, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, k, C3, seq, q,
+                                     C3, seq, &zero, att + h * TT, T, HTT, B));
     }
     long long rows = (long long)B * H * T;
     softmax_causal_kernel<<<warp_rows_launch_blocks(rows), 256, 0, ctx->stream>>>(att, T, rows);
@@ -117,9 +157,9 @@ int psl_cuda_attention_forward(psl_cuda *ctx, float *out, float *att, const floa
     for (int h = 0; h < H; h++) {
         const float *v = qkv + (size_t)h * hd + 2 * C;
         /* O [T][hd] (ld C) = P V:  O^T = V^T P^T. */
-        PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one,
-                                                v, C3, seq, att + h * TT, T, HTT, &zero,
-                                                out + (size_t)h * hd, C, (long long)T * C, B));
+        PSL_GEMM_OK(psl_gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, v, C3, seq,
+                                     att + h * TT, T, HTT, &zero, out + (size_t)h * hd, C,
+                                     (long long)T * C, B));
     }
     return 0;
 }
@@ -138,20 +178,20 @@ int psl_cuda_attention_backward(psl_cuda *ctx, float *dqkv, const float *dout, c
         const float *dy = dout + (size_t)h * hd;
         const float *p = att + h * TT;
         /* dP [T][T] = dO V^T:  dP^T = V dO^T. */
-        PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &one,
-                                                v, C3, seq, dy, C, oseq, &zero, ds, T, TT, B));
+        PSL_GEMM_OK(psl_gemm_batched(ctx, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &one, v, C3, seq, dy,
+                                     C, oseq, &zero, ds, T, TT, B));
         softmax_causal_backward_kernel<<<warp_rows_launch_blocks(rows), 256, 0, ctx->stream>>>(
             ds, p, T, HTT, scale, rows);
         PSL_LAUNCHED(ctx);
         /* dQ [T][hd] (ld 3C) = dS K:  dQ^T = K^T dS^T. */
-        PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one,
-                                                k, C3, seq, ds, T, TT, &zero, dq, C3, seq, B));
+        PSL_GEMM_OK(psl_gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, k, C3, seq, ds,
+                                     T, TT, &zero, dq, C3, seq, B));
         /* dK = dS^T Q:  dK^T = Q^T dS. */
-        PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, hd, T, T, &one,
-                                                q, C3, seq, ds, T, TT, &zero, dk, C3, seq, B));
+        PSL_GEMM_OK(psl_gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, hd, T, T, &one, q, C3, seq, ds,
+                                     T, TT, &zero, dk, C3, seq, B));
         /* dV = P^T dO:  dV^T = dO^T P. */
-        PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, CUBLAS_OP_N, CUBLAS_OP_T, hd, T, T, &one,
-                                                dy, C, oseq, p, T, HTT, &zero, dv, C3, seq, B));
+        PSL_GEMM_OK(psl_gemm_batched(ctx, CUBLAS_OP_N, CUBLAS_OP_T, hd, T, T, &one, dy, C, oseq, p,
+                                     T, HTT, &zero, dv, C3, seq, B));
     }
     return 0;
 }

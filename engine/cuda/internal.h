@@ -11,6 +11,7 @@ struct psl_cuda {
     int device;
     cudaStream_t stream;
     cublasHandle_t blas;
+    psl_matmul matmul; /* the GEMM arithmetic, psl_cuda_set_matmul */
     char name[256];
     char err[512];
 };
@@ -33,6 +34,16 @@ const char *psl_cublas_status_name(cublasStatus_t s);
         if (s_ != CUBLAS_STATUS_SUCCESS)                                                           \
             return psl_cuda_fail(ctx, __func__, "%s: %s", #call, psl_cublas_status_name(s_));      \
     } while (0)
+/* The GEMMs of the layers in the context's arithmetic (gemm_layers.cu): the
+ * column-major C = alpha op(A) op(B) + beta C of cublasSgemm, single and strided-batched. */
+int psl_gemm(psl_cuda *ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+             const float *alpha, const float *A, int lda, const float *B, int ldb,
+             const float *beta, float *C, int ldc);
+int psl_gemm_batched(psl_cuda *ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
+                     const float *alpha, const float *A, int lda, long long sa, const float *B,
+                     int ldb, long long sb, const float *beta, float *C, int ldc, long long sc,
+                     int batch);
+
 #define PSL_LAUNCHED(ctx) PSL_CU(ctx, cudaGetLastError())
 
 /* Shapes are ints like the CPU's; refuse what the kernels do not cover. */

@@ -70,6 +70,14 @@ int psl_cuda_upload(psl_cuda *ctx, void *dev, const void *host, size_t bytes);
 int psl_cuda_download(psl_cuda *ctx, void *host, const void *dev, size_t bytes);
 int psl_cuda_zero(psl_cuda *ctx, void *dev, size_t bytes);
 int psl_cuda_sync(psl_cuda *ctx);
+/* The arithmetic of every GEMM of the context (linear layers, attention): FP32 (the
+ * default: cublasSgemm in CUBLAS_PEDANTIC_MATH, no tensor cores), or FP32 operands
+ * rounded to TF32 or BF16 on the tensor cores with FP32 accumulation (cublasGemmEx with
+ * CUBLAS_COMPUTE_32F_FAST_TF32 / _FAST_16BF). Each is bit-reproducible on one GPU model
+ * and library version; they differ from each other and from the CPU. */
+typedef enum psl_matmul { PSL_MATMUL_FP32 = 0, PSL_MATMUL_TF32, PSL_MATMUL_BF16 } psl_matmul;
+int psl_cuda_set_matmul(psl_cuda *ctx, psl_matmul mode);
+
 /* rows x cols floats from src (row stride lds) to dst (row stride ldd), device to
  * device on the stream: the q, k, v parts of qkv rows to a matrix of their own and back. */
 int psl_cuda_copy_rows(psl_cuda *ctx, float *dst, size_t ldd, const float *src, size_t lds,
