@@ -44,7 +44,7 @@ int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_op
     r->logpred = malloc(r->n * sizeof *r->logpred);
     if (!r->logy || !r->logpred) return -1;
     psl_log_targets(law, r->pts, r->n, r->floor, r->logy);
-    psl_problem pr = {&r->m, r->pts, r->logy, NULL, r->n, o->fit.huber_delta, r->floor};
+    psl_problem pr = {&r->m, r->pts, r->logy, NULL, r->n, o->fit.huber_delta, r->floor, 0};
     int rc = psl_fit_grid(&pr, &o->fit, &r->fit);
     /* predictions as measured: raised to the floor, like the targets they are scored on */
     for (size_t i = 0; i < r->n; i++) r->logpred[i] = psl_problem_lp(&pr, r->fit.u, NULL, i, NULL);

@@ -30,7 +30,9 @@ typedef struct {
 } psl_fit;
 
 /* A fitting problem: the model, its points, their log targets and weights (NULL = 1), and
- * for a delta law the noise floor its predictions are raised to (0: none). */
+ * for a delta law the noise floor its predictions are raised to (0: none). A bootstrap
+ * replicate leaves out the points of weight 0 (they add nothing to any sum of the fit);
+ * n_all is then the count before, which the fit's n >= p check uses (0: n). */
 typedef struct {
     const psl_model *m;
     const psl_point *const *pts;
@@ -39,6 +41,7 @@ typedef struct {
     size_t n;
     double delta;
     double floor;
+    size_t n_all;
 } psl_problem;
 
 /* The smoothness of the floor: a prediction p is measured as (p^K + floor^K)^(1/K). */
@@ -67,8 +70,8 @@ int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
 /* BFGS2 from u0, then IRLS from where it stopped if it did not converge. */
 int psl_fit_polish(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out);
 
-/* The same objective minimised by IRLS on GSL's multifit_nlinear (irls.c): fast from a
- * nearby start. Returns 0 when converged. */
+/* The same objective minimised by IRLS with the Levenberg-Marquardt step of GSL's
+ * multifit_nlinear (irls.c): fast from a nearby start. Returns 0 when converged. */
 int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out);
 
 /* Grid of starts, best few polished, best kept. Returns 0 when the kept fit converged. */

@@ -241,7 +241,7 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     memset(out, 0, sizeof *out);
     memcpy(out->u, u0, p * sizeof *u0);
     out->obj = INFINITY;
-    if (n < p) {
+    if ((pr->n_all ? pr->n_all : n) < p) {
         snprintf(out->msg, sizeof out->msg, "fewer points than parameters");
         return 1;
     }

@@ -107,7 +107,7 @@ static void test_recovery(void **state) {
             fail_msg("%s refused on its own synthetic set: %s", t->law, why);
         double *ly = malloc(n * sizeof *ly);
         psl_log_targets(law, pts, n, 0, ly);
-        psl_problem pr = {&m, pts, ly, NULL, n, fo.huber_delta, 0};
+        psl_problem pr = {&m, pts, ly, NULL, n, fo.huber_delta, 0, 0};
         psl_fit f;
         int rc = psl_fit_grid(&pr, &fo, &f);
         if (rc) fail_msg("%s did not converge: %s", t->law, f.msg);
@@ -181,7 +181,7 @@ static void test_objective_independent(void **state) {
             ref += h;
             refw += w[i] * h;
         }
-        psl_problem pr = {&m, pts, ly, NULL, n, 1e-3, 0};
+        psl_problem pr = {&m, pts, ly, NULL, n, 1e-3, 0, 0};
         double got = psl_objective(&pr, uu, NULL);
         if (fabs(got - ref) > 1e-9 * fabs(ref))
             fail_msg("%s: objective %.15g, independent %.15g", t->law, got, ref);
@@ -293,7 +293,7 @@ static void test_bootstrap_coverage(void **state) {
             hit += r.boot.lo[i] <= v && v <= r.boot.hi[i];
             per[i] += r.boot.lo[i] <= v && v <= r.boot.hi[i];
             if (getenv("PSL_TEST_VERBOSE") && i == 3) {
-                psl_problem pr = {&r.m, r.pts, r.logy, NULL, r.n, 1e-3, 0};
+                psl_problem pr = {&r.m, r.pts, r.logy, NULL, r.n, 1e-3, 0, 0};
                 psl_fit_opts f2 = o.fit;
                 f2.gtol = 1e-12;
                 psl_fit ff;
