@@ -71,10 +71,13 @@ int psl_cuda_download(psl_cuda *ctx, void *host, const void *dev, size_t bytes);
 int psl_cuda_zero(psl_cuda *ctx, void *dev, size_t bytes);
 int psl_cuda_sync(psl_cuda *ctx);
 /* The arithmetic of every GEMM of the context (linear layers, attention): FP32 (the
- * default: cublasSgemm in CUBLAS_PEDANTIC_MATH, no tensor cores), or FP32 operands
- * rounded to TF32 or BF16 on the tensor cores with FP32 accumulation (cublasGemmEx with
- * CUBLAS_COMPUTE_32F_FAST_TF32 / _FAST_16BF). Each is bit-reproducible on one GPU model
- * and library version; they differ from each other and from the CPU. */
+ * default: cublasSgemm in CUBLAS_PEDANTIC_MATH, no tensor cores), or on the tensor
+ * cores with FP32 accumulation: TF32 (cublasGemmEx on the FP32 operands with
+ * CUBLAS_COMPUTE_32F_FAST_TF32) or BF16 (the operands rounded to BF16 to nearest even
+ * into the context's buffers, then cublasGemmEx on BF16 inputs with CUBLAS_COMPUTE_32F;
+ * measured on an H200, CUBLAS_COMPUTE_32F_FAST_16BF on FP32 operands gave the TF32
+ * results). Each is bit-reproducible on one GPU model and library version; they differ
+ * from each other and from the CPU. */
 typedef enum psl_matmul { PSL_MATMUL_FP32 = 0, PSL_MATMUL_TF32, PSL_MATMUL_BF16 } psl_matmul;
 int psl_cuda_set_matmul(psl_cuda *ctx, psl_matmul mode);
 
@@ -161,6 +164,25 @@ int psl_cuda_add_inplace(psl_cuda *ctx, float *y, const float *x, size_t n);
  * not the CPU's order. */
 size_t psl_cuda_sum_squares_scratch_bytes(void);
 int psl_cuda_sum_squares(psl_cuda *ctx, double *out, const float *x, size_t n, void *scratch);
+
+/* ---- Fake quantization (engine/quant, docs/formats.md; docs/gpu.md "Quantizers on the
+ * device"). Bit-identical to the CPU's qspec_fake_quant / qspec_backward for every format
+ * kind and granularity: y, the pass mask and the counts. */
+#include "quant/quant.h"
+
+/* Bytes of device scratch psl_cuda_fake_quant needs for q on a rows x cols matrix
+ * (per-segment parameters, per-row statistics); 0 when it needs none. */
+size_t psl_cuda_quant_scratch_bytes(const qspec *q, size_t rows, size_t cols);
+/* qspec_fake_quant on device memory: x, y row-major rows x cols (y may equal x), pass
+ * (rows*cols bytes, may be NULL) gets the same pass mask, stats (a DEVICE pointer to one
+ * qstats, may be NULL) is added to on the device (total, clipped, masked: integer
+ * atomics are fine, they are order independent), scratch as sized above. Never waits
+ * for the stream. Returns 0, or -1 with a message (also when qspec_check refuses the shape). */
+int psl_cuda_fake_quant(psl_cuda *ctx, const qspec *q, const float *x, float *y, size_t rows,
+                        size_t cols, uint8_t *pass, qstats *stats, void *scratch);
+/* qspec_backward on device memory (dx may equal dy). */
+int psl_cuda_quant_backward(psl_cuda *ctx, const qspec *q, const float *dy, float *dx, size_t rows,
+                            size_t cols, const uint8_t *pass, int use_mask);
 
 #ifdef __cplusplus
 }
