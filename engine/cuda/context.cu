@@ -97,6 +97,7 @@ int psl_cuda_create(psl_cuda **out, int device, char *err, size_t errlen) {
 void psl_cuda_destroy(psl_cuda *ctx) {
     if (!ctx) return;
     if (ctx->stream) cudaStreamSynchronize(ctx->stream);
+    for (int i = 0; i < 2; i++) cudaFree(ctx->bf16[i]);
     if (ctx->blas) cublasDestroy(ctx->blas);
     if (ctx->stream) cudaStreamDestroy(ctx->stream);
     free(ctx);

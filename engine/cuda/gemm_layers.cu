@@ -7,6 +7,8 @@
  * transpose flag read off its row-major use. */
 #include "internal.h"
 
+#include <cuda_bf16.h>
+
 #include <math.h>
 
 static const float one = 1.0f, zero = 0.0f;
@@ -18,37 +20,83 @@ static const float one = 1.0f, zero = 0.0f;
     } while (0)
 
 /* FP32 stays cublasSgemm (pedantic math, set on the handle), the calls the CPU
- * cross-checks were measured with; the tensor-core modes go through cublasGemmEx with
- * FP32 operands and a FAST compute type, which rounds the operands inside the kernel. */
-static cublasComputeType_t compute_type(const psl_cuda *ctx) {
-    return ctx->matmul == PSL_MATMUL_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                          : CUBLAS_COMPUTE_32F_FAST_16BF;
+ * cross-checks were measured with. TF32: cublasGemmEx on the FP32 operands with the
+ * FAST_TF32 compute type. BF16: each operand's span rounded to BF16 into a buffer of the
+ * context (same leading dimension and strides), then cublasGemmEx on BF16 inputs with
+ * FP32 accumulation and an FP32 C. */
+
+__global__ void to_bf16_kernel(__nv_bfloat16 *dst, const float *src, size_t n) {
+    size_t stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
+        dst[i] = __float2bfloat16_rn(src[i]);
+}
+
+/* The elements a column-major operand rows x cols (ld; batch matrices stride apart)
+ * spans from its first one. */
+static size_t span(cublasOperation_t t, int rows, int cols, int ld, long long stride, int batch) {
+    if (t != CUBLAS_OP_N) {
+        int r = rows;
+        rows = cols, cols = r;
+    }
+    return (size_t)(cols - 1) * (size_t)ld + (size_t)rows + (size_t)(batch - 1) * (size_t)stride;
+}
+
+/* src rounded to BF16 in the context's buffer slot. */
+static const __nv_bfloat16 *as_bf16(psl_cuda *ctx, int slot, const float *src, size_t n) {
+    size_t bytes = n * sizeof(__nv_bfloat16);
+    if (ctx->bf16_cap[slot] < bytes) {
+        cudaFree(ctx->bf16[slot]); /* waits for the kernels that read it */
+        ctx->bf16[slot] = NULL, ctx->bf16_cap[slot] = 0;
+        cudaError_t e = cudaMalloc(&ctx->bf16[slot], bytes);
+        if (e != cudaSuccess) {
+            psl_cuda_fail(ctx, "psl_gemm", "cudaMalloc of %zu bytes for BF16 operands: %s", bytes,
+                          cudaGetErrorString(e));
+            return NULL;
+        }
+        ctx->bf16_cap[slot] = bytes;
+    }
+    __nv_bfloat16 *dst = (__nv_bfloat16 *)ctx->bf16[slot];
+    size_t blocks = (n + 255) / 256;
+    to_bf16_kernel<<<(unsigned)(blocks < 4096 ? blocks : 4096), 256, 0, ctx->stream>>>(dst, src, n);
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        psl_cuda_fail(ctx, "psl_gemm", "BF16 rounding: %s", cudaGetErrorString(e));
+        return NULL;
+    }
+    return dst;
 }
 
 int psl_gemm(psl_cuda *ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
              const float *alpha, const float *A, int lda, const float *B, int ldb,
              const float *beta, float *C, int ldc) {
-    if (ctx->matmul == PSL_MATMUL_FP32)
+    if (ctx->matmul == PSL_MATMUL_FP32) {
         PSL_BLAS(ctx, cublasSgemm(ctx->blas, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc));
-    else
-        PSL_BLAS(ctx, cublasGemmEx(ctx->blas, ta, tb, m, n, k, alpha, A, CUDA_R_32F, lda, B,
-                                   CUDA_R_32F, ldb, beta, C, CUDA_R_32F, ldc, compute_type(ctx),
-                                   CUBLAS_GEMM_DEFAULT));
-    return 0;
+        return 0;
+    }
+    return psl_gemm_batched(ctx, ta, tb, m, n, k, alpha, A, lda, 0, B, ldb, 0, beta, C, ldc, 0, 1);
 }
 
 int psl_gemm_batched(psl_cuda *ctx, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k,
                      const float *alpha, const float *A, int lda, long long sa, const float *B,
                      int ldb, long long sb, const float *beta, float *C, int ldc, long long sc,
                      int batch) {
-    if (ctx->matmul == PSL_MATMUL_FP32)
+    if (ctx->matmul == PSL_MATMUL_FP32) {
         PSL_BLAS(ctx, cublasSgemmStridedBatched(ctx->blas, ta, tb, m, n, k, alpha, A, lda, sa, B,
                                                 ldb, sb, beta, C, ldc, sc, batch));
-    else
+    } else if (ctx->matmul == PSL_MATMUL_TF32) {
+        PSL_BLAS(ctx, cublasGemmStridedBatchedEx(
+                          ctx->blas, ta, tb, m, n, k, alpha, A, CUDA_R_32F, lda, sa, B, CUDA_R_32F,
+                          ldb, sb, beta, C, CUDA_R_32F, ldc, sc, batch,
+                          CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
+    } else {
+        const __nv_bfloat16 *a = as_bf16(ctx, 0, A, span(ta, m, k, lda, sa, batch));
+        const __nv_bfloat16 *b = a ? as_bf16(ctx, 1, B, span(tb, k, n, ldb, sb, batch)) : NULL;
+        if (!b) return -1;
         PSL_BLAS(ctx,
-                 cublasGemmStridedBatchedEx(ctx->blas, ta, tb, m, n, k, alpha, A, CUDA_R_32F, lda,
-                                            sa, B, CUDA_R_32F, ldb, sb, beta, C, CUDA_R_32F, ldc,
-                                            sc, batch, compute_type(ctx), CUBLAS_GEMM_DEFAULT));
+                 cublasGemmStridedBatchedEx(ctx->blas, ta, tb, m, n, k, alpha, a, CUDA_R_16BF, lda,
+                                            sa, b, CUDA_R_16BF, ldb, sb, beta, C, CUDA_R_32F, ldc,
+                                            sc, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }
     return 0;
 }
 

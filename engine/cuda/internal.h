@@ -12,6 +12,8 @@ struct psl_cuda {
     cudaStream_t stream;
     cublasHandle_t blas;
     psl_matmul matmul; /* the GEMM arithmetic, psl_cuda_set_matmul */
+    void *bf16[2];     /* matmul=bf16: the operands rounded to BF16, grown on first use */
+    size_t bf16_cap[2];
     char name[256];
     char err[512];
 };
