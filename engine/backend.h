@@ -111,6 +111,10 @@ static inline backend backend_cpu(void) {
  * visible devices. backend_cuda_destroy frees the context (NULL allowed). */
 int backend_cuda_create(backend *out, int device, char *err, size_t errlen);
 void backend_cuda_destroy(backend *b);
+/* The GEMM arithmetic of a backend, the matmul knob: "fp32" on every backend; "tf32"
+ * and "bf16" (tensor cores, FP32 accumulation) on a CUDA backend. 0, or -1 with a
+ * message naming the knob. */
+int backend_set_matmul(backend *b, const char *mode, char *err, size_t errlen);
 /* CUDA devices this process can see (CUDA_VISIBLE_DEVICES applies); 0 without a driver,
  * a device or a build with CUDA. */
 int backend_cuda_device_count(void);

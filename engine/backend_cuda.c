@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* fp32 is every backend's; the tensor-core modes are a CUDA backend's (set_mode). */
+static int matmul_mode(const char *mode, int cuda, int *out, char *err, size_t errlen) {
+    static const char *const names[] = {"fp32", "tf32", "bf16"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(mode, names[i])) {
+            if (i > 0 && !cuda) break;
+            *out = i;
+            return 0;
+        }
+    snprintf(err, errlen, "knob matmul=%s: expected %s", mode,
+             cuda ? "fp32, tf32 or bf16" : "fp32 here (tf32 and bf16 need device=cuda)");
+    return -1;
+}
+
 /* What backend_gpu_describe says of the CPU: "none" and 0, so every run file has the
  * attributes. */
 static void gpu_none(backend_gpu_info *g) {
@@ -52,6 +66,8 @@ typedef struct cuda_backend {
     size_t emb_cap;
     void *sq_scratch;
     double *ce_total;
+    void *q_scratch; /* the quantizers' per-segment parameters and row statistics */
+    size_t q_cap;
 } cuda_backend;
 
 /* Records the first failure; later ones are consequences. */
@@ -225,6 +241,26 @@ static void cu_adamw_step(void *ctx, float *params, const float *grads, float *m
     CALL(b, "AdamW", psl_cuda_adamw_step(b->cu, params, grads, m, v, l, h, t, grad_scale));
 }
 
+static void cu_fake_quant(void *ctx, const qspec *q, const float *x, float *y, size_t rows,
+                          size_t cols, uint8_t *pass, qstats *stats) {
+    cuda_backend *b = ctx;
+    size_t need = psl_cuda_quant_scratch_bytes(q, rows, cols);
+    if (need && ensure(b, &b->q_scratch, &b->q_cap, need, "quantizer scratch")) return;
+    CALL(b, "fake_quant",
+         psl_cuda_fake_quant(b->cu, q, x, y, rows, cols, pass, stats, b->q_scratch));
+}
+static void cu_quant_backward(void *ctx, const qspec *q, const float *dy, float *dx, size_t rows,
+                              size_t cols, const uint8_t *pass, int use_mask) {
+    cuda_backend *b = ctx;
+    CALL(b, "quant_backward",
+         psl_cuda_quant_backward(b->cu, q, dy, dx, rows, cols, pass, use_mask));
+}
+static void cu_copy_rows(void *ctx, float *dst, size_t ldd, const float *src, size_t lds,
+                         size_t rows, size_t cols) {
+    cuda_backend *b = ctx;
+    CALL(b, "copy_rows", psl_cuda_copy_rows(b->cu, dst, ldd, src, lds, rows, cols));
+}
+
 static const backend_ops cuda_ops = {
     .name = "cuda",
     .alloc = cu_alloc,
@@ -253,6 +289,9 @@ static const backend_ops cuda_ops = {
     .crossentropy_backward = cu_crossentropy_backward,
     .global_norm = cu_global_norm,
     .adamw_step = cu_adamw_step,
+    .fake_quant = cu_fake_quant,
+    .quant_backward = cu_quant_backward,
+    .copy_rows = cu_copy_rows,
 };
 
 int backend_cuda_device_count(void) {
@@ -295,6 +334,18 @@ int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
     return 0;
 }
 
+int backend_set_matmul(backend *be, const char *mode, char *err, size_t errlen) {
+    int cuda = be && be->ops == &cuda_ops && be->ctx, m = 0;
+    if (matmul_mode(mode, cuda, &m, err, errlen)) return -1;
+    if (!cuda) return 0;
+    cuda_backend *b = be->ctx;
+    if (psl_cuda_set_matmul(b->cu, (psl_matmul)m)) {
+        snprintf(err, errlen, "knob matmul=%s: %s", mode, psl_cuda_last_error(b->cu));
+        return -1;
+    }
+    return 0;
+}
+
 void backend_cuda_destroy(backend *be) {
     if (!be || !be->ctx) return;
     cuda_backend *b = be->ctx;
@@ -303,6 +354,7 @@ void backend_cuda_destroy(backend *be) {
     psl_cuda_free(b->cu, b->emb_scratch);
     psl_cuda_free(b->cu, b->sq_scratch);
     psl_cuda_free(b->cu, b->ce_total);
+    psl_cuda_free(b->cu, b->q_scratch);
     psl_cuda_destroy(b->cu);
     free(b);
     *be = (backend){0};
@@ -389,6 +441,12 @@ int backend_cuda_create(backend *out, int device, char *err, size_t errlen) {
 
 void backend_cuda_destroy(backend *be) {
     if (be) *be = (backend){0};
+}
+
+int backend_set_matmul(backend *be, const char *mode, char *err, size_t errlen) {
+    (void)be;
+    int m;
+    return matmul_mode(mode, 0, &m, err, errlen);
 }
 
 void backend_gpu_describe(const backend *be, backend_gpu_info *g) {

@@ -43,8 +43,8 @@ static const knob_def knobs[] = {
         "corpus directory holding train.tok and val.tok (see docs/data.md)"),
     REALK(decay_frac, "0.2", 0, 1, 1, "warmup-stable-decay: fraction of steps in the final decay"),
     STR_LATER(device, "cpu", "cpu|cuda",
-              "where training runs: cpu, or cuda (the first visible GPU; fp32 GEMMs; no fake "
-              "quantization yet; docs/gpu.md)"),
+              "where training runs: cpu, or cuda (the first visible GPU; fp32 GEMMs; every "
+              "fake quantizer on the device; docs/gpu.md)"),
     REALK(eps, "1e-8", 0, 1, 1, "AdamW epsilon"),
     INT(eval_every, "0", 0, 1e12, 1, "steps between evaluations (0: ten per run)"),
     INT(eval_tokens, "65536", 1, 1e12, 1,
@@ -61,6 +61,9 @@ static const knob_def knobs[] = {
     INT(log_every, "1", 1, 1e12, 0, "steps between rows of /train in the run file"),
     REALK(lr, "0.002", 0, 10, 1, "peak learning rate"),
     REALK(lr_min_frac, "0.1", 0, 1, 1, "final learning rate as a fraction of lr (cosine, wsd)"),
+    STR_LATER(matmul, "fp32", "fp32|tf32|bf16",
+              "arithmetic of the GEMMs: fp32; tf32 or bf16 = inputs rounded to TF32 or BF16 on "
+              "the GPU's tensor cores, FP32 accumulation (device=cuda only; docs/gpu.md)"),
     INT(micro_batch, "0", 0, 1 << 20, 1,
         "sequences per forward/backward (0: largest divisor of batch with at most 4096 tokens; "
         "on cuda 65536)"),
@@ -255,6 +258,13 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
     if (data_vocab > 0 && c->vocab != data_vocab) {
         snprintf(err, errlen, "knob vocab=%lld does not match the token files' vocabulary %lld",
                  (long long)c->vocab, (long long)data_vocab);
+        return -1;
+    }
+    if (strcmp(c->matmul, "fp32") && !strcmp(c->device, "cpu")) {
+        snprintf(err, errlen,
+                 "knob matmul=%s: device=cpu computes its GEMMs in fp32 only (tf32 and bf16 are "
+                 "the GPU's tensor-core modes; use device=cuda or matmul=fp32)",
+                 c->matmul);
         return -1;
     }
     if (c->ffn_hidden == 0) c->ffn_hidden = model_default_ffn_hidden((int)c->d_model);

@@ -33,6 +33,7 @@ typedef struct train_config {
     /* run control */
     int64_t seed, threads, eval_every, log_every, ckpt_every;
     char device[16]; /* where the steps run: cpu, cuda (engine/backend.h) */
+    char matmul[8];  /* GEMM arithmetic: fp32, tf32, bf16 (cuda only) */
     char out[512];
     char name[256];
 } train_config;

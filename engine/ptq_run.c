@@ -208,7 +208,8 @@ static void evaluator_open(ptq_evaluator *e, const runlog *rl, const char *run_f
     char err[512];
     if (runlog_config(rl, run_file, &c, err, sizeof err) || !strcmp(c.device, "cpu")) return;
     if (backend_cuda_create(&e->be, 0, err, sizeof err)) return;
-    if (model_create_on_f32(&e->dev, &ri->shape, (int)ri->micro_batch, e->be, err, sizeof err) ||
+    if (backend_set_matmul(&e->be, c.matmul, err, sizeof err) ||
+        model_create_on_f32(&e->dev, &ri->shape, (int)ri->micro_batch, e->be, err, sizeof err) ||
         (m->qat && model_qat_attach(&e->dev, &m->qat->plan, err, sizeof err))) {
         model_destroy_f32(&e->dev);
         backend_cuda_destroy(&e->be);

@@ -108,7 +108,9 @@ static int device_ok(const trainer *t, char *err, size_t errlen) {
 static int open_device(trainer *t, const model_shape *s, char *err, size_t errlen) {
     t->run = &t->m, t->run_adam_m = t->adam_m, t->run_adam_v = t->adam_v;
     if (!strcmp(t->cfg.device, "cpu")) return model_qat_attach(t->run, &t->plan, err, errlen);
-    if (backend_cuda_create(&t->be, 0, err, errlen)) return -1;
+    if (backend_cuda_create(&t->be, 0, err, errlen) ||
+        backend_set_matmul(&t->be, t->cfg.matmul, err, errlen))
+        return -1;
     if (qat_any(&t->plan) && !t->be.ops->fake_quant) {
         snprintf(err, errlen, "device=%s: this build's backend has no quantizers", t->cfg.device);
         return -1;

@@ -20,11 +20,11 @@ nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
 # Portable code (no -march=native: the node's CPU is not this one), sm_90 plus PTX.
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DPSL_CUDA=ON -DPSL_NATIVE=OFF \
   -DCMAKE_CUDA_COMPILER="$nvcc" >/dev/null
-cmake --build build-gpu -j"$(nproc)" --target sweep fitlaws test_cuda_layers test_cuda_train gpu_bench
+cmake --build build-gpu -j"$(nproc)" --target sweep fitlaws test_cuda_layers test_cuda_train test_cuda_quant gpu_bench
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
 progs="build-gpu/sweeps/sweep build-gpu/analysis/fitlaws build-gpu/tests/cuda/test_cuda_layers
-       build-gpu/tests/cuda/test_cuda_train build-gpu/bench/gpu_bench"
+       build-gpu/tests/cuda/test_cuda_train build-gpu/tests/cuda/test_cuda_quant build-gpu/bench/gpu_bench"
 for p in $progs; do cp "$p" "$out/bin/"; done
 # The libraries an Ubuntu 24.04 node with CUDA 13 lacked (measured: Lua, HDF5 and its
 # compression libraries), and OpenBLAS with its runtime, whose kernels decide the CPU

@@ -4,8 +4,9 @@
 -- the smallest, capped near one epoch of the full corpus tier), then quantized after
 -- training to INT2..INT6 (weights per output channel, RTN and GPTQ). The finding to test:
 -- delta_PTQ grows with D at fixed N.
--- Training is fp32 on the GPU (device=cuda has no fake quantization yet, so not BF16 as
--- in the paper: unquantized in both cases). The smallest size is trained with two seeds,
+-- Training is fp32 on the GPU, not BF16 as in the paper (unquantized in both cases; when
+-- this sweep was run device=cuda had no fake quantization yet, and switching now would
+-- change the identity of every committed run). The smallest size is trained with two seeds,
 -- which gives fitlaws a measured noise floor.
 -- Data: corpus/prepare.sh --tier full, then sweep tokenize (docs/corpus.md): 55M training
 -- tokens; the largest run takes 59M (1.07 epochs).
