@@ -44,6 +44,13 @@ typedef struct {
  * says so); -1 only when out of memory. */
 int psl_analyze_law(const psl_law *law, const psl_data *d, const psl_analysis_opts *o,
                     psl_law_result *r);
+/* psl_analyze_law for each of laws[0..nl) into res[0..nl), in parallel (OpenMP): the
+ * laws' fits, bootstrap replicates, held-out folds and baseline fits are tasks of one
+ * team, and laws fitted on the same points share their baselines' fits. The results are
+ * those of psl_analyze_law law by law, for any number of threads. Returns -1 when out of
+ * memory, else 0. */
+int psl_analyze_laws(const psl_law *const *laws, int nl, const psl_data *d,
+                     const psl_analysis_opts *o, psl_law_result *res);
 void psl_law_result_free(psl_law_result *r);
 
 /* Whether the bootstrap determines parameter k of a fitted law (psl_boot_determined). */

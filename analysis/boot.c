@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "par.h"
+
 int psl_boot_determined(const psl_boot *b, int log_space, int k, double value) {
     if (b->ok < 10) return -1;
     double lo = b->lo[k], hi = b->hi[k];
@@ -32,6 +34,74 @@ static double quantile(const double *v, int n, double q) {
     int i = (int)floor(h);
     if (i >= n - 1) return v[n - 1];
     return v[i] + (h - i) * (v[i + 1] - v[i]);
+}
+
+typedef struct {
+    const psl_problem *pr;
+    const psl_fit_opts *o;
+    const double *uhat;
+    uint64_t seed;
+    const int *rid; /* compact run id of each point */
+    int R;          /* runs */
+    double *S;      /* B x np shown values */
+    int *fail;
+} boot_ctx;
+
+/* Replicate b: its own draw of the runs (a stream seeded by (seed, b)) and its own fit,
+ * written to row b of S; nothing shared is written but *fail, so replicates may run in
+ * any order on any thread. */
+static void boot_replicate(const boot_ctx *c, int b) {
+    const psl_problem *pr = c->pr;
+    const psl_model *m = pr->m;
+    int np = m->np, R = c->R;
+    size_t n = pr->n;
+    double *cnt = calloc((size_t)R, sizeof *cnt);
+    double *w = malloc((n ? n : 1) * sizeof *w), *ly = malloc((n ? n : 1) * sizeof *ly);
+    const psl_point **pts = malloc((n ? n : 1) * sizeof *pts);
+    double *row = c->S + (size_t)b * (size_t)np;
+    if (!cnt || !w || !ly || !pts) {
+#pragma omp atomic write
+        *c->fail = 1;
+        for (int i = 0; i < np; i++) row[i] = NAN;
+        free(cnt);
+        free(w);
+        free(ly);
+        free(pts);
+        return;
+    }
+    /* Each replicate's stream starts at a hash of (seed, b). Offsetting the state by b
+     * instead would make replicate b+1 replay b's draws shifted by one, since the
+     * generator advances its state by a constant: the replicates would be nearly
+     * identical and the intervals far too narrow. */
+    uint64_t st = c->seed;
+    uint64_t h = psl_rng_next(&st);
+    st = h ^ ((uint64_t)b * 0xD1B54A32D192ED03ull + 0x8CB92BA72F3D8DD7ull);
+    st = psl_rng_next(&st);
+    for (int k = 0; k < R; k++) cnt[psl_rng_next(&st) % (uint64_t)R] += 1;
+    /* the points of the runs drawn, in order, weighted by their multiplicity; those of
+     * runs not drawn (about 37%) are left out, which changes no sum of the fit */
+    size_t m2 = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cnt[c->rid[i]] != 0) {
+            pts[m2] = pr->pts[i];
+            ly[m2] = pr->logy[i];
+            w[m2++] = cnt[c->rid[i]];
+        }
+    psl_problem p2 = *pr;
+    p2.pts = pts;
+    p2.logy = ly;
+    p2.w = w;
+    p2.n = m2;
+    p2.n_all = n;
+    psl_fit f;
+    psl_fit_opts ob = *c->o;
+    ob.gtol = c->o->boot_gtol;
+    int rc = psl_fit_polish(&p2, &ob, c->uhat, &f);
+    for (int i = 0; i < np; i++) row[i] = rc == 0 ? psl_model_value(m, i, f.u) : NAN;
+    free(cnt);
+    free(w);
+    free(ly);
+    free(pts);
 }
 
 int psl_bootstrap(const psl_problem *pr, const psl_fit_opts *o, const double *uhat, int B,
@@ -63,56 +133,8 @@ int psl_bootstrap(const psl_problem *pr, const psl_fit_opts *o, const double *uh
         rid[i] = seen[r];
     }
     int fail = 0;
-#pragma omp parallel for schedule(dynamic)
-    for (int b = 0; b < B; b++) {
-        double *cnt = calloc((size_t)R, sizeof *cnt);
-        double *w = malloc((n ? n : 1) * sizeof *w), *ly = malloc((n ? n : 1) * sizeof *ly);
-        const psl_point **pts = malloc((n ? n : 1) * sizeof *pts);
-        double *row = S + (size_t)b * (size_t)np;
-        if (!cnt || !w || !ly || !pts) {
-#pragma omp atomic write
-            fail = 1;
-            for (int i = 0; i < np; i++) row[i] = NAN;
-            free(cnt);
-            free(w);
-            free(ly);
-            free(pts);
-            continue;
-        }
-        /* Each replicate's stream starts at a hash of (seed, b). Offsetting the state by b
-         * instead would make replicate b+1 replay b's draws shifted by one, since the
-         * generator advances its state by a constant: the replicates would be nearly
-         * identical and the intervals far too narrow. */
-        uint64_t st = seed;
-        uint64_t h = psl_rng_next(&st);
-        st = h ^ ((uint64_t)b * 0xD1B54A32D192ED03ull + 0x8CB92BA72F3D8DD7ull);
-        st = psl_rng_next(&st);
-        for (int k = 0; k < R; k++) cnt[psl_rng_next(&st) % (uint64_t)R] += 1;
-        /* the points of the runs drawn, in order, weighted by their multiplicity; those of
-         * runs not drawn (about 37%) are left out, which changes no sum of the fit */
-        size_t m2 = 0;
-        for (size_t i = 0; i < n; i++)
-            if (cnt[rid[i]] != 0) {
-                pts[m2] = pr->pts[i];
-                ly[m2] = pr->logy[i];
-                w[m2++] = cnt[rid[i]];
-            }
-        psl_problem p2 = *pr;
-        p2.pts = pts;
-        p2.logy = ly;
-        p2.w = w;
-        p2.n = m2;
-        p2.n_all = n;
-        psl_fit f;
-        psl_fit_opts ob = *o;
-        ob.gtol = o->boot_gtol;
-        int rc = psl_fit_polish(&p2, &ob, uhat, &f);
-        for (int i = 0; i < np; i++) row[i] = rc == 0 ? psl_model_value(m, i, f.u) : NAN;
-        free(cnt);
-        free(w);
-        free(ly);
-        free(pts);
-    }
+    boot_ctx bc = {pr, o, uhat, seed, rid, R, S, &fail};
+    PSL_PARALLEL_TASKLOOP(B, boot_replicate(&bc, b));
     double *col = malloc((size_t)(B ? B : 1) * sizeof *col);
     if (col) {
         for (int b = 0; b < B; b++) out->ok += isfinite(S[(size_t)b * (size_t)np]);
@@ -210,6 +232,44 @@ static int cmpcell(const void *x, const void *y) {
     return (a->D > b->D) - (a->D < b->D);
 }
 
+typedef struct {
+    const psl_law *law;
+    const psl_point *const *pts;
+    size_t n;
+    const int *fold;
+    const psl_fit_opts *o;
+    double *flp, *fly;
+    const size_t *foff;
+    int *frc;
+    size_t *fcount, *fnfit;
+    char (*fwhy)[256];
+} fold_ctx;
+
+/* Fold f: fit on the other folds, predict this one into its own slots. */
+static void fold_fit(const fold_ctx *c, int f) {
+    size_t n = c->n, sz = n ? n : 1;
+    const psl_point **ftr = malloc(sz * sizeof *ftr), **fte = malloc(sz * sizeof *fte);
+    if (!ftr || !fte) {
+        c->frc[f] = -1;
+    } else {
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (c->fold[i] == f)
+                fte[b++] = c->pts[i];
+            else
+                ftr[a++] = c->pts[i];
+        }
+        c->frc[f] = fit_predict(c->law, ftr, a, fte, b, c->o, c->flp + c->foff[f], c->fwhy[f],
+                                sizeof c->fwhy[f]);
+        psl_log_targets(c->law, fte, b, c->law->target == PSL_TARGET_DELTA ? c->o->delta_floor : 0,
+                        c->fly + c->foff[f]);
+        c->fcount[f] = b;
+        c->fnfit[f] = a;
+    }
+    free(ftr);
+    free(fte);
+}
+
 void psl_heldout_kfold(const psl_law *law, const psl_point *const *pts, size_t n, int k,
                        uint64_t seed, const psl_fit_opts *o, psl_heldout *out) {
     memset(out, 0, sizeof *out);
@@ -263,28 +323,8 @@ void psl_heldout_kfold(const psl_law *law, const psl_point *const *pts, size_t n
     }
     for (size_t i = 0; i < n; i++) foff[fold[i] + 1]++;
     for (int f = 0; f < k; f++) foff[f + 1] += foff[f];
-#pragma omp parallel for schedule(dynamic)
-    for (int f = 0; f < k; f++) {
-        const psl_point **ftr = malloc(sz * sizeof *ftr), **fte = malloc(sz * sizeof *fte);
-        if (!ftr || !fte) {
-            frc[f] = -1;
-        } else {
-            size_t a = 0, b = 0;
-            for (size_t i = 0; i < n; i++) {
-                if (fold[i] == f)
-                    fte[b++] = pts[i];
-                else
-                    ftr[a++] = pts[i];
-            }
-            frc[f] = fit_predict(law, ftr, a, fte, b, o, flp + foff[f], fwhy[f], sizeof fwhy[f]);
-            psl_log_targets(law, fte, b, law->target == PSL_TARGET_DELTA ? o->delta_floor : 0,
-                            fly + foff[f]);
-            fcount[f] = b;
-            fnfit[f] = a;
-        }
-        free(ftr);
-        free(fte);
-    }
+    fold_ctx fc = {law, pts, n, fold, o, flp, fly, foff, frc, fcount, fnfit, fwhy};
+    PSL_PARALLEL_TASKLOOP(k, fold_fit(&fc, b));
     size_t tot = 0;
     for (int f = 0; f < k; f++) {
         if (frc[f]) {

@@ -54,51 +54,79 @@ static int kfold_usable(const psl_heldout *h) {
     return h && h->ok && h->q.n > 0 && isfinite(h->q.r2_log);
 }
 
-int psl_compare_baselines(const psl_law *law, const psl_problem *pr, const double *logpred,
-                          const psl_heldout *kf, int kfold, uint64_t seed, int heldout,
-                          const psl_fit_opts *o, psl_compare *out) {
+void psl_base_fit_run(const psl_law *bl, const psl_problem *pr, int kfold, uint64_t seed,
+                      int heldout, const psl_fit_opts *o, int law_np, psl_base_fit *bf) {
+    memset(bf, 0, sizeof *bf);
+    bf->base = bl;
+    psl_model m;
+    if (psl_model_setup(&m, bl, pr->pts, pr->n, bf->why, sizeof bf->why)) return;
+    bf->np = m.np;
+    if (m.np >= law_np) return; /* not simpler: the caller says so, nothing fitted */
+    /* the law's points, targets, weights and floor: only the model differs */
+    psl_problem bp = *pr;
+    bp.m = &m;
+    psl_fit f;
+    int rc = psl_fit_grid(&bp, o, &f);
+    if (rc && !isfinite(f.obj)) {
+        snprintf(bf->why, sizeof bf->why, "its fit failed: %s", f.msg);
+        return;
+    }
+    bf->blp = malloc((pr->n ? pr->n : 1) * sizeof *bf->blp);
+    if (!bf->blp) {
+        bf->oom = 1;
+        return;
+    }
+    bf->ok = 1;
+    bf->converged = !rc;
+    if (rc)
+        snprintf(bf->why, sizeof bf->why,
+                 "its fit stopped before converging (%s); compared where it stopped", f.msg);
+    for (size_t i = 0; i < pr->n; i++) bf->blp[i] = psl_problem_lp(&bp, f.u, NULL, i, NULL);
+    psl_quality_eval(pr->logy, bf->blp, pr->n, &bf->q);
+    if (heldout) psl_heldout_kfold(bl, pr->pts, pr->n, kfold, seed, o, &bf->kfold);
+}
+
+void psl_base_fit_free(psl_base_fit *bf) {
+    free(bf->blp);
+    bf->blp = NULL;
+}
+
+int psl_base_wanted(const psl_law *law, const psl_law *bl) {
+    return bl->target == law->target && strcmp(bl->name, law->name) != 0;
+}
+
+int psl_compare_judge(const psl_law *law, const psl_problem *pr, const double *logpred,
+                      const psl_heldout *kf, const psl_base_fit *const *fits, psl_compare *out) {
     memset(out, 0, sizeof *out);
     out->beats = -1;
     size_t n = pr->n;
     int np = pr->m->np;
     psl_info_criteria(pr->logy, logpred, n, np, &out->aic, &out->bic, NULL);
-    double *blp = malloc((n ? n : 1) * sizeof *blp);
-    if (!blp) return -1;
     int judged = 0, all = 1;
-    for (int b = 0; b < psl_nbaselines && out->n < PSL_MAXBASE; b++) {
+    for (int b = 0, k = 0; b < psl_nbaselines && out->n < PSL_MAXBASE; b++) {
         const psl_law *bl = &psl_baselines[b];
-        if (bl->target != law->target || !strcmp(bl->name, law->name)) continue;
+        if (!psl_base_wanted(law, bl)) continue;
+        const psl_base_fit *bf = fits[k++];
+        if (bf->oom) return -1;
         psl_cmp_row *row = &out->row[out->n++];
         row->base = bl;
         row->beaten = -1;
         row->law_aic = row->law_bic = row->aic = row->bic = NAN;
-        psl_model m;
-        if (psl_model_setup(&m, bl, pr->pts, n, row->why, sizeof row->why)) continue;
-        row->np = m.np;
-        if (m.np >= np) {
+        snprintf(row->why, sizeof row->why, "%s", bf->why);
+        row->np = bf->np;
+        if (!bf->np) continue; /* not set up: why says why */
+        if (bf->np >= np) {
             /* not simpler than the law: no parameters for the law's extra terms to earn */
             snprintf(row->why, sizeof row->why,
-                     "not simpler: it has %d parameters, the law %d; not compared", m.np, np);
+                     "not simpler: it has %d parameters, the law %d; not compared", bf->np, np);
             continue;
         }
-        /* the law's points, targets, weights and floor: only the model differs */
-        psl_problem bp = *pr;
-        bp.m = &m;
-        psl_fit f;
-        int rc = psl_fit_grid(&bp, o, &f);
-        if (rc && !isfinite(f.obj)) {
-            snprintf(row->why, sizeof row->why, "its fit failed: %s", f.msg);
-            continue;
-        }
+        if (!bf->ok) continue;
         row->ok = 1;
-        row->converged = !rc;
-        if (rc)
-            snprintf(row->why, sizeof row->why,
-                     "its fit stopped before converging (%s); compared where it stopped", f.msg);
-        for (size_t i = 0; i < n; i++) blp[i] = psl_problem_lp(&bp, f.u, NULL, i, NULL);
-        psl_quality_eval(pr->logy, blp, n, &row->q);
-        criteria_pair(pr->logy, logpred, np, blp, m.np, n, row);
-        if (heldout) psl_heldout_kfold(bl, pr->pts, n, kfold, seed, o, &row->kfold);
+        row->converged = bf->converged;
+        row->q = bf->q;
+        criteria_pair(pr->logy, logpred, np, bf->blp, bf->np, n, row);
+        row->kfold = bf->kfold;
         if (!isfinite(row->law_aic) || !isfinite(row->aic)) continue;
         int aic_better = row->law_aic < row->aic;
         row->by_aic = !(kfold_usable(kf) && kfold_usable(&row->kfold));
@@ -106,7 +134,23 @@ int psl_compare_baselines(const psl_law *law, const psl_problem *pr, const doubl
         judged = 1;
         if (!row->beaten) all = 0;
     }
-    free(blp);
     if (judged) out->beats = all;
     return 0;
+}
+
+int psl_compare_baselines(const psl_law *law, const psl_problem *pr, const double *logpred,
+                          const psl_heldout *kf, int kfold, uint64_t seed, int heldout,
+                          const psl_fit_opts *o, psl_compare *out) {
+    psl_base_fit bf[PSL_MAXBASE];
+    const psl_base_fit *fp[PSL_MAXBASE] = {0};
+    int nb = 0;
+    for (int b = 0; b < psl_nbaselines && nb < PSL_MAXBASE; b++)
+        if (psl_base_wanted(law, &psl_baselines[b])) {
+            fp[nb] = &bf[nb];
+            psl_base_fit_run(&psl_baselines[b], pr, kfold, seed, heldout, o, pr->m->np, &bf[nb]);
+            nb++;
+        }
+    int rc = psl_compare_judge(law, pr, logpred, kf, fp, out);
+    for (int b = 0; b < nb; b++) psl_base_fit_free(&bf[b]);
+    return rc;
 }

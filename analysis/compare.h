@@ -55,4 +55,33 @@ int psl_compare_baselines(const psl_law *law, const psl_problem *pr, const doubl
                           const psl_heldout *kf, int kfold, uint64_t seed, int heldout,
                           const psl_fit_opts *o, psl_compare *out);
 
+/* psl_compare_baselines in two parts, so that laws fitted on the same points (the same
+ * selection, targets and floor) share their baselines' fits and k-fold checks, and those
+ * can run in parallel: one psl_base_fit per baseline psl_base_wanted by the law, in
+ * catalogue order (at most PSL_MAXBASE), then psl_compare_judge. */
+typedef struct {
+    const psl_law *base;
+    char why[256]; /* why it was not set up or not fitted, or that it stopped early */
+    int np;        /* its parameters (0: not set up) */
+    int ok;        /* fitted (a baseline not simpler than law_np is not) */
+    int converged;
+    int oom;
+    double *blp;       /* its log predictions (as measured) on the points */
+    psl_quality q;     /* its fit */
+    psl_heldout kfold; /* its k-fold check (zero when not asked for) */
+} psl_base_fit;
+
+/* 1 when law is compared with baseline bl: the same target, another name. */
+int psl_base_wanted(const psl_law *law, const psl_law *bl);
+/* Sets up bl on pr's points and, when it has fewer parameters than law_np, fits it with
+ * pr's targets, weights and floor and, when heldout, cross-validates it with k and seed. */
+void psl_base_fit_run(const psl_law *bl, const psl_problem *pr, int kfold, uint64_t seed,
+                      int heldout, const psl_fit_opts *o, int law_np, psl_base_fit *bf);
+void psl_base_fit_free(psl_base_fit *bf);
+/* The comparison of law (fitted as pr, predictions logpred, k-fold kf) from the fits of
+ * its wanted baselines, fits[k] for the k-th; as psl_compare_baselines. Fits made for a
+ * law with more parameters serve: a baseline not simpler than this law is listed as so. */
+int psl_compare_judge(const psl_law *law, const psl_problem *pr, const double *logpred,
+                      const psl_heldout *kf, const psl_base_fit *const *fits, psl_compare *out);
+
 #endif

@@ -235,16 +235,20 @@ int main(int argc, char **argv) {
         return 1;
     }
     psl_law_result *res = calloc((size_t)psl_nlaws, sizeof *res);
-    int nres = 0;
-    double t0 = now();
-    for (int i = 0; i < psl_nlaws; i++) {
-        if (!want(laws, psl_laws[i].name)) continue;
-        if (psl_analyze_law(&psl_laws[i], &d, &ao, &res[nres])) {
-            fprintf(stderr, "fitlaws: out of memory fitting %s\n", psl_laws[i].name);
-            return 1;
-        }
-        nres++;
+    const psl_law **sel = calloc((size_t)psl_nlaws, sizeof *sel);
+    if (!res || !sel) {
+        fprintf(stderr, "fitlaws: out of memory\n");
+        return 1;
     }
+    int nres = 0;
+    for (int i = 0; i < psl_nlaws; i++)
+        if (want(laws, psl_laws[i].name)) sel[nres++] = &psl_laws[i];
+    double t0 = now();
+    if (psl_analyze_laws(sel, nres, &d, &ao, res)) {
+        fprintf(stderr, "fitlaws: out of memory fitting the laws\n");
+        return 1;
+    }
+    free(sel);
     double secs = now() - t0;
     psl_derived dv;
     psl_derive(res, nres, &d, &dv);
