@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "laws.h"
+#include "par.h"
 
 const psl_law_result *psl_result_find(const psl_law_result *res, int n, const char *name) {
     for (int i = 0; i < n; i++)
@@ -52,10 +53,22 @@ double psl_pstar_fixed_n(const psl_law_result *r, double N, double C) {
 }
 
 double psl_pstar_u(const psl_law_result *r, const double *u) {
-    /* f(P)/P is maximised on a fine grid: it is smooth and one-dimensional */
+    /* f(P)/P is maximised on a fine grid: it is smooth and one-dimensional. The sum is
+     * psl_neff_log_ratio_u(r, u, P, 7)'s, with each gamma_x's exp taken once. */
+    const psl_eff_spec *s = r->law->spec;
+    double gam[3], off[3];
+    int nx = 0, k = TIED_NP;
+    for (int x = 0; x < 3; x++) {
+        if (!(s->nparts & (1u << x))) continue;
+        gam[nx] = exp(u[k + PART_GAMMA]);
+        off[nx++] = s->offsets ? u[k + PART_N] : 0;
+        k += 1 + s->offsets;
+    }
     double best = -INFINITY, arg = NAN;
     for (double P = 1; P <= 32.0001; P += 0.001) {
-        double v = psl_neff_log_ratio_u(r, u, P, 7) - log(P);
+        double lf = 0;
+        for (int x = 0; x < nx; x++) lf += psl_log_factor(P, gam[x], off[x], NULL);
+        double v = lf - log(P);
         if (v > best) best = v, arg = P;
     }
     return arg;
@@ -186,11 +199,9 @@ void psl_derive(const psl_law_result *res, int n, const psl_data *d, psl_derived
     if (!ne) ne = psl_result_find(res, n, "neff_joint");
     if (ne) {
         out->pstar.v = psl_pstar_u(ne, ne->fit.u);
-        int k = 0;
-        for (int b = 0; b < ne->boot.B; b++) {
-            const double *u = rep_u(ne, b);
-            v[k++] = u ? psl_pstar_u(ne, u) : NAN;
-        }
+        int k = ne->boot.B;
+        /* one grid search per replicate, each into its own v[b] (par.h) */
+        PSL_PARALLEL_TASKLOOP(k, v[b] = rep_u(ne, b) ? psl_pstar_u(ne, rep_u(ne, b)) : NAN);
         double lo, hi, a, z;
         range_of(ne, get_Pq_lo, &lo, &z);
         range_of(ne, get_Pq_hi, &a, &hi);
