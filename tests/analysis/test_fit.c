@@ -262,6 +262,114 @@ static void test_bootstrap_deterministic(void **state) {
     psl_data_free(&d);
 }
 
+/* Bitwise equality of n doubles (NaN equals the same NaN). */
+static int same_bits(const void *a, const void *b, size_t n) {
+    return !memcmp(a, b, n * sizeof(double));
+}
+
+static void assert_same_quality(const psl_quality *a, const psl_quality *b, const char *what,
+                                const char *law) {
+    double x[5] = {(double)a->n, a->r2_log, a->rmse_log, a->r2_lin, a->rmse_lin};
+    double y[5] = {(double)b->n, b->r2_log, b->rmse_log, b->r2_lin, b->rmse_lin};
+    if (!same_bits(x, y, 5)) fail_msg("%s: %s differs between thread counts", law, what);
+}
+
+/* Everything psl_analyze_laws computes is the same, bit for bit, at 1, 2 and 3 threads:
+ * each law's fit, every bootstrap replicate's parameters (not only the intervals), the
+ * held-out checks, the baselines (shared between laws on the same points) and the derived
+ * quantities. The laws run as tasks of one team in any order (par.h), so this fails if a
+ * result depended on which thread or in which order a task ran (checked: seeding a
+ * replicate's stream with omp_get_thread_num() fails it). */
+static void test_threads_bit_identical(void **state) {
+    (void)state;
+    const truth *t = NULL;
+    for (size_t k = 0; k < sizeof truths / sizeof *truths; k++)
+        if (!strcmp(truths[k].law, "unified_loss")) t = &truths[k];
+    psl_data d;
+    psl_model m0;
+    double u[PSL_MAXP];
+    make_set(t, &d, 0.003, 0, 21, &m0, u);
+    psl_data_fill_deltas(&d);
+    /* laws of each kind: the effective-size family (neff_w and alt_deff on the same points,
+     * so sharing their baselines), quest's per-format eff, two delta laws on the same
+     * points, tied Chinchilla (derived D_crit, compute-optimal N) and the joint law behind
+     * P* */
+    const char *names[] = {"chinchilla_tied", "ptq",    "neff_w",   "alt_deff",
+                           "neff_joint_off",  "ouyang", "quest_eff"};
+    enum { NL = sizeof names / sizeof *names, NT = 3 };
+    const psl_law *laws[NL];
+    for (int i = 0; i < NL; i++) assert_non_null(laws[i] = psl_law_find(names[i]));
+    psl_analysis_opts o;
+    psl_analysis_opts_default(&o);
+    o.bootstrap = 24;
+    o.kfold = 3;
+    psl_floor fl;
+    psl_floor_estimate(&d, &fl);
+    o.fit.delta_floor = fl.floor;
+    psl_law_result res[NT][NL];
+    psl_derived dv[NT];
+    int saved = omp_get_max_threads();
+    for (int k = 0; k < NT; k++) {
+        omp_set_num_threads(k + 1);
+        assert_int_equal(psl_analyze_laws(laws, NL, &d, &o, res[k]), 0);
+        psl_derive(res[k], NL, &d, &dv[k]);
+    }
+    omp_set_num_threads(saved);
+    int fitted = 0;
+    for (int k = 1; k < NT; k++)
+        for (int i = 0; i < NL; i++) {
+            const psl_law_result *a = &res[0][i], *b = &res[k][i];
+            const char *nm = names[i];
+            int np = a->m.np;
+            assert_int_equal(a->status, b->status);
+            if (a->status != PSL_LAW_FITTED) continue;
+            fitted += k == 1;
+            if (!same_bits(a->fit.u, b->fit.u, (size_t)np) || a->fit.obj != b->fit.obj ||
+                a->fit.iters != b->fit.iters)
+                fail_msg("%s: fit differs at %d threads", nm, k + 1);
+            if (!same_bits(a->logpred, b->logpred, a->n))
+                fail_msg("%s: predictions differ at %d threads", nm, k + 1);
+            assert_int_equal(a->boot.ok, b->boot.ok);
+            if (!same_bits(a->boot_u, b->boot_u, (size_t)o.bootstrap * (size_t)np))
+                fail_msg("%s: bootstrap replicates differ at %d threads", nm, k + 1);
+            if (!same_bits(a->boot.lo, b->boot.lo, (size_t)np) ||
+                !same_bits(a->boot.hi, b->boot.hi, (size_t)np) ||
+                !same_bits(a->boot.se, b->boot.se, (size_t)np))
+                fail_msg("%s: bootstrap intervals differ at %d threads", nm, k + 1);
+            assert_int_equal(a->lnlo.ok, b->lnlo.ok);
+            assert_int_equal(a->kfold.ok, b->kfold.ok);
+            assert_same_quality(&a->lnlo.q, &b->lnlo.q, "leave-largest-N-out", nm);
+            assert_same_quality(&a->kfold.q, &b->kfold.q, "k-fold", nm);
+            assert_int_equal(a->cmp.n, b->cmp.n);
+            assert_int_equal(a->cmp.beats, b->cmp.beats);
+            for (int j = 0; j < a->cmp.n; j++) {
+                const psl_cmp_row *x = &a->cmp.row[j], *y = &b->cmp.row[j];
+                double vx[4] = {x->aic, x->bic, x->law_aic, x->law_bic};
+                double vy[4] = {y->aic, y->bic, y->law_aic, y->law_bic};
+                if (x->ok != y->ok || x->beaten != y->beaten || !same_bits(vx, vy, 4))
+                    fail_msg("%s: baseline %s differs at %d threads", nm, x->base->name, k + 1);
+                assert_same_quality(&x->q, &y->q, "baseline fit", nm);
+                assert_same_quality(&x->kfold.q, &y->kfold.q, "baseline k-fold", nm);
+            }
+        }
+    assert_int_equal(fitted, NL); /* every law fitted: nothing compared vacuously */
+    for (int k = 1; k < NT; k++) {
+        const psl_derived *a = &dv[0], *b = &dv[k];
+        assert_true(a->have_pstar && a->have_copt && a->ndcrit > 0);
+        double x[5] = {a->pstar.v, a->pstar.lo, a->pstar.hi, a->copt_N.lo, a->copt_N.hi};
+        double y[5] = {b->pstar.v, b->pstar.lo, b->pstar.hi, b->copt_N.lo, b->copt_N.hi};
+        if (!same_bits(x, y, 5)) fail_msg("derived P* or N_opt differs at %d threads", k + 1);
+        for (int q = 0; q < a->ndcrit; q++) {
+            double dx[2] = {a->dcrit[q].lo, a->dcrit[q].hi},
+                   dy[2] = {b->dcrit[q].lo, b->dcrit[q].hi};
+            if (!same_bits(dx, dy, 2)) fail_msg("derived D_crit differs at %d threads", k + 1);
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        for (int i = 0; i < NL; i++) psl_law_result_free(&res[k][i]);
+    psl_data_free(&d);
+}
+
 /* Over repeated synthetic sets the 95% interval of each parameter should contain the
  * truth about 95% of the time; with 24 sets x 4 parameters we accept 80%-100%. */
 static void test_bootstrap_coverage(void **state) {
@@ -599,6 +707,7 @@ int main(void) {
         cmocka_unit_test(test_objective_independent),
         cmocka_unit_test(test_identifiability),
         cmocka_unit_test(test_bootstrap_deterministic),
+        cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_eff_labels_unique),
         cmocka_unit_test(test_recovery),
         cmocka_unit_test(test_bootstrap_coverage),
