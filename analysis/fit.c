@@ -33,31 +33,44 @@ void psl_log_targets(const psl_law *law, const psl_point *const *pts, size_t n, 
     }
 }
 
+/* psl_floor_lp with lf = log(dfloor) given, dfloor > 0 */
+static double floor_lp_log(double lp, double lf, double *dlp) {
+    /* (1/K) log(e^{K lp} + e^{K lf}) as a log-sum-exp; the weight of lp is d/dlp */
+    double a = PSL_FLOOR_K * lp, b = PSL_FLOOR_K * lf;
+    if (lp == -INFINITY) {
+        if (dlp) *dlp = 0;
+        return lf;
+    }
+    /* exp(+0) = 1 exactly for the larger term (not at m = +inf, where it is NaN) */
+    double m = a > b ? a : b;
+    int fin = isfinite(m);
+    double ea = fin && a == m ? 1.0 : exp(a - m), eb = fin && b == m ? 1.0 : exp(b - m);
+    if (dlp) *dlp = ea / (ea + eb);
+    return (m + log(ea + eb)) / PSL_FLOOR_K;
+}
+
 double psl_floor_lp(double lp, double dfloor, double *dlp) {
     if (!(dfloor > 0)) {
         if (dlp) *dlp = 1;
         return lp;
     }
-    /* (1/K) log(e^{K lp} + e^{K lf}) as a log-sum-exp; the weight of lp is d/dlp */
-    double lf = log(dfloor), a = PSL_FLOOR_K * lp, b = PSL_FLOOR_K * lf;
-    if (lp == -INFINITY) {
-        if (dlp) *dlp = 0;
-        return lf;
-    }
-    double m = a > b ? a : b, ea = exp(a - m), eb = exp(b - m);
-    if (dlp) *dlp = ea / (ea + eb);
-    return (m + log(ea + eb)) / PSL_FLOOR_K;
+    return floor_lp_log(lp, log(dfloor), dlp);
+}
+
+double psl_problem_lp_at(const psl_problem *pr, const double *u, const psl_prep *prep,
+                         double lfloor, size_t i, double *grad) {
+    double lp = psl_eval(pr->m, u, prep, pr->pts[i], grad);
+    if (!(pr->floor > 0)) return lp;
+    double w;
+    double r = floor_lp_log(lp, lfloor, &w);
+    if (grad)
+        for (int j = 0; j < pr->m->np; j++) grad[j] = w == 0 ? 0 : grad[j] * w;
+    return r;
 }
 
 double psl_problem_lp(const psl_problem *pr, const double *u, const psl_prep *prep, size_t i,
                       double *grad) {
-    double lp = psl_eval(pr->m, u, prep, pr->pts[i], grad);
-    if (!(pr->floor > 0)) return lp;
-    double w;
-    double r = psl_floor_lp(lp, pr->floor, &w);
-    if (grad)
-        for (int j = 0; j < pr->m->np; j++) grad[j] = w == 0 ? 0 : grad[j] * w;
-    return r;
+    return psl_problem_lp_at(pr, u, prep, pr->floor > 0 ? log(pr->floor) : 0, i, grad);
 }
 
 double psl_objective(const psl_problem *pr, const double *u, double *grad) {
@@ -67,10 +80,11 @@ double psl_objective(const psl_problem *pr, const double *u, double *grad) {
     if (grad) memset(grad, 0, (size_t)np * sizeof *grad);
     psl_prep pb;
     const psl_prep *prep = psl_prepare(m, u, &pb);
+    double lf = pr->floor > 0 ? log(pr->floor) : 0;
     for (size_t i = 0; i < pr->n; i++) {
         double w = pr->w ? pr->w[i] : 1;
         if (w == 0) continue;
-        double lp = psl_problem_lp(pr, u, prep, i, grad ? g : NULL);
+        double lp = psl_problem_lp_at(pr, u, prep, lf, i, grad ? g : NULL);
         double r = lp - pr->logy[i];
         double a = fabs(r), psi;
         if (a <= d) {

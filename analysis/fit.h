@@ -59,6 +59,10 @@ double psl_floor_lp(double lp, double dfloor, double *dlp);
  * gets d/du. prep from psl_prepare or NULL. */
 double psl_problem_lp(const psl_problem *pr, const double *u, const psl_prep *prep, size_t i,
                       double *grad);
+/* The same with lfloor = log(pr->floor) given (ignored without a floor), for loops over
+ * the points. */
+double psl_problem_lp_at(const psl_problem *pr, const double *u, const psl_prep *prep,
+                         double lfloor, size_t i, double *grad);
 
 /* sum_i w_i huber_delta(lp_i(u) - logy_i), lp from psl_problem_lp; grad (may be NULL)
  * gets d/du. */

@@ -38,7 +38,8 @@ typedef struct {
     double *JTJ, *A; /* Jw^T Jw (lower triangle), its regularised copy and factor */
     double *rhs, *vel, *diag, *xt;
     double *cn, *cs, *cq;    /* column norms of Jw, and the scale and sum behind them */
-    unsigned char *nz, *nnz; /* per row of Jw: its nonzero columns (n x p), their count */
+    unsigned char *nz, *nnz; /* per row of Jw: its nonzero columns (n x p) and their count,
+                                or nnz SPARSE_DENSE: the row is summed whole */
 } irls_ws;
 
 /* Residuals r and Jacobian J (d/dv) at v. GSL_EDOM when a residual is not finite. */
@@ -48,8 +49,9 @@ static int eval_at(const irls_ws *c, const double *x, double *r, double *J) {
     psl_model_to_u(pr->m, x, u);
     psl_prep pb;
     const psl_prep *prep = psl_prepare(pr->m, u, &pb);
+    double lf = pr->floor > 0 ? log(pr->floor) : 0;
     for (size_t i = 0; i < pr->n; i++) {
-        double ri = psl_problem_lp(pr, u, prep, i, gu) - pr->logy[i];
+        double ri = psl_problem_lp_at(pr, u, prep, lf, i, gu) - pr->logy[i];
         if (!isfinite(ri)) return GSL_EDOM;
         r[i] = ri;
         psl_model_grad_v(pr->m, gu, gv);
@@ -79,6 +81,9 @@ static double nrm2(const double *x, size_t n, size_t inc) {
 }
 
 #define MAX(a, b) ((a) > (b) ? (a) : (b)) /* GSL_MAX, NaN handling included */
+
+/* nnz of a row taken whole (PSL_MAXP < 255) */
+#define SPARSE_DENSE 255
 
 /* The column norms of the n x p row-major Jw as nrm2 takes them, all columns in one pass
  * over the rows (each column's running scale and sum in its own lane; the branch written
@@ -123,21 +128,27 @@ static int lm_step(irls_ws *c, double *x, const double *wt) {
         const double *ji = c->J + i * p;
         c->sw[i] = s;
         c->f[i] = c->r[i] * s;
-        unsigned char k = 0, *nz = c->nz + i * p;
+        int k = 0, fin = 1;
         for (size_t j = 0; j < p; j++) {
             double t = ji[j] * s;
             jw[j] = t;
-            finite &= isfinite(t);
-            if (t != 0.0) nz[k++] = (unsigned char)j;
+            fin &= isfinite(t);
+            k += t != 0.0;
         }
-        c->nnz[i] = k;
-    }
-    if (!finite) {
-        for (size_t i = 0; i < n; i++) {
-            c->nnz[i] = (unsigned char)p;
-            for (size_t j = 0; j < p; j++) c->nz[i * p + j] = (unsigned char)j;
+        finite &= fin;
+        /* a row with few nonzeros (quest_eff's: one eff of many) lists them */
+        if (2 * (size_t)k <= p) {
+            unsigned char *nz = c->nz + i * p;
+            k = 0;
+            for (size_t j = 0; j < p; j++)
+                if (jw[j] != 0.0) nz[k++] = (unsigned char)j;
+        } else {
+            k = SPARSE_DENSE;
         }
+        c->nnz[i] = (unsigned char)k;
     }
+    if (!finite)
+        for (size_t i = 0; i < n; i++) c->nnz[i] = SPARSE_DENSE;
     /* scale_more's init: D_j = max(0, |J_j|, with 0 -> 1); nielsen_init: mu from the
      * largest |J_j| / D_j */
     col_nrm2(c->Jw, n, p, c->cs, c->cq, c->cn);
@@ -161,6 +172,17 @@ static int lm_step(irls_ws *c, double *x, const double *wt) {
     for (size_t j = 0; j < p; j++) c->rhs[j] = 0.0;
     for (size_t k = 0; k < n; k++) {
         const double *a = c->Jw + k * p;
+        double t = -1.0 * c->f[k];
+        if (c->nnz[k] == SPARSE_DENSE) {
+            /* every term, zeros included (the only way with a non-finite entry) */
+            for (size_t i = 0; i < p; i++) {
+                double ai = a[i], *row = c->JTJ + i * p;
+                for (size_t j = 0; j <= i; j++) row[j] += ai * a[j];
+            }
+            if (t != 0.0)
+                for (size_t j = 0; j < p; j++) c->rhs[j] += t * a[j];
+            continue;
+        }
         const unsigned char *nz = c->nz + k * p;
         int m = c->nnz[k];
         for (int ii = 0; ii < m; ii++) {
@@ -168,7 +190,6 @@ static int lm_step(irls_ws *c, double *x, const double *wt) {
             double ai = a[i], *row = c->JTJ + i * p;
             for (int jj = 0; jj <= ii; jj++) row[nz[jj]] += ai * a[nz[jj]];
         }
-        double t = -1.0 * c->f[k];
         if (t != 0.0)
             for (int jj = 0; jj < m; jj++) c->rhs[nz[jj]] += t * a[nz[jj]];
     }
@@ -206,7 +227,7 @@ static int lm_step(irls_ws *c, double *x, const double *wt) {
                 for (size_t i = 0; i < n; i++) {
                     const double *a = c->Jw + i * p;
                     double t = 0.0;
-                    if (vfin) {
+                    if (vfin && c->nnz[i] != SPARSE_DENSE) {
                         const unsigned char *nz = c->nz + i * p;
                         for (int jj = 0; jj < c->nnz[i]; jj++) t += c->vel[nz[jj]] * a[nz[jj]];
                     } else {

@@ -39,11 +39,19 @@ typedef struct psl_model psl_model;
 
 /* Per-evaluation tables of the N_eff/D_eff factors at the distinct precisions of the
  * fitted points: the factors depend on P only, and points share few P values, so an
- * objective evaluation computes each exp/log1p pair once instead of once per point. */
+ * objective evaluation computes each exp/log1p pair once instead of once per point. The
+ * same for the unified laws' log(1 - exp(-C_x (P_x - P_post))) per pair of a part's
+ * precision and a PTQ precision, and the exp of each parameter a law uses as
+ * exp(u[k]). Each entry is computed by the very expression the law evaluates without the
+ * table, so a prediction is the same with and without it. */
 #define PSL_MAXPV 16
 typedef struct {
     double lf[3][PSL_MAXPV], dz[3][PSL_MAXPV]; /* per part: log factor, d/dz */
     double lfd[PSL_MAXPV], dzd[PSL_MAXPV];     /* D_eff factor at the P_w values */
+    double gam[3], gamd, gp, cx[3];            /* exp of gamma_x, gamma_Deff, gamma_post, C_x */
+    /* unified degradation per part x, P_x value j, P_post value q with P_x > P_post:
+     * log(1 - exp(-y)) at y = C_x (P_x - P_post), and its d/dy */
+    double l1m[3][PSL_MAXPV][PSL_MAXPV], d1m[3][PSL_MAXPV][PSL_MAXPV];
 } psl_prep;
 
 typedef struct psl_law {
@@ -80,9 +88,12 @@ struct psl_model {
         int c, e;
         double s;
     } shift[12];
-    /* distinct P_w, P_a, P_kv of the points the model was set up on (npv -1: too many) */
+    /* distinct P_w, P_a, P_kv of the points the model was set up on (npv -1: too many),
+     * and of their P_post > 0 */
     int npv[3];
     double pv[3][PSL_MAXPV];
+    int npp;
+    double pp[PSL_MAXPV];
     /* per-format eff laws: the format keys that own a parameter */
     int nkeys;
     int key0; /* index of the first key parameter */

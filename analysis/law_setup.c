@@ -105,21 +105,32 @@ void psl_model_grad_v(const psl_model *m, const double *gu, double *gv) {
     for (int k = 0; k < m->nshift; k++) gv[m->shift[k].e] += m->shift[k].s * gu[m->shift[k].c];
 }
 
+/* Appends P to the distinct values v[0..*n) (*n -1 once more than PSL_MAXPV). */
+static void add_distinct(int *n, double *v, double P) {
+    if (*n < 0) return;
+    int j = 0;
+    while (j < *n && v[j] != P) j++;
+    if (j < *n) return;
+    if (*n == PSL_MAXPV)
+        *n = -1; /* too many: evaluate directly */
+    else
+        v[(*n)++] = P;
+}
+
 void psl_model_collect_pv(psl_model *m, const psl_point *const *pts, size_t n) {
     for (int x = 0; x < 3; x++) {
         m->npv[x] = 0;
-        for (size_t i = 0; i < n && m->npv[x] >= 0; i++) {
-            double P = x == 0 ? pts[i]->P_w : x == 1 ? pts[i]->P_a : pts[i]->P_kv;
-            int j = 0;
-            while (j < m->npv[x] && m->pv[x][j] != P) j++;
-            if (j < m->npv[x]) continue;
-            if (m->npv[x] == PSL_MAXPV)
-                m->npv[x] = -1; /* too many: evaluate directly */
-            else
-                m->pv[x][m->npv[x]++] = P;
-        }
+        for (size_t i = 0; i < n; i++)
+            add_distinct(&m->npv[x], m->pv[x],
+                         x == 0   ? pts[i]->P_w
+                         : x == 1 ? pts[i]->P_a
+                                  : pts[i]->P_kv);
         if (m->npv[x] < 0) m->npv[x] = 0;
     }
+    m->npp = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pts[i]->P_post > 0) add_distinct(&m->npp, m->pp, pts[i]->P_post);
+    if (m->npp < 0) m->npp = 0;
 }
 
 const psl_law *psl_law_find(const char *name) {

@@ -166,6 +166,7 @@ static int init_eff(psl_model *m, const psl_point *const *pts, size_t n) {
 static int init_unified_delta(psl_model *m, const psl_point *const *pts, size_t n) {
     const psl_eff_spec *s = m->law->spec;
     char nm[32];
+    psl_model_collect_pv(m, pts, n);
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
         snprintf(nm, sizeof nm, "gamma_%s", part_name[x]);
@@ -418,6 +419,8 @@ const psl_law psl_laws[] = {
         .applies = ap_w_ptq,
         .init = init_unified_delta,
         .logpred = psl_lp_unified_delta,
+        .prepare = psl_prep_unified_delta,
+        .logpred_prep = psl_lp_unified_delta_prep,
     },
     {
         .name = "unified",
@@ -431,6 +434,8 @@ const psl_law psl_laws[] = {
         .applies = ap_ptq,
         .init = init_unified_delta,
         .logpred = psl_lp_unified_delta,
+        .prepare = psl_prep_unified_delta,
+        .logpred_prep = psl_lp_unified_delta_prep,
     },
     {
         .name = "unified_w_loss",

@@ -18,9 +18,12 @@ double psl_lse(const double *t, int k, double *w) {
         for (int i = 0; i < k; i++) w[i] = 0;
         return -INFINITY;
     }
+    /* exp(t - m) of the largest term is exp(+0) = 1 exactly; skipped (not at m = +inf,
+     * where the difference is NaN) */
+    int fin = isfinite(m);
     double s = 0;
     for (int i = 0; i < k; i++) {
-        w[i] = t[i] == -INFINITY ? 0 : exp(t[i] - m);
+        w[i] = t[i] == -INFINITY ? 0 : fin && t[i] == m ? 1.0 : exp(t[i] - m);
         s += w[i];
     }
     double inv = 1 / s;
@@ -161,7 +164,57 @@ double psl_lp_base_delta(const psl_model *m, const double *u, const psl_point *p
  * Layout: gamma_x per part from 0, the PTQ block from UD_PTQ(nx), C_x per part after it.
  * A part trained at or below the PTQ bits (gap_x <= 0) gives delta = 0: -INFINITY, with a
  * zero gradient (its measured value is the noise floor, fit.h psl_floor_lp). */
-double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point *p, double *g) {
+static int pv_index(const psl_model *m, int x, double P);
+static int pp_index(const psl_model *m, double P);
+
+/* The unified degradation's log(1 - exp(-y)) at y = C_x gap for part x, from prep's
+ * table when (P_x, P_post) has an entry (j, q >= 0), else computed; *y and *dy as
+ * psl_log1mexp. cx is exp(u[C_x]). */
+static double unified_l1m(const psl_prep *prep, int x, int j, int q, double cx, double gap,
+                          double *y, double *dy) {
+    *y = cx * gap;
+    if (prep && j >= 0 && q >= 0) {
+        *dy = prep->d1m[x][j][q];
+        return prep->l1m[x][j][q];
+    }
+    return psl_log1mexp(*y, dy);
+}
+
+/* Fills prep's l1m for the parts of spec s, with C_x from u at index c (parts in order),
+ * for every (P_x, P_post) of the model with P_x > P_post. */
+static void prep_l1m(const psl_model *m, const psl_eff_spec *s, const double *u, int c,
+                     psl_prep *prep) {
+    for (int x = 0; x < 3; x++) {
+        if (!(s->nparts & (1u << x))) continue;
+        double cx = exp(u[c++]);
+        prep->cx[x] = cx;
+        for (int j = 0; j < m->npv[x]; j++)
+            for (int q = 0; q < m->npp; q++) {
+                double gap = m->pv[x][j] - m->pp[q];
+                if (gap <= 0) continue;
+                prep->l1m[x][j][q] = psl_log1mexp(cx * gap, &prep->d1m[x][j][q]);
+            }
+    }
+}
+
+void psl_prep_unified_delta(const psl_model *m, const double *u, psl_prep *prep) {
+    const psl_eff_spec *s = m->law->spec;
+    int nx = 0;
+    for (int x = 0; x < 3; x++) nx += !!(s->nparts & (1u << x));
+    int b = UD_PTQ(nx), k = 0;
+    for (int x = 0; x < 3; x++) {
+        if (!(s->nparts & (1u << x))) continue;
+        double gam = exp(u[k++]);
+        prep->gam[x] = gam;
+        for (int j = 0; j < m->npv[x]; j++)
+            prep->lf[x][j] = psl_log_factor(m->pv[x][j], gam, 0, &prep->dz[x][j]);
+    }
+    prep->gp = exp(u[b + PTQ_GAMMA_POST]);
+    prep_l1m(m, s, u, b + PTQ_NP, prep);
+}
+
+static double unified_delta_eval(const psl_model *m, const double *u, const psl_prep *prep,
+                                 const psl_point *p, double *g) {
     const psl_eff_spec *s = m->law->spec;
     const double P[3] = {p->P_w, p->P_a, p->P_kv};
     int nx = 0;
@@ -170,15 +223,22 @@ double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point
     if (g) memset(g, 0, (size_t)m->np * sizeof *g);
     for (int x = 0; x < 3; x++)
         if ((s->nparts & (1u << x)) && P[x] - p->P_post <= 0) return -INFINITY;
-    double gN = u[b + PTQ_GAMMA_N], gp = exp(u[b + PTQ_GAMMA_POST]);
+    double gN = u[b + PTQ_GAMMA_N], gp = prep ? prep->gp : exp(u[b + PTQ_GAMMA_POST]);
     double lneff = p->lnN, ld = u[b + PTQ_C_T] - p->P_post / gp + u[b + PTQ_GAMMA_D] * p->lnD;
+    int q = prep ? pp_index(m, p->P_post) : -1;
     int k = 0;
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
-        double gam = exp(u[k]), dz, dy;
-        lneff += psl_log_factor(P[x], gam, 0, &dz);
-        double y = exp(u[c + k]) * (P[x] - p->P_post);
-        ld += psl_log1mexp(y, &dy);
+        double gam = prep ? prep->gam[x] : exp(u[k]), dz, dy, y;
+        int j = prep ? pv_index(m, x, P[x]) : -1;
+        if (j >= 0) {
+            lneff += prep->lf[x][j];
+            dz = prep->dz[x][j];
+        } else {
+            lneff += psl_log_factor(P[x], gam, 0, &dz);
+        }
+        ld += unified_l1m(prep, x, j, q, prep ? prep->cx[x] : exp(u[c + k]), P[x] - p->P_post, &y,
+                          &dy);
         if (g) {
             /* d log N_eff / d log gamma_x; 0 at gamma -> 0, where the factor is flat */
             g[k] = dz > 0 ? gN * dz * P[x] / gam : 0;
@@ -196,6 +256,15 @@ double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point
     return ld;
 }
 
+double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    return unified_delta_eval(m, u, NULL, p, g);
+}
+
+double psl_lp_unified_delta_prep(const psl_model *m, const double *u, const psl_prep *prep,
+                                 const psl_point *p, double *g) {
+    return unified_delta_eval(m, u, prep, p, g);
+}
+
 /* The effective-size family: N_eff (per-part factors, optional offsets), D_eff, the
  * unified PTQ term and the precision power laws share one evaluator. Layout of u, each
  * block present only when the spec asks for it (init_eff in law_table.c lays it out):
@@ -210,21 +279,34 @@ static int pv_index(const psl_model *m, int x, double P) {
     return -1;
 }
 
+static int pp_index(const psl_model *m, double P) {
+    for (int q = 0; q < m->npp; q++)
+        if (m->pp[q] == P) return q;
+    return -1;
+}
+
 void psl_prep_eff(const psl_model *m, const double *u, psl_prep *prep) {
     const psl_eff_spec *s = m->law->spec;
     int k = TIED_NP, gam_w = -1;
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
         double gam = exp(u[k + PART_GAMMA]), n = s->offsets ? u[k + PART_N] : 0;
+        prep->gam[x] = gam;
         for (int j = 0; j < m->npv[x]; j++)
             prep->lf[x][j] = psl_log_factor(m->pv[x][j], gam, n, &prep->dz[x][j]);
         if (x == 0) gam_w = k + PART_GAMMA;
         k += 1 + s->offsets;
     }
     if (s->deff) {
-        double gam = exp(u[s->deff == PSL_DEFF_TIED ? gam_w : k]);
+        int gi = s->deff == PSL_DEFF_TIED ? gam_w : k++;
+        double gam = exp(u[gi]);
+        prep->gamd = gam;
         for (int j = 0; j < m->npv[0]; j++)
             prep->lfd[j] = psl_log_factor(m->pv[0][j], gam, 0, &prep->dzd[j]);
+    }
+    if (s->ptq) {
+        prep->gp = exp(u[k + PTQ_GAMMA_POST]);
+        prep_l1m(m, s, u, k + PTQ_NP, prep);
     }
 }
 
@@ -255,10 +337,13 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
     double alpha = u[TIED_ALPHA];
     double lneff = lN, ldeff = lD;
     int k = TIED_NP, gam_w = -1;
+    int jx[3] = {-1, -1, -1};
     for (int x = 0; x < 3; x++) {
         if (!(s->nparts & (1u << x))) continue;
-        double gam = exp(u[k + PART_GAMMA]), n = s->offsets ? u[k + PART_N] : 0, dz;
+        double gam = prep ? prep->gam[x] : exp(u[k + PART_GAMMA]);
+        double n = s->offsets ? u[k + PART_N] : 0, dz;
         int j = prep ? pv_index(m, x, P[x]) : -1;
+        jx[x] = j;
         if (j >= 0) {
             lneff += prep->lf[x][j];
             dz = prep->dz[x][j];
@@ -273,7 +358,7 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
     }
     if (s->deff) {
         int gi = s->deff == PSL_DEFF_TIED ? gam_w : k++;
-        double gam = exp(u[gi]), dz;
+        double gam = prep ? prep->gamd : exp(u[gi]), dz;
         int j = prep ? pv_index(m, 0, p->P_w) : -1;
         if (j >= 0) {
             ldeff += prep->lfd[j];
@@ -293,7 +378,8 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
         int nx = 0;
         for (int x = 0; x < 3; x++) nx += !!(s->nparts & (1u << x));
         if (p->P_post > 0) {
-            double gp = exp(u[ptq + PTQ_GAMMA_POST]);
+            double gp = prep ? prep->gp : exp(u[ptq + PTQ_GAMMA_POST]);
+            int q = prep ? pp_index(m, p->P_post) : -1;
             double ld = u[ptq + PTQ_C_T] - p->P_post / gp + u[ptq + PTQ_GAMMA_D] * lD -
                         u[ptq + PTQ_GAMMA_N] * lneff;
             if (g) {
@@ -310,8 +396,9 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
                 if (gap <= 0) {
                     ld = -INFINITY; /* trained at or below the PTQ bits: no degradation */
                 } else {
-                    double y = exp(u[c]) * gap, dz;
-                    ld += psl_log1mexp(y, &dz);
+                    double y, dz;
+                    ld += unified_l1m(prep, x, jx[x], q, prep ? prep->cx[x] : exp(u[c]), gap, &y,
+                                      &dz);
                     if (g) dd[c] = dz * y;
                 }
                 c++;

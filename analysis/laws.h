@@ -92,6 +92,9 @@ double psl_lp_chinchilla_tied(const psl_model *m, const double *u, const psl_poi
 double psl_lp_ptq(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_ouyang(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_unified_delta(const psl_model *m, const double *u, const psl_point *p, double *g);
+void psl_prep_unified_delta(const psl_model *m, const double *u, psl_prep *prep);
+double psl_lp_unified_delta_prep(const psl_model *m, const double *u, const psl_prep *prep,
+                                 const psl_point *p, double *g);
 double psl_lp_base_loss(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_base_delta(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_eff(const psl_model *m, const double *u, const psl_point *p, double *g);
