@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xmath.h"
+
 void psl_fit_opts_default(psl_fit_opts *o) {
     o->huber_delta = 1e-3;
     o->polish = 8;
@@ -44,9 +46,9 @@ static double floor_lp_log(double lp, double lf, double *dlp) {
     /* exp(+0) = 1 exactly for the larger term (not at m = +inf, where it is NaN) */
     double m = a > b ? a : b;
     int fin = isfinite(m);
-    double ea = fin && a == m ? 1.0 : exp(a - m), eb = fin && b == m ? 1.0 : exp(b - m);
+    double ea = fin && a == m ? 1.0 : psl_exp(a - m), eb = fin && b == m ? 1.0 : psl_exp(b - m);
     if (dlp) *dlp = ea / (ea + eb);
-    return (m + log(ea + eb)) / PSL_FLOOR_K;
+    return (m + psl_log(ea + eb)) / PSL_FLOOR_K;
 }
 
 double psl_floor_lp(double lp, double dfloor, double *dlp) {

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "xmath.h"
+
 /* The terms of a loss law's log-sum-exp, in the order of t[] and of its softmax weights
  * w[]: the N term, the D term, E, and a law's extra term (PTQ or QAT penalty). */
 enum { T_N, T_D, T_E, T_X };
@@ -23,12 +25,12 @@ double psl_lse(const double *t, int k, double *w) {
     int fin = isfinite(m);
     double s = 0;
     for (int i = 0; i < k; i++) {
-        w[i] = t[i] == -INFINITY ? 0 : fin && t[i] == m ? 1.0 : exp(t[i] - m);
+        w[i] = t[i] == -INFINITY ? 0 : fin && t[i] == m ? 1.0 : psl_exp(t[i] - m);
         s += w[i];
     }
     double inv = 1 / s;
     for (int i = 0; i < k; i++) w[i] *= inv;
-    return m + log(s);
+    return m + psl_log(s);
 }
 
 /* log(1 - exp(-z)). Below z0 it continues along its tangent: the factor 1 - exp(-z) is
