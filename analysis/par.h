@@ -7,6 +7,7 @@
 #define PSL_ANALYSIS_PAR_H
 
 #include <omp.h>
+#include <stddef.h>
 
 /* Runs body for b = 0, ..., n - 1 in at most 32 tasks (consecutive b in each) and returns
  * when all are done. At most 32: libgomp runs a taskloop's tasks one after another on the
@@ -14,10 +15,11 @@
 #define PSL_PARALLEL_TASKLOOP(n, body)                                                             \
     do {                                                                                           \
         if (omp_in_parallel()) {                                                                   \
-            _Pragma("omp taskloop num_tasks(32)") for (int b = 0; b < (n); b++) body;              \
+            _Pragma("omp taskloop num_tasks(32)") for (size_t b = 0; b < (size_t)(n); b++) body;   \
         } else {                                                                                   \
             _Pragma("omp parallel") _Pragma("omp single")                                          \
-                _Pragma("omp taskloop num_tasks(32)") for (int b = 0; b < (n); b++) body;          \
+                _Pragma("omp taskloop num_tasks(32)") for (size_t b = 0; b < (size_t)(n); b++)     \
+                    body;                                                                          \
         }                                                                                          \
     } while (0)
 
