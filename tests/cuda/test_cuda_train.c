@@ -63,17 +63,24 @@ static double rel_l2(const float *a, const float *b, size_t n) {
     return r > 0 ? sqrt(d / r) : sqrt(d);
 }
 
-/* The fake-quantization plan of the knobs in quant (space separated; "" for none). */
-static int plan_of(const char *quant, qat_plan *p) {
-    train_config c;
-    char err[512], buf[256], *save = NULL;
-    config_defaults(&c);
-    snprintf(buf, sizeof buf, "%s", quant);
+/* Sets the space-separated KEY=VALUE knobs of text on c. 0, or -1 (a CHECK failed). */
+static int set_knobs(train_config *c, const char *text) {
+    char err[512], buf[300], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", text);
     for (char *k = strtok_r(buf, " ", &save); k; k = strtok_r(NULL, " ", &save))
-        if (config_set_arg(&c, k, err, sizeof err)) {
+        if (config_set_arg(c, k, err, sizeof err)) {
             CHECK(0, "%s: %s", k, err);
             return -1;
         }
+    return 0;
+}
+
+/* The fake-quantization plan of the knobs in quant (space separated; "" for none). */
+static int plan_of(const char *quant, qat_plan *p) {
+    train_config c;
+    char err[512];
+    config_defaults(&c);
+    if (set_knobs(&c, quant)) return -1;
     if (qat_plan_from_config(&c, p, err, sizeof err)) {
         CHECK(0, "%s: %s", quant, err);
         return -1;
@@ -170,10 +177,7 @@ static void make_config(train_config *c, const char *device, const char *out, co
     if (config_set_arg(c, arg, err, sizeof err)) CHECK(0, "%s: %s", arg, err);
     snprintf(arg, sizeof arg, "out=%s/%s", data_dir, out);
     config_set_arg(c, arg, err, sizeof err);
-    char buf[256], *save = NULL;
-    snprintf(buf, sizeof buf, "%s", quant);
-    for (char *k = strtok_r(buf, " ", &save); k; k = strtok_r(NULL, " ", &save))
-        if (config_set_arg(c, k, err, sizeof err)) CHECK(0, "%s: %s", k, err);
+    set_knobs(c, quant);
 }
 
 static int run(train_config *c, int64_t abort_after, train_result *r) {
