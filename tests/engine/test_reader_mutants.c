@@ -197,6 +197,24 @@ static void on_asan_report(const char *report) {
  * readers themselves shows in the replay too, and the ASan build (where ASan reports the
  * damaging access itself) never takes this path. */
 static int replaying;
+
+/* waitpid with a wall-clock backstop: a child that has not exited after `secs` (a
+ * deadlock, where neither of its own alarms can fire) is killed, and reported as
+ * SIGKILL. */
+static void wait_child(pid_t pid, int *ws, int secs) {
+    for (int waited_ms = 0;; waited_ms += 10) {
+        pid_t r = waitpid(pid, ws, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR)) return;
+        if (waited_ms >= secs * 1000) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, ws, 0) < 0 && errno == EINTR) {
+            }
+            return;
+        }
+        usleep(10000);
+    }
+}
+
 static int replay_is_hdf5(const char *what) {
     fflush(stdout);
     fflush(stderr);
@@ -209,7 +227,7 @@ static int replay_is_hdf5(const char *what) {
         _exit(127);
     }
     int ws = 0;
-    waitpid(pid, &ws, 0);
+    wait_child(pid, &ws, 120);
     int hdf5 = WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
     if (hdf5)
         printf("  %s: heap check abort; in a fresh process the fault is inside libhdf5 or "
@@ -228,6 +246,7 @@ static void check(const char *what, int is_ckpt) {
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = on_fault;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigfillset(&sa.sa_mask); /* a hang alarm must not re-enter a fault's handler */
         static char altstack[1 << 16];
         stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
         sigaltstack(&ss, NULL);
@@ -243,7 +262,7 @@ static void check(const char *what, int is_ckpt) {
         _exit(read_everything(is_ckpt));
     }
     int ws = 0;
-    waitpid(pid, &ws, 0);
+    wait_child(pid, &ws, 60);
     if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) return;
     if (WIFEXITED(ws) && (WEXITSTATUS(ws) == 10 || WEXITSTATUS(ws) == 11)) {
         *(WEXITSTATUS(ws) == 10 ? &inside_hdf5 : &hangs_in_hdf5) += 1;
@@ -276,7 +295,10 @@ static void check(const char *what, int is_ckpt) {
         fprintf(stderr, "FAIL %s: ASan report outside libhdf5 (kept as %s)\n", what, keep);
     else if (WIFSIGNALED(ws))
         fprintf(stderr, "FAIL %s: signal %d%s (kept as %s)\n", what, WTERMSIG(ws),
-                WTERMSIG(ws) == SIGALRM || WTERMSIG(ws) == SIGPROF ? " (hang)" : "", keep);
+                WTERMSIG(ws) == SIGALRM || WTERMSIG(ws) == SIGPROF ? " (hang)"
+                : WTERMSIG(ws) == SIGKILL                          ? " (no exit in 60 s, killed)"
+                                                                   : "",
+                keep);
     else
         fprintf(stderr, "FAIL %s: exit status %d (kept as %s)\n", what, WEXITSTATUS(ws), keep);
 }
@@ -716,6 +738,13 @@ int main(int argc, char **argv) {
     Dl_info di;
     if (dladdr((void *)H5Fopen, &di)) hdf5_base = di.dli_fbase;
     libc_handle = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    /* backtrace() loads libgcc's unwinder (dlopen, malloc) on its first call; made in
+     * the fault handler after glibc's heap check aborted, with the heap damaged and its
+     * lock held, that call re-aborts or deadlocks (CI: a replay child hung until CTest's
+     * timeout after "malloc assertion failure in sysmalloc"). Loaded here, before any
+     * child is forked, the handler's call allocates nothing. */
+    void *warm[1];
+    (void)backtrace(warm, 1);
     if (__asan_set_error_report_callback) __asan_set_error_report_callback(on_asan_report);
     if (argc == 3 && !strcmp(argv[1], "--seeds")) return write_seeds(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "--classify")) return classify(argc - 2, argv + 2);
