@@ -3,6 +3,7 @@
  * every law shares is in law_setup.c, the predictions in laws.c. */
 #include "laws.h"
 
+#include <math.h>
 #include <stdio.h>
 
 /* ---- applicability ---- */
@@ -40,6 +41,13 @@ static int ap_ptq(const psl_point *p) {
 }
 static int ap_chen(const psl_point *p) {
     return p->P_post <= 0 && (psl_point_high_precision(p) || p->G > 1);
+}
+/* sun_fp: no PTQ, activations and KV cache unquantized (a point carries the format of its
+ * weights only), and the weights unquantized or in an FP format whose exponent, mantissa
+ * and scale block size are known (psl_fp_layout). */
+static int ap_sun(const psl_point *p) {
+    double E, M, B;
+    return ap_w(p) && (p->P_w >= 16 || psl_fp_layout(p, &E, &M, &B));
 }
 
 /* ---- parameter layouts ----
@@ -181,9 +189,8 @@ static int init_unified_delta(psl_model *m, const psl_point *const *pts, size_t 
     return 0;
 }
 
-/* The tied head, then one eff parameter per format key from m->key0. */
-static int init_quest(psl_model *m, const psl_point *const *pts, size_t n) {
-    base_tied(m, pts, n);
+/* One eff parameter per format key, from m->key0 = the next index. */
+static int add_eff_keys(psl_model *m, const psl_point *const *pts, size_t n) {
     m->key0 = m->np;
     for (size_t i = 0; i < n; i++) {
         const psl_point *p = pts[i];
@@ -199,6 +206,57 @@ static int init_quest(psl_model *m, const psl_point *const *pts, size_t n) {
         snprintf(nm, sizeof nm, "eff(%s w%ga%gkv%g)", p->format, p->P_w, p->P_a, p->P_kv);
         psl_model_add_param(m, nm, 1, PSL_G_EFF);
     }
+    return 0;
+}
+
+/* The tied head, then one eff parameter per format key from m->key0. */
+static int init_quest(psl_model *m, const psl_point *const *pts, size_t n) {
+    base_tied(m, pts, n);
+    return add_eff_keys(m, pts, n);
+}
+
+/* Chinchilla's head (alpha and beta free), then the eff keys. */
+static int init_quest_free(psl_model *m, const psl_point *const *pts, size_t n) {
+    init_chinchilla(m, pts, n);
+    return add_eff_keys(m, pts, n);
+}
+
+/* sun_fp: chinchilla's head under the paper's names, then gamma, delta, nu. */
+static const psl_param sun_params[SUN_NP] = {
+    [CH_A] = {.name = "n", .log = 1, .grid = PSL_G_COEF},
+    [CH_ALPHA] = {.name = "alpha", .log = 0, .grid = PSL_G_EXP},
+    [CH_B] = {.name = "d", .log = 1, .grid = PSL_G_COEF},
+    [CH_BETA] = {.name = "beta", .log = 0, .grid = PSL_G_EXP},
+    [CH_E] = {.name = "epsilon", .log = 1, .grid = PSL_G_E},
+    [SUN_GAMMA] = {.name = "gamma", .log = 1, .grid = PSL_G_COEF},
+    [SUN_DELTA] = {.name = "delta", .log = 0, .grid = PSL_G_PEXP},
+    [SUN_NU] = {.name = "nu", .log = 0, .grid = PSL_G_PEXP},
+};
+
+/* The precision term's log is -log gamma + beta log D - alpha log N - delta log(E+0.5) -
+ * nu log(M+0.5) + log log2 B: log gamma is centred on the means of the four logs over the
+ * FP-quantized points (those of every point when there are none). */
+static int init_sun(psl_model *m, const psl_point *const *pts, size_t n) {
+    double cN = 0, cD = 0, cE = 0, cM = 0;
+    size_t k = 0;
+    for (int pass = 0; pass < 2 && !k; pass++)
+        for (size_t i = 0; i < n; i++) {
+            double E, M, B;
+            if (psl_point_high_precision(pts[i]) || !psl_fp_layout(pts[i], &E, &M, &B)) {
+                if (!pass) continue;
+                E = M = 0;
+            }
+            cN += pts[i]->lnN, cD += pts[i]->lnD, cE += log(E + 0.5), cM += log(M + 0.5), k++;
+        }
+    if (k) cN /= (double)k, cD /= (double)k, cE /= (double)k, cM /= (double)k;
+    psl_centre c = psl_centre_of(pts, n);
+    psl_model_add_params(m, sun_params, SUN_NP);
+    psl_model_add_shift(m, CH_A, CH_ALPHA, c.lN);
+    psl_model_add_shift(m, CH_B, CH_BETA, c.lD);
+    psl_model_add_shift(m, SUN_GAMMA, CH_BETA, cD);
+    psl_model_add_shift(m, SUN_GAMMA, CH_ALPHA, -cN);
+    psl_model_add_shift(m, SUN_GAMMA, SUN_DELTA, -cE);
+    psl_model_add_shift(m, SUN_GAMMA, SUN_NU, -cM);
     return 0;
 }
 
@@ -231,6 +289,45 @@ static int id_quest(const psl_model *m, const psl_point *const *pts, size_t n, c
     }
     if (!m->nkeys) {
         snprintf(why, len, "no quantized runs: nothing to give an eff(P)");
+        return 1;
+    }
+    return 0;
+}
+
+/* sun_fp: delta and nu need E and M to vary among the FP-quantized runs, and not together:
+ * at least three (E, M) pairs off one line in (log(E+0.5), log(M+0.5)). */
+static int id_sun(const psl_model *m, const psl_point *const *pts, size_t n, char *why,
+                  size_t len) {
+    (void)m;
+    double x[3] = {0}, y[3] = {0};
+    int k = 0, q = 0;
+    for (size_t i = 0; i < n; i++) {
+        double E, M, B;
+        if (psl_point_high_precision(pts[i]) || !psl_fp_layout(pts[i], &E, &M, &B)) continue;
+        q++;
+        double a = log(E + 0.5), b = log(M + 0.5);
+        int seen = 0;
+        for (int j = 0; j < k; j++) seen |= x[j] == a && y[j] == b;
+        if (seen) continue;
+        if (k < 2) {
+            x[k] = a, y[k] = b, k++;
+        } else if (k == 2) {
+            double cross = (x[1] - x[0]) * (b - y[0]) - (y[1] - y[0]) * (a - x[0]);
+            if (fabs(cross) > 1e-9) x[2] = a, y[2] = b, k = 3;
+        }
+    }
+    if (!q) {
+        snprintf(why, len,
+                 "no runs with FP-quantized weights of known exponent, mantissa and scale block "
+                 "(mxfp*, nvfp4, or eXmY with a group size G > 1)");
+        return 1;
+    }
+    if (k < 3) {
+        snprintf(why, len,
+                 "the %d FP-quantized runs have %d distinct (E, M) layout%s%s; need three not on "
+                 "one line in log(E+0.5), log(M+0.5) to fit delta and nu: add runs with other "
+                 "formats",
+                 q, k, k > 1 ? "s" : "", k == 2 ? " (or more, all on one line)" : "");
         return 1;
     }
     return 0;
@@ -469,6 +566,29 @@ const psl_law psl_laws[] = {
         .init = init_quest,
         .identify = id_quest,
         .logpred = psl_lp_quest,
+    },
+    {
+        .name = "quest_eff_free",
+        .title = "Free eff(P) per format, alpha and beta free (QuEST's own form)",
+        .formula = "L = A (N eff(P))^-alpha + B D^-beta + E, eff = 1 unquantized",
+        .target = PSL_TARGET_LOSS,
+        .needs = {NEED_ND},
+        .applies = ap_train,
+        .init = init_quest_free,
+        .identify = id_quest,
+        .logpred = psl_lp_quest_free,
+    },
+    {
+        .name = "sun_fp",
+        .title = "FP quantization training: exponent, mantissa, block size (Sun et al.)",
+        .formula = "L = n N^-alpha + d D^-beta + epsilon + D^beta N^-alpha log2(B) / (gamma "
+                   "(E+0.5)^delta (M+0.5)^nu) on FP-quantized weights",
+        .target = PSL_TARGET_LOSS,
+        .needs = {NEED_ND},
+        .applies = ap_sun,
+        .init = init_sun,
+        .identify = id_sun,
+        .logpred = psl_lp_sun,
     },
     {
         .name = "alt_additive",

@@ -473,6 +473,98 @@ double psl_lp_quest(const psl_model *m, const double *u, const psl_point *p, dou
     return r;
 }
 
+/* QuEST's own form with alpha and beta free: A (N eff)^-alpha + B D^-beta + E, one eff per
+ * format key (chinchilla's layout, then the keys from m->key0). */
+double psl_lp_quest_free(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    double lN = p->lnN, lD = p->lnD, w[3];
+    int key = psl_eff_key(m, p);
+    if (key == -2) return NAN; /* a format the fit never saw */
+    double leff = key >= 0 ? u[m->key0 + key] : 0;
+    double t[3] = {[T_N] = u[CH_A] - u[CH_ALPHA] * (lN + leff),
+                   [T_D] = u[CH_B] - u[CH_BETA] * lD,
+                   [T_E] = u[CH_E]};
+    double r = psl_lse(t, 3, w);
+    if (g) {
+        memset(g, 0, (size_t)m->np * sizeof *g);
+        g[CH_A] = w[T_N];
+        g[CH_ALPHA] = -w[T_N] * (lN + leff);
+        g[CH_B] = w[T_D];
+        g[CH_BETA] = -w[T_D] * lD;
+        g[CH_E] = w[T_E];
+        if (key >= 0) g[m->key0 + key] = -w[T_N] * u[CH_ALPHA];
+    }
+    return r;
+}
+
+/* "e<X>m<Y>" from s: 1 with *E, *M set when s is exactly that. */
+static int parse_exmy(const char *s, double *E, double *M) {
+    if (*s++ != 'e' || *s < '0' || *s > '9') return 0;
+    int e = 0, k = 0;
+    while (*s >= '0' && *s <= '9' && k++ < 3) e = 10 * e + (*s++ - '0');
+    if (*s++ != 'm' || *s < '0' || *s > '9') return 0;
+    int mm = 0;
+    k = 0;
+    while (*s >= '0' && *s <= '9' && k++ < 3) mm = 10 * mm + (*s++ - '0');
+    if (*s) return 0;
+    *E = e, *M = mm;
+    return 1;
+}
+
+int psl_fp_layout(const psl_point *p, double *E, double *M, double *B) {
+    const char *f = p->format;
+    if (!strcmp(f, "mxfp4")) {
+        *E = 2, *M = 1, *B = 32;
+        return 1;
+    }
+    if (!strcmp(f, "nvfp4")) {
+        *E = 2, *M = 1, *B = 16; /* the E4M3 block scale; the FP32 scale per granule aside */
+        return 1;
+    }
+    if (!strncmp(f, "mxfp", 4)) { /* mxfp8_e4m3, mxfp6_e2m3, ...: blocks of 32 */
+        const char *us = strchr(f, '_');
+        if (!us || !parse_exmy(us + 1, E, M)) return 0;
+        *B = 32;
+        return 1;
+    }
+    if (parse_exmy(f, E, M) && p->G > 1) {
+        *B = p->G;
+        return 1;
+    }
+    return 0;
+}
+
+/* Sun et al. 2025: n N^-alpha + d D^-beta + epsilon, plus on an FP-quantized run
+ * D^beta N^-alpha log2(B) / (gamma (E+0.5)^delta (M+0.5)^nu); an unquantized run has no
+ * E, M, B and no such term. */
+double psl_lp_sun(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    (void)m;
+    double lN = p->lnN, lD = p->lnD, w[4], E = 0, M = 0, B = 0, lE = 0, lM = 0;
+    int q = !psl_point_high_precision(p);
+    if (q && !psl_fp_layout(p, &E, &M, &B)) return NAN; /* no E, M, B: not this law's */
+    double tx = -INFINITY;
+    if (q) {
+        lE = log(E + 0.5), lM = log(M + 0.5);
+        tx = u[CH_BETA] * lD - u[CH_ALPHA] * lN + log(log2(B)) - u[SUN_GAMMA] - u[SUN_DELTA] * lE -
+             u[SUN_NU] * lM;
+    }
+    double t[4] = {[T_N] = u[CH_A] - u[CH_ALPHA] * lN,
+                   [T_D] = u[CH_B] - u[CH_BETA] * lD,
+                   [T_E] = u[CH_E],
+                   [T_X] = tx};
+    double r = psl_lse(t, 4, w);
+    if (g) {
+        g[CH_A] = w[T_N];
+        g[CH_ALPHA] = -(w[T_N] + w[T_X]) * lN;
+        g[CH_B] = w[T_D];
+        g[CH_BETA] = (w[T_X] - w[T_D]) * lD;
+        g[CH_E] = w[T_E];
+        g[SUN_GAMMA] = -w[T_X];
+        g[SUN_DELTA] = -w[T_X] * lE;
+        g[SUN_NU] = -w[T_X] * lM;
+    }
+    return r;
+}
+
 /* Chen et al.: Chinchilla plus k D^gD (log2 G)^gG / N^gN on quantized runs. */
 double psl_lp_chen(const psl_model *m, const double *u, const psl_point *p, double *g) {
     (void)m;

@@ -16,6 +16,12 @@ enum { CHEN_K = CH_NP, CHEN_GAMMA_D, CHEN_GAMMA_G, CHEN_GAMMA_N, CHEN_NP };
 /* chinchilla_tied: L = A N^-alpha + B D^-alpha + E; also the head of every N_eff-type law
  * and of quest_eff, whose own parameters follow from TIED_NP. */
 enum { TIED_A, TIED_B, TIED_E, TIED_ALPHA, TIED_NP };
+/* quest_eff_free: chinchilla's layout (alpha and beta free), then one eff per format key
+ * from m->key0, as quest_eff after its tied head. */
+/* sun_fp (Sun et al. 2025): chinchilla's layout with the paper's names (n, alpha, d, beta,
+ * epsilon), then the precision term D^beta N^-alpha log2(B) / (gamma (E+0.5)^delta
+ * (M+0.5)^nu) on FP-quantized runs. */
+enum { SUN_GAMMA = CH_NP, SUN_DELTA, SUN_NU, SUN_NP };
 /* ptq: delta = C_T D^gamma_D N^-gamma_N exp(-P_post/gamma_post); the unified laws carry the
  * same block (from its first index) followed by one C_x per N_eff part. */
 enum { PTQ_C_T, PTQ_GAMMA_D, PTQ_GAMMA_N, PTQ_GAMMA_POST, PTQ_NP };
@@ -102,6 +108,13 @@ void psl_prep_eff(const psl_model *m, const double *u, psl_prep *prep);
 double psl_lp_eff_prep(const psl_model *m, const double *u, const psl_prep *prep,
                        const psl_point *p, double *g);
 double psl_lp_quest(const psl_model *m, const double *u, const psl_point *p, double *g);
+double psl_lp_quest_free(const psl_model *m, const double *u, const psl_point *p, double *g);
+/* The FP layout of a point's training weight format for sun_fp: exponent bits *E, mantissa
+ * bits *M and the block size *B of the scale (MX formats 32, NVFP4 16, eXmY the group size
+ * G > 1 of a grouped run). 1 when all three are known, else 0 (not an FP format, or a scale
+ * per tensor or per row, whose block the point does not carry). */
+int psl_fp_layout(const psl_point *p, double *E, double *M, double *B);
+double psl_lp_sun(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_chen(const psl_model *m, const double *u, const psl_point *p, double *g);
 
 #endif
