@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,11 +53,39 @@ typedef struct {
     int has_final, has_train;
     int64_t step, tokens;
     double loss, wall, val_loss;
+    size_t train_rows;
+    double smooth_loss, tok_per_s, eval_loss;
+    int64_t eval_step;
+    int nptq;
+    run_ptq ptq[RUNSTATE_PTQ_MAX];
 } file_summary;
+
+/* The /ptq tables: name, rows, the bit widths of the rows at the last step. */
+static void summarize_ptq(const runlog *rl, file_summary *fs) {
+    for (size_t k = 0; k < rl->ntables; k++) {
+        const table *t = rl->tables[k];
+        if (strncmp(t->path, "/ptq/", 5)) continue;
+        if (fs->nptq < RUNSTATE_PTQ_MAX && t->ncols >= 2) {
+            run_ptq *p = &fs->ptq[fs->nptq];
+            snprintf(p->table, sizeof p->table, "%.47s", t->path + 5);
+            p->rows = t->rows > INT_MAX ? INT_MAX : (int)t->rows;
+            if (t->rows) p->step = (int64_t)table_get(t, 0, t->rows - 1);
+            for (size_t i = 0; i < t->rows; i++) {
+                if ((int64_t)table_get(t, 0, i) != p->step) continue;
+                double b = table_get(t, 1, i);
+                int seen = 0;
+                for (int j = 0; j < p->nbits; j++) seen |= p->bits[j] == b;
+                if (!seen && p->nbits < (int)(sizeof p->bits / sizeof p->bits[0]))
+                    p->bits[p->nbits++] = b;
+            }
+        }
+        fs->nptq++;
+    }
+}
 
 static int summarize(const char *path, file_summary *fs, char *err, size_t errlen) {
     memset(fs, 0, sizeof *fs);
-    fs->val_loss = NAN;
+    fs->val_loss = fs->smooth_loss = fs->tok_per_s = fs->eval_loss = NAN;
     runlog rl;
     if (runlog_load(&rl, path, err, errlen)) return -1;
     const char *id = str_attr(&rl.root, "run_id");
@@ -70,7 +99,26 @@ static int summarize(const char *path, file_summary *fs, char *err, size_t errle
         fs->tokens = (int64_t)table_get(t, 1, t->rows - 1);
         fs->loss = table_get(t, 2, t->rows - 1);
         fs->wall = table_get(t, 5, t->rows - 1);
+        fs->train_rows = t->rows;
+        double m = 0, bn = 1;
+        for (size_t i = 0; i < t->rows; i++) {
+            m = RUNSTATE_EMA_BETA * m + (1 - RUNSTATE_EMA_BETA) * table_get(t, 2, i);
+            bn *= RUNSTATE_EMA_BETA;
+        }
+        fs->smooth_loss = isfinite(m) ? m / (1 - bn) : NAN;
+        size_t last = t->rows - 1,
+               first = last > RUNSTATE_RATE_ROWS ? last - RUNSTATE_RATE_ROWS : 0;
+        double dt = table_get(t, 5, last) - table_get(t, 5, first);
+        double dn = table_get(t, 1, last) - table_get(t, 1, first);
+        if (first == last) dt = fs->wall, dn = (double)fs->tokens;
+        if (dt > 0 && dn >= 0 && isfinite(dt)) fs->tok_per_s = dn / dt;
     }
+    const table *e = runlog_find_table(&rl, "/eval");
+    if (e && e->rows && e->ncols >= 3) {
+        fs->eval_step = (int64_t)table_get(e, 0, e->rows - 1);
+        fs->eval_loss = table_get(e, 2, e->rows - 1);
+    }
+    summarize_ptq(&rl, fs);
     fs->has_final = rl.has_final;
     if (rl.has_final) {
         const char *status = str_attr(&rl.final, "status"), *why = str_attr(&rl.final, "reason");
@@ -143,7 +191,7 @@ static int summarize_isolated(const char *path, file_summary *fs, char *err, siz
 
 void runstate_read(const sweep_run *r, run_status *st) {
     memset(st, 0, sizeof *st);
-    st->loss = st->val_loss = NAN;
+    st->loss = st->val_loss = st->smooth_loss = st->tok_per_s = st->eval_loss = NAN;
     st->state = RS_PENDING;
     char path[700], line[512];
 
@@ -155,6 +203,7 @@ void runstate_read(const sweep_run *r, run_status *st) {
         if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) held = 1;
         close(fd);
     }
+    st->held = held;
 
     char state_word[32] = "";
     runstate_path(r, "state", path, sizeof path);
@@ -183,7 +232,13 @@ void runstate_read(const sweep_run *r, run_status *st) {
             if (fs.has_train) {
                 st->step = fs.step, st->tokens = fs.tokens;
                 st->loss = fs.loss, st->wall = fs.wall;
+                st->train_rows = fs.train_rows;
+                st->smooth_loss = fs.smooth_loss, st->tok_per_s = fs.tok_per_s;
             }
+            st->eval_loss = fs.eval_loss, st->eval_step = fs.eval_step;
+            st->has_final = fs.has_final;
+            st->nptq = fs.nptq;
+            memcpy(st->ptq, fs.ptq, sizeof st->ptq);
             const char *status = fs.has_final && fs.status[0] ? fs.status : NULL;
             if (!fs.run_id[0] || strcmp(fs.run_id, r->id_hex)) {
                 st->state = RS_CONFLICT;

@@ -24,6 +24,18 @@ typedef enum {
 
 const char *run_state_name(run_state s);
 
+enum { RUNSTATE_PTQ_MAX = 8, RUNSTATE_RATE_ROWS = 10 };
+#define RUNSTATE_EMA_BETA 0.9
+
+/* One /ptq table of a run file. */
+typedef struct run_ptq {
+    char table[48]; /* e.g. "gptq", "rtn_int_g128_asym" */
+    int rows;       /* rows of the table */
+    int nbits;      /* distinct bit widths of the rows at the table's last step (first 16) */
+    int64_t step;   /* that step */
+    double bits[16];
+} run_ptq;
+
 typedef struct run_status {
     run_state state;
     int started;           /* a run file or checkpoint exists */
@@ -35,6 +47,21 @@ typedef struct run_status {
     char file_run_id[24]; /* run_id recorded in the run file, for conflicts */
     long pid;
     char host[64];
+    /* For sweep status --json / --watch (docs/sweeps.md), from the run file: */
+    int held;           /* a process holds the run's lock now */
+    int has_final;      /* the run file has /final */
+    size_t train_rows;  /* rows of /train */
+    double smooth_loss; /* EMA of /train loss: m_k = b m_(k-1) + (1 - b) loss_k with
+                         * b = RUNSTATE_EMA_BETA, over every row, divided by 1 - b^rows
+                         * (the first row's loss after one row); NaN if a loss is not */
+
+    double tok_per_s;  /* tokens / wall seconds between the last row of /train and the
+                        * row RUNSTATE_RATE_ROWS before it (or the first); with one row,
+                        * tokens / wall; NaN when unknown */
+    double eval_loss;  /* loss of the last /eval row (NaN: none) */
+    int64_t eval_step; /* its step (0: none) */
+    int nptq;          /* /ptq tables in the file (at most RUNSTATE_PTQ_MAX described) */
+    run_ptq ptq[RUNSTATE_PTQ_MAX];
 } run_status;
 
 /* Inspects a run's files. Never modifies anything. */
