@@ -2,6 +2,7 @@
 #include "model.h"
 #include "ptq_knobs.h"
 #include "qat.h"
+#include "run_name.h"
 #include "tokfile.h"
 
 #include <ctype.h>
@@ -242,17 +243,6 @@ int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen) {
     return config_set(c, name, eq + 1, err, errlen);
 }
 
-static void human_count(char *buf, size_t len, double v) {
-    if (v >= 1e9)
-        snprintf(buf, len, "%.3gB", v / 1e9);
-    else if (v >= 1e6)
-        snprintf(buf, len, "%.3gM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, len, "%.3gk", v / 1e3);
-    else
-        snprintf(buf, len, "%.0f", v);
-}
-
 int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen) {
     if (c->vocab == 0) c->vocab = data_vocab;
     if (data_vocab > 0 && c->vocab != data_vocab) {
@@ -280,19 +270,13 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
     ptq_request reqs[2];
     int nreq;
     if (ptq_requests_from_config(c, reqs, &nreq, err, errlen)) return -1;
-    char dpart[32], plabel[96];
-    qat_label(&plan, plabel, sizeof plabel);
+    const int64_t n_nonembed = model_params_nonembedding(&s);
     if (c->tokens == 0) {
         if (c->tokens_per_param <= 0) {
             snprintf(err, errlen, "knobs tokens and tokens_per_param are both 0: set one");
             return -1;
         }
-        c->tokens = (int64_t)llround(c->tokens_per_param * (double)model_params_nonembedding(&s));
-        snprintf(dpart, sizeof dpart, "D%gN", c->tokens_per_param);
-    } else {
-        char h[16];
-        human_count(h, sizeof h, (double)c->tokens);
-        snprintf(dpart, sizeof dpart, "D%s", h);
+        c->tokens = (int64_t)llround(c->tokens_per_param * (double)n_nonembed);
     }
     if (c->micro_batch == 0) {
         /* The CPU: 4096 tokens per forward keep the activations in cache-sized pieces. A
@@ -316,9 +300,8 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
     if (steps < 1) steps = 1;
     if (c->eval_every == 0) c->eval_every = steps / 10 > 0 ? steps / 10 : 1;
     if (c->ckpt_every == 0) c->ckpt_every = c->eval_every;
-    if (c->name[0] == 0)
-        snprintf(c->name, sizeof c->name, "d%lld-l%lld-h%lld_%s_%s_s%lld", (long long)c->d_model,
-                 (long long)c->n_layer, (long long)c->n_head, dpart, plabel, (long long)c->seed);
+    /* the scheme sweep run names its runs with (run_name.h) */
+    if (c->name[0] == 0) run_base_name(c, n_nonembed, c->name, sizeof c->name);
     if (c->out[0] == 0) {
         int n = snprintf(c->out, sizeof c->out, "results/train/%s.h5", c->name);
         if (n < 0 || (size_t)n >= sizeof c->out) {

@@ -103,22 +103,3 @@ void qat_format_name(const qat_plan *p, enum qat_point_id id, char *buf, size_t 
     if (q->kind == QK_INT || q->kind == QK_QUEST) name[strcspn(name, "0123456789")] = 0;
     snprintf(buf, len, "%s", name);
 }
-
-void qat_label(const qat_plan *p, char *buf, size_t len) {
-    char n[3][64];
-    const enum qat_point_id ids[3] = {QAT_W, QAT_A, QAT_KV};
-    for (int i = 0; i < 3; i++) {
-        const qat_point *pt = &p->pt[ids[i]];
-        snprintf(n[i], sizeof n[i], "%s", pt->enabled ? pt->spec.name : "fp32");
-        n[i][strcspn(n[i], ":")] = 0;
-    }
-    char g[80] = "";
-    if (p->pt[QAT_G].enabled) {
-        snprintf(g, sizeof g, "_g-%s", p->pt[QAT_G].spec.name);
-        g[strcspn(g, ":")] = 0;
-    }
-    if (!strcmp(n[0], n[1]) && !strcmp(n[1], n[2]) && !p->pt[QAT_Q].enabled)
-        snprintf(buf, len, "%s%s", n[0], g);
-    else
-        snprintf(buf, len, "w-%s_a-%s_kv-%s%s", n[0], n[1], n[2], g);
-}

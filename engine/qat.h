@@ -45,8 +45,6 @@ int qat_plan_from_config(const train_config *c, qat_plan *p, char *err, size_t e
 double qat_bits(const qat_plan *p, enum qat_point_id id);
 /* Format family name for the run file (fp32, bf16, int, uint, e2m1, mxfp4, nvfp4, quest...). */
 void qat_format_name(const qat_plan *p, enum qat_point_id id, char *buf, size_t len);
-/* Short label of the precision for run names: "fp32", "int4", "w-int4_a-int8_kv-int4". */
-void qat_label(const qat_plan *p, char *buf, size_t len);
 int qat_any(const qat_plan *p);
 
 #endif

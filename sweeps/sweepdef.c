@@ -7,6 +7,7 @@
 #include "lua_sandbox.h"
 #include "model.h"
 #include "prelude_lua.h"
+#include "run_name.h"
 #include "tokfile.h"
 
 #include <lauxlib.h>
@@ -376,7 +377,7 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
     r->train_tokens = train_tokens;
     r->id = config_run_id(&tmp);
     snprintf(r->id_hex, sizeof r->id_hex, "%016llx", (unsigned long long)r->id);
-    sweep_precision_label(&tmp, r->precision, sizeof r->precision);
+    run_precision_label(&tmp, r->precision, sizeof r->precision);
     rc = 0;
 out:
     lua_settop(L, run);

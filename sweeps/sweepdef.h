@@ -56,9 +56,6 @@ int sweep_load_text(const char *path, const char *text, size_t len, const sweep_
                     sweep_def *out, char *err, size_t errlen);
 void sweep_free(sweep_def *d);
 
-/* Precision label of a config from its *_quant knobs ("fp32" where none exist). */
-void sweep_precision_label(const train_config *c, char *buf, size_t len);
-
 /* JSON of the whole expanded sweep: name, and per run its name, run_id and canonical
  * config; every string escaped (control characters and bytes outside ASCII as \u00XX).
  * Returns a malloc'd string or NULL. */

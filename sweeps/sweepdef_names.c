@@ -3,9 +3,9 @@
 #include "sweepdef.h"
 #include "sweepdef_names.h"
 
+#include "run_name.h"
+
 #include <fnmatch.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,80 +84,6 @@ void sweep_quote_name(const char *name, size_t len, char *buf, size_t buflen) {
 #undef PUT
 }
 
-static double round_sig(double x, int digits) {
-    if (x == 0 || !isfinite(x)) return x;
-    double e = floor(log10(fabs(x))) - digits + 1;
-    return round(x / pow(10, e)) * pow(10, e);
-}
-
-static void human_count(char *buf, size_t len, double v) {
-    static const char *suffix[] = {"", "k", "M", "G", "T", "P"};
-    int i = 0;
-    while (fabs(v) >= 1000 && i < 5) v /= 1000, i++;
-    snprintf(buf, len, "%.3g%s", v, suffix[i]);
-}
-
-static void append(char *buf, size_t len, const char *fmt, ...) {
-    size_t at = strlen(buf);
-    if (at >= len) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + at, len - at, fmt, ap);
-    va_end(ap);
-}
-
-/* File names stay portable: anything but letters, digits, '.', '_', '-' becomes '-'. */
-static void sanitize(char *s) {
-    for (; *s; s++)
-        if (!(((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')) ||
-              *s == '.' || *s == '_' || *s == '-'))
-            *s = '-';
-}
-
-/* Splits "int4" / "quest4" into family and bits; 0 when the name is not of that form. */
-static int family_bits(const char *fmt, char *family, size_t len) {
-    size_t n = 0;
-    while (fmt[n] >= 'a' && fmt[n] <= 'z') n++;
-    if (n == 0 || !fmt[n] || strspn(fmt + n, "0123456789") != strlen(fmt + n)) return 0;
-    snprintf(family, len, "%.*s", (int)n, fmt);
-    return atoi(fmt + n);
-}
-
-void sweep_precision_label(const train_config *c, char *buf, size_t len) {
-    static const char *knob[] = {"w_quant", "a_quant", "kv_quant", "q_quant"};
-    static const char *tag[] = {"w", "a", "kv", "q"};
-    char fmt[4][64], fam[16] = "", f[16];
-    int n_set = 0, compact = 1, all_same = 1;
-    for (int i = 0; i < 4; i++) {
-        const knob_def *k = knob_find(knob[i]);
-        if (k)
-            config_format_value(c, k, fmt[i], sizeof fmt[i]);
-        else
-            snprintf(fmt[i], sizeof fmt[i], "fp32");
-        if (strcmp(fmt[i], "fp32")) {
-            if (!family_bits(fmt[i], f, sizeof f) || (n_set && strcmp(f, fam))) compact = 0;
-            snprintf(fam, sizeof fam, "%s", f);
-            n_set++;
-        }
-        if (i < 3 && strcmp(fmt[i], fmt[0])) all_same = 0;
-    }
-    if (all_same && (!strcmp(fmt[3], "fp32") || !strcmp(fmt[3], fmt[0]))) {
-        snprintf(buf, len, "%s", fmt[0]);
-    } else {
-        /* w4a8kv4-int when every quantized point is one family, else wint4-ae4m3 */
-        buf[0] = 0;
-        for (int i = 0; i < 4; i++) {
-            if (!strcmp(fmt[i], "fp32")) continue;
-            if (compact)
-                append(buf, len, "%s%d", tag[i], family_bits(fmt[i], f, sizeof f));
-            else
-                append(buf, len, "%s%s%s", buf[0] ? "-" : "", tag[i], fmt[i]);
-        }
-        if (compact && n_set) append(buf, len, "-%s", fam);
-    }
-    sanitize(buf);
-}
-
 /* Knobs the readable name already shows, or that follow from ones it shows. */
 static int in_base_name(const char *name) {
     static const char *shown[] = {"d_model",          "n_layer", "n_head",  "tokens",
@@ -198,34 +124,23 @@ void sweep_name_runs(sweep_def *d, const knob_def *knobs, size_t nknobs,
         sweep_run *r = &d->runs[i];
         train_config *c = &r->cfg;
         if (explicit_set[i * nknobs + name_idx]) continue;
-        char dpart[32], h[24];
-        double ratio = r->N > 0 ? (double)c->tokens / (double)r->N : 0;
-        double k = round_sig(ratio, 2); /* D20N, D2.5N: only for round ratios */
-        if (r->N > 0 && k >= 1 && llround(k * (double)r->N) == c->tokens) {
-            snprintf(dpart, sizeof dpart, "D%gN", k);
-        } else {
-            human_count(h, sizeof h, (double)c->tokens);
-            snprintf(dpart, sizeof dpart, "D%s", h);
-        }
         char name[sizeof c->name];
-        snprintf(name, sizeof name, "d%lld-l%lld-h%lld_%s_%s_s%lld", (long long)c->d_model,
-                 (long long)c->n_layer, (long long)c->n_head, dpart, r->precision,
-                 (long long)c->seed);
+        run_base_name(c, r->N, name, sizeof name);
         for (size_t kk = 0; varies && kk < nknobs; kk++) {
             if (!varies[kk] || !explicit_set[i * nknobs + kk]) continue;
             char v[600];
             config_format_value(c, &knobs[kk], v, sizeof v);
-            append(name, sizeof name, "_%s%s%s", knobs[kk].name,
-                   knobs[kk].type == KNOB_STR ? "-" : "", v);
+            run_name_append(name, sizeof name, "_%s%s%s", knobs[kk].name,
+                            knobs[kk].type == KNOB_STR ? "-" : "", v);
         }
-        sanitize(name);
+        run_name_sanitize(name);
         snprintf(c->name, sizeof c->name, "%s", name);
     }
     free(varies);
 }
 
 void sweep_name_add_id(sweep_run *r) {
-    append(r->cfg.name, sizeof r->cfg.name, "_%.6s", r->id_hex);
+    run_name_append(r->cfg.name, sizeof r->cfg.name, "_%.6s", r->id_hex);
 }
 
 /* The sweep's name when the config gives none: the file name without ".lua", or for the
@@ -241,7 +156,7 @@ void sweep_default_name(const char *path, char *buf, size_t len) {
     snprintf(buf, len, "%s", base);
     n = strlen(buf);
     if (n > 4 && !strcmp(buf + n - 4, ".lua")) buf[n - 4] = 0;
-    sanitize(buf);
+    run_name_sanitize(buf);
     for (char *p = buf; (p = strstr(p, ".."));) *p = '-';
     if (strlen(buf) > SWEEP_NAME_MAX) buf[SWEEP_NAME_MAX] = 0;
     if (!buf[0]) snprintf(buf, len, "sweep");

@@ -5,7 +5,8 @@
  * canonical form or hash would re-key every finished run (sweep run would retrain them
  * and call the old files conflicts): this test fails first and names the file.
  * Each file must also be self-consistent: its run_id is the hash of the identity JSON it
- * stores (root attribute `config`).
+ * stores (root attribute `config`). And a generated file name must be the run-name
+ * scheme's (engine/run_name.h) for its /config.
  *
  * One known change is allowed, by name: the six runs of qat-evidence-d64 were made by an
  * engine (c9eb309, 2026-11-25) whose canonical JSON kept the knob table's order instead
@@ -14,6 +15,8 @@
  * Usage: test_reference_ids DIR (default: the source tree's results/reference) */
 #define _XOPEN_SOURCE 700
 #include "config.h"
+#include "model.h"
+#include "run_name.h"
 #include "runlog.h"
 #include "tokfile.h"
 
@@ -80,6 +83,26 @@ static int same_members(const char *a, const char *b) {
     return same;
 }
 
+/* A generated run name (every committed file whose name starts d<digit>; the others were
+ * named by their configs) begins with what run_base_name makes of its /config: the one
+ * scheme of sweep train and sweep run still gives the names committed results have. */
+static int names_checked;
+static void check_name(const char *path, const train_config *c) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (base[0] != 'd' || base[1] < '0' || base[1] > '9') return;
+    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
+                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    char want[256];
+    run_base_name(c, model_params_nonembedding(&s), want, sizeof want);
+    size_t n = strlen(want);
+    names_checked++;
+    if (strncmp(base, want, n) || (base[n] != '.' && base[n] != '_')) {
+        fprintf(stderr, "FAIL %s: the run-name scheme now gives %s for its /config\n", path, want);
+        failures++;
+    }
+}
+
 static int visit(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
     (void)sb, (void)ftw;
     size_t n = strlen(path);
@@ -121,6 +144,7 @@ static int visit(const char *path, const struct stat *sb, int type, struct FTW *
                     path, id->s, now, json, was && was->type == ATTR_STR ? was->s : "(none)");
             failures++;
         }
+        check_name(path, &c);
     }
     runlog_free(&rl);
     return 0;
@@ -133,7 +157,8 @@ int main(int argc, char **argv) {
         perror(dir);
         return 1;
     }
-    printf("%d run files under %s, %d with a changed run id\n", files, dir, failures);
+    printf("%d run files under %s (%d with generated names), %d failures\n", files, dir,
+           names_checked, failures);
     if (files == 0) {
         fprintf(stderr, "no run files under %s\n", dir);
         return 1;
