@@ -4,7 +4,7 @@
  *
  * usage: ptq_bench [--threads T] [--calib N] [--d D] [--layers L] [--bits 3,4]
  *        defaults: 2 threads, 128 sequences, d_model 512, 8 layers, vocab 4096, ctx 256,
- *        bits 3,4,5,6 (the default request of `sweep ptq`) */
+ *        bits 3,4,5,6 (the paper's INT3..INT6) */
 #include "model_f32.h"
 #include "optimizer.h"
 #include "procenv.h"

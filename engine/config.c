@@ -75,7 +75,7 @@ static const knob_def knobs[] = {
     STR(out, "", NULL, 0, "run file path (empty: results/train/<name>.h5); checkpoint beside it"),
     STR(ptq, "", NULL, 0,
         "post-training quantization at the end: rtn, gptq or rtn,gptq (empty: none)"),
-    STR(ptq_bits, "3,4,6,8", NULL, 0, "P_post bit widths of post-training quantization"),
+    STR(ptq_bits, PTQ_DEFAULT_BITS, NULL, 0, "P_post bit widths of post-training quantization"),
     INT(ptq_calib, "128", 1, 1 << 20, 0, "GPTQ calibration sequences (from the training split)"),
     INT(ptq_embed, "0", 0, 1, 0,
         "post-training quantization also of the token embedding (RTN) and the LM head"),

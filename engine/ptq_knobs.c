@@ -1,4 +1,5 @@
 #include "ptq_knobs.h"
+#include "ptq_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,11 +55,19 @@ int ptq_requests_from_config(const train_config *c, ptq_request reqs[2], int *n,
         }
         char why[200];
         qspec q;
-        for (int i = 0; i < r->nbits; i++)
+        for (int i = 0; i < r->nbits; i++) {
             if (ptq_spec(&r->fmt, r->bits[i], &q, why, sizeof why)) {
                 snprintf(err, errlen, "knobs ptq_format/ptq_gran/ptq_bits: %s", why);
-                return -1;
+                return PTQ_KNOBS_UNSUPPORTED;
             }
+            /* GPTQ's grid, as ptq_run will make it (any width: only the kind matters
+             * here), so a format GPTQ cannot round onto is refused before training */
+            ptq_grid g;
+            if (method == PTQ_GPTQ && ptq_grid_init(&g, &q, 128, why, sizeof why)) {
+                snprintf(err, errlen, "knobs ptq/ptq_format: %s", why);
+                return PTQ_KNOBS_UNSUPPORTED;
+            }
+        }
     }
     return 0;
 }

@@ -6,7 +6,10 @@
 #include "config.h"
 #include "ptq.h"
 
-/* Fills reqs[0..*n) (at most 2: rtn, gptq). Errors name the knob. */
+/* Fills reqs[0..*n) (at most 2: rtn, gptq). Errors name the knob: -1 when a knob's text
+ * does not parse, PTQ_KNOBS_UNSUPPORTED when the knobs are well formed but name a PTQ the
+ * engine cannot do (mx at 5 bits; GPTQ onto NVFP4). */
+#define PTQ_KNOBS_UNSUPPORTED (-2)
 int ptq_requests_from_config(const train_config *c, ptq_request reqs[2], int *n, char *err,
                              size_t errlen);
 

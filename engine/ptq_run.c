@@ -19,9 +19,11 @@
 void ptq_request_default(ptq_request *r) {
     memset(r, 0, sizeof *r);
     r->method = PTQ_GPTQ;
-    int def[] = {3, 4, 5, 6};
-    for (int i = 0; i < 4; i++) r->bits[i] = def[i];
-    r->nbits = 4;
+    for (const char *b = PTQ_DEFAULT_BITS; *b && r->nbits < PTQ_MAX_BITS; b += *b == ',') {
+        char *end;
+        r->bits[r->nbits++] = (int)strtol(b, &end, 10);
+        b = end;
+    }
     ptq_format_default(&r->fmt);
     r->calib = 128;
     r->sequential = 1;

@@ -283,6 +283,37 @@ static void test_cli_idempotent(void **state) {
     runlog_free(&third);
 }
 
+static int has_bits(const runlog *rl, const char *path, double bits);
+
+/* The run knobs' names (ptq, ptq_bits, ptq_gran=group:N, ...) make the same request as
+ * the old spellings: the rows test_cli_idempotent wrote come out bit for bit again, and
+ * ptq=rtn,gptq writes both tables in one call. */
+static void test_cli_knob_names(void **state) {
+    (void)state;
+    runlog before, after;
+    load(&before);
+    assert_int_equal(cli("ptq=gptq", "ptq_bits=4,5,6", "ptq_gran=group:32", NULL), 0);
+    load(&after);
+    const char *tname = "/ptq/gptq_int_g32";
+    assert_same_table(runlog_find_table(&before, tname), runlog_find_table(&after, tname));
+    runlog_free(&after);
+    assert_int_equal(cli("ptq=rtn,gptq", "ptq_bits=7", "ptq_gran=group:8", NULL), 0);
+    load(&after);
+    assert_true(has_bits(&after, "/ptq/rtn_int_g8", 7) && has_bits(&after, "/ptq/gptq_int_g8", 7));
+    assert_same_table(runlog_find_table(&before, tname), runlog_find_table(&after, tname));
+    runlog_free(&before);
+    runlog_free(&after);
+    /* usage errors (2) and a request the engine cannot do (1), before the file is opened */
+    assert_int_equal(cli("ptq_gran=group:0", NULL, NULL, NULL), 2);
+    assert_int_equal(cli("ptq_gran=group:x", NULL, NULL, NULL), 2);
+    assert_int_equal(cli("ptq=awq", NULL, NULL, NULL), 2);
+    assert_int_equal(cli("ptq=", NULL, NULL, NULL), 2);
+    assert_int_equal(cli("ptq_bits=0", NULL, NULL, NULL), 2);
+    assert_int_equal(cli("ptq_format=nvfp4", "ptq_bits=4", NULL, NULL), 1);
+    assert_int_equal(cli("ptq=rtn", "ptq_format=nvfp4", "ptq_bits=4", "checkpoint=/nonexistent"),
+                     1);
+}
+
 static int has_bits(const runlog *rl, const char *path, double bits) {
     const table *t = runlog_find_table(rl, path);
     for (size_t i = 0; t && i < t->rows; i++)
@@ -516,6 +547,8 @@ int main(void) {
         cmocka_unit_test(test_formats_end_to_end),
         cmocka_unit_test(test_run_log_in_memory),
         cmocka_unit_test(test_quantized_training_run),
+        /* last: it adds rows the tests above check are absent */
+        cmocka_unit_test(test_cli_knob_names),
 
     };
     return cmocka_run_group_tests(tests, setup, teardown);
