@@ -75,22 +75,42 @@ int run_file_lock(const char *run_file, char *err, size_t errlen) {
     char path[4200];
     run_lock_path(run_file, path, sizeof path);
     if (make_parent_dirs(path, err, errlen)) return -1;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int busy = errno == EWOULDBLOCK;
-        if (busy)
-            snprintf(err, errlen,
-                     "%s is being written by another process (a sweep, a training or a `sweep "
-                     "ptq`: it holds %s); try again when it has finished",
-                     run_file, path);
-        else
-            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+    /* run_file_unlock removes the file while holding the lock, so a lock taken on a file
+     * that has since been unlinked (or replaced) guards nothing: take it again on the file
+     * the path names now. */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int busy = errno == EWOULDBLOCK;
+            if (busy)
+                snprintf(err, errlen,
+                         "%s is being written by another process (a sweep, a training or a "
+                         "`sweep ptq`: it holds %s); try again when it has finished",
+                         run_file, path);
+            else
+                snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+            close(fd);
+            return busy ? -2 : -1;
+        }
+        struct stat held, named;
+        if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
+            held.st_ino == named.st_ino)
+            return fd;
         close(fd);
-        return busy ? -2 : -1;
     }
-    return fd;
+    snprintf(err, errlen, "cannot lock %s: it is removed and made again by others repeatedly",
+             path);
+    return -1;
+}
+
+void run_file_unlock(int fd, const char *run_file) {
+    if (fd < 0) return;
+    char path[4200];
+    run_lock_path(run_file, path, sizeof path);
+    unlink(path); /* while still holding it: see run_file_lock */
+    close(fd);
 }

@@ -680,7 +680,7 @@ out:
         runlog_save(&t.log, t.cfg.out, e2, sizeof e2);
     }
     if (rc) snprintf(res->status, sizeof res->status, "failed");
-    if (lock_fd >= 0) close(lock_fd);
+    run_file_unlock(lock_fd, t.cfg.out);
     trainer_free(&t);
     return rc;
 }

@@ -4,6 +4,7 @@
  * already finished; 1 failed; 2 usage or config error; 3 another process holds the run;
  * 4 the run file belongs to another configuration (see --force); 130 stopped (signal). */
 #include "commands.h"
+#include "fsutil.h"
 #include "progress.h"
 #include "runlog.h"
 #include "runstate.h"
@@ -262,7 +263,7 @@ fail:
     rc = 1;
 out:
     if (x.report) fclose(x.report);
-    if (lock >= 0) close(lock);
+    run_file_unlock(lock, r->cfg.out);
     sweep_free(&d);
     return rc;
 }

@@ -5,9 +5,11 @@
 #include "ptq.h"
 #include "ptq_knobs.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f) {
@@ -186,6 +188,12 @@ int cmd_ptq(int argc, char **argv) {
         fprintf(stderr, "sweep ptq: ptq=: expected gptq, rtn or rtn,gptq\n");
         return 2;
     }
+    /* a mistyped path says so, and leaves no lock file (or folders) behind */
+    struct stat sb;
+    if (stat(run, &sb) != 0) {
+        fprintf(stderr, "sweep ptq: %s: %s\n", run, strerror(errno));
+        return 1;
+    }
     /* the run's lock, as every writer of a run file holds it (engine/fsutil.h) */
     int lock = run_file_lock(run, err, sizeof err);
     if (lock < 0) {
@@ -208,7 +216,7 @@ int cmd_ptq(int argc, char **argv) {
         ptq_table_name(r->method, &r->fmt, name, sizeof name);
         printf("%s: /ptq/%s updated (%d bit widths)\n", run, name, r->nbits);
     }
-    close(lock);
+    run_file_unlock(lock, run);
     if (rc) {
         fprintf(stderr, "sweep ptq: %s\n", err);
         return 1;

@@ -20,6 +20,16 @@ knobs="data=$dir d_model=16 n_layer=1 n_head=1 ctx=16 batch=4 tokens=2048 eval_t
 # shellcheck disable=SC2086
 "$sweep" train $knobs threads=1 out="$dir/one.h5" >"$dir/log" 2>&1 || { cat "$dir/log"; exit 1; }
 "$sweep" ptq "$dir/a.h5" method=rtn bits=4 >"$dir/log" 2>&1 || { cat "$dir/log"; exit 1; }
+# Released locks leave no files (engine/fsutil.h run_file_unlock), and a mistyped run
+# path says so without making a lock file or folders.
+for f in a one; do
+  [ ! -e "$dir/$f.lock" ] || { echo "FAIL: $f.lock left behind after training and PTQ"; exit 1; }
+done
+if "$sweep" ptq "$dir/missing/x.h5" ptq_bits=4 >"$dir/log" 2>&1; then
+  echo "FAIL: sweep ptq of a missing run file succeeded"; exit 1
+fi
+grep -q "x.h5: No such file or directory" "$dir/log" || { cat "$dir/log"; exit 1; }
+[ ! -e "$dir/missing" ] || { echo "FAIL: sweep ptq of a missing run made $dir/missing"; exit 1; }
 # Another kernel core (OpenBLAS's DYNAMIC_ARCH builds honour OPENBLAS_CORETYPE; another
 # build ignores it and the check of blas_core below is skipped).
 # shellcheck disable=SC2086
