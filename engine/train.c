@@ -64,6 +64,16 @@ typedef struct trainer {
     ckpt_state st;
     rng gen;
     qat_plan plan;
+    /* the run as train_open resolves it */
+    model_shape shape;
+    char ckpt_path[600], id_hex[24];
+    uint64_t run_id;
+    int lock_fd, threads;
+    /* the step loop (train_begin .. train_finish) */
+    table *trn, *evl;
+    double diverge_limit, t0, wall0, last_loss;
+    int64_t steps_here, diverged_step;
+    char status[16], reason[256], note[768];
 } trainer;
 
 /* Sequence g of the training stream: window g mod W of ctx+1 tokens (see docs/data.md). */
@@ -381,247 +391,259 @@ static int file_exists(const char *p) {
     return stat(p, &sb) == 0;
 }
 
-int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result *res, char *err,
-              size_t errlen) {
-    trainer t;
-    memset(&t, 0, sizeof t);
-    memset(res, 0, sizeof *res);
-    runlog_init(&t.log);
-    t.cfg = *cfg_in;
-    int rc = -1;
-    double diverge_limit;
-    model_shape s;
-    char ckpt_path[600];
-    int lock_fd = -1;
-    int threads = train_set_threads(t.cfg.threads);
+/* train_run in four parts: train_open (data, identity, lock, a run file already there),
+ * train_begin (resume or initialise), train_step (one optimizer step) with
+ * between_steps (log, evaluate, checkpoint, stop), and train_finish (final checkpoint,
+ * evaluation, PTQ, /final). Each returns PART_OK to go on, PART_EARLY when train_run is
+ * done without the remaining parts (res says how), PART_ERR with err set. */
+enum { PART_ERR = -1, PART_OK = 0, PART_EARLY = 1 };
 
-    if (open_data(&t, err, errlen)) goto out;
-    if (config_resolve(&t.cfg, t.train_tok.vocab, err, errlen)) goto out;
-    s = (model_shape){(int)t.cfg.vocab,  (int)t.cfg.d_model, (int)t.cfg.n_layer,
-                      (int)t.cfg.n_head, (int)t.cfg.ctx,     (int)t.cfg.ffn_hidden};
-    t.total_steps = (t.cfg.tokens + t.cfg.batch * t.cfg.ctx - 1) / (t.cfg.batch * t.cfg.ctx);
-    if (t.total_steps < 1) t.total_steps = 1;
-    t.windows = (int64_t)(t.train_tok.n - 1) / t.cfg.ctx;
-    snprintf(res->run_file, sizeof res->run_file, "%s", t.cfg.out);
-    train_checkpoint_path(t.cfg.out, ckpt_path, sizeof ckpt_path);
-    snprintf(res->checkpoint, sizeof res->checkpoint, "%s", ckpt_path);
+/* The data, the resolved config, the lock, and what an existing run file says: one of
+ * another configuration is refused, a finished one is not redone (PTQ the knobs newly ask
+ * for is added to it: PART_EARLY with res "skipped"). */
+static int train_open(trainer *t, const train_hooks *hooks, train_result *res, char *err,
+                      size_t errlen) {
+    if (open_data(t, err, errlen)) return PART_ERR;
+    if (config_resolve(&t->cfg, t->train_tok.vocab, err, errlen)) return PART_ERR;
+    t->shape = (model_shape){(int)t->cfg.vocab,  (int)t->cfg.d_model, (int)t->cfg.n_layer,
+                             (int)t->cfg.n_head, (int)t->cfg.ctx,     (int)t->cfg.ffn_hidden};
+    t->total_steps = (t->cfg.tokens + t->cfg.batch * t->cfg.ctx - 1) / (t->cfg.batch * t->cfg.ctx);
+    if (t->total_steps < 1) t->total_steps = 1;
+    t->windows = (int64_t)(t->train_tok.n - 1) / t->cfg.ctx;
+    snprintf(res->run_file, sizeof res->run_file, "%s", t->cfg.out);
+    train_checkpoint_path(t->cfg.out, t->ckpt_path, sizeof t->ckpt_path);
+    snprintf(res->checkpoint, sizeof res->checkpoint, "%s", t->ckpt_path);
     /* One writer per run file: another one's save would drop this one's rows (or the
      * reverse), and nothing is read or written before the lock is held. */
-    if (!(hooks && hooks->run_file_locked) && (lock_fd = run_file_lock(t.cfg.out, err, errlen)) < 0)
-        goto out;
+    if (!(hooks && hooks->run_file_locked) &&
+        (t->lock_fd = run_file_lock(t->cfg.out, err, errlen)) < 0)
+        return PART_ERR;
+    t->run_id = config_run_id(&t->cfg);
+    snprintf(t->id_hex, sizeof t->id_hex, "%016llx", (unsigned long long)t->run_id);
+    if (!file_exists(t->cfg.out)) return PART_OK;
 
-    uint64_t run_id = config_run_id(&t.cfg);
-    char id_hex[24];
-    snprintf(id_hex, sizeof id_hex, "%016llx", (unsigned long long)run_id);
-
-    /* An existing run file must belong to this run; a finished one is not redone. */
-    if (file_exists(t.cfg.out)) {
-        runlog old;
-        if (runlog_load(&old, t.cfg.out, err, errlen)) goto out;
-        const attr *id = attr_get(&old.root, "run_id");
-        int same = id && id->type == ATTR_STR && !strcmp(id->s, id_hex);
-        const attr *status = old.has_final ? attr_get(&old.final, "status") : NULL;
-        if (!same) {
-            snprintf(err, errlen,
-                     "%s exists and belongs to a different configuration (run_id %s, this run "
-                     "%s); remove it or choose another out=",
-                     t.cfg.out, id && id->type == ATTR_STR ? id->s : "?", id_hex);
-            runlog_free(&old);
-            goto out;
-        }
-        if (status && status->type == ATTR_STR &&
-            (!strcmp(status->s, "done") || !strcmp(status->s, "diverged"))) {
-            int did = 0;
-            if (!strcmp(status->s, "done") && ptq_finished_run(&t.cfg, &old, &did, err, errlen)) {
-                runlog_free(&old);
-                goto out;
-            }
+    runlog old;
+    if (runlog_load(&old, t->cfg.out, err, errlen)) return PART_ERR;
+    const attr *id = attr_get(&old.root, "run_id");
+    int same = id && id->type == ATTR_STR && !strcmp(id->s, t->id_hex);
+    const attr *status = old.has_final ? attr_get(&old.final, "status") : NULL;
+    int rc = PART_OK;
+    if (!same) {
+        snprintf(err, errlen,
+                 "%s exists and belongs to a different configuration (run_id %s, this run %s); "
+                 "remove it or choose another out=",
+                 t->cfg.out, id && id->type == ATTR_STR ? id->s : "?", t->id_hex);
+        rc = PART_ERR;
+    } else if (status && status->type == ATTR_STR &&
+               (!strcmp(status->s, "done") || !strcmp(status->s, "diverged"))) {
+        int did = 0;
+        if (!strcmp(status->s, "done") && ptq_finished_run(&t->cfg, &old, &did, err, errlen)) {
+            rc = PART_ERR;
+        } else {
             snprintf(res->status, sizeof res->status, "skipped");
             snprintf(res->reason, sizeof res->reason, "already %s%s", status->s,
                      did ? "; post-training quantization added" : "");
             const attr *vl = attr_get(&old.final, "val_loss");
             res->val_loss = vl && vl->type == ATTR_REAL ? vl->r : NAN;
-            runlog_free(&old);
-            rc = 0;
-            goto out;
+            rc = PART_EARLY;
         }
-        runlog_free(&old);
     }
+    runlog_free(&old);
+    return rc;
+}
 
-    if (model_create_f32(&t.m, &s, (int)t.cfg.micro_batch, err, errlen)) goto out;
-    if (qat_plan_from_config(&t.cfg, &t.plan, err, errlen)) goto out;
-    t.opt_bytes = t.m.layout.total * sizeof(float);
-    t.adam_m = big_alloc(t.opt_bytes);
-    t.adam_v = big_alloc(t.opt_bytes);
-    t.inputs = malloc((size_t)t.cfg.micro_batch * t.cfg.ctx * sizeof(uint16_t));
-    t.targets = malloc((size_t)t.cfg.micro_batch * t.cfg.ctx * sizeof(uint16_t));
-    if (!t.adam_m || !t.adam_v || !t.inputs || !t.targets) {
+/* The model, optimizer state and device; then the checkpoint's state (resume) or a fresh
+ * initialisation with the run file's header; the parameters go to the device. */
+static int train_begin(trainer *t, train_result *res, char *err, size_t errlen) {
+    const model_shape *s = &t->shape;
+    if (model_create_f32(&t->m, s, (int)t->cfg.micro_batch, err, errlen)) return PART_ERR;
+    if (qat_plan_from_config(&t->cfg, &t->plan, err, errlen)) return PART_ERR;
+    t->opt_bytes = t->m.layout.total * sizeof(float);
+    t->adam_m = big_alloc(t->opt_bytes);
+    t->adam_v = big_alloc(t->opt_bytes);
+    t->inputs = malloc((size_t)t->cfg.micro_batch * t->cfg.ctx * sizeof(uint16_t));
+    t->targets = malloc((size_t)t->cfg.micro_batch * t->cfg.ctx * sizeof(uint16_t));
+    if (!t->adam_m || !t->adam_v || !t->inputs || !t->targets) {
         snprintf(err, errlen, "out of memory for the optimizer state");
-        goto out;
+        return PART_ERR;
     }
-    if (open_device(&t, &s, err, errlen)) goto out;
-    res->buffer_bytes = t.m.block_bytes + 2 * t.opt_bytes;
-    if (t.run->qat)
-        for (size_t i = 0; i < sizeof t.run->qat->bytes / sizeof *t.run->qat->bytes; i++)
-            res->buffer_bytes += t.run->qat->bytes[i];
+    if (open_device(t, s, err, errlen)) return PART_ERR;
+    res->buffer_bytes = t->m.block_bytes + 2 * t->opt_bytes;
+    if (t->run->qat)
+        for (size_t i = 0; i < sizeof t->run->qat->bytes / sizeof *t->run->qat->bytes; i++)
+            res->buffer_bytes += t->run->qat->bytes[i];
 
-    uint64_t train_id = tokfile_identity(&t.train_tok), val_id = tokfile_identity(&t.val_tok);
-    char note[768] = "";
+    uint64_t train_id = tokfile_identity(&t->train_tok), val_id = tokfile_identity(&t->val_tok);
+    const char *ckpt_path = t->ckpt_path;
     int resume = file_exists(ckpt_path);
-    if (resume && !file_exists(t.cfg.out)) {
+    if (resume && !file_exists(t->cfg.out)) {
         /* A checkpoint without its run file (removed by hand): the file held the logged
          * series, which the checkpoint does not, so the run cannot go on from it. Training
          * is deterministic, so the run is trained again from the start, which gives the
          * same file; the checkpoint is replaced at the first save. One of another run is
          * never touched. */
         ckpt_state old;
-        if (checkpoint_peek(ckpt_path, &old, err, errlen)) goto out;
-        if (old.run_id != run_id) {
+        if (checkpoint_peek(ckpt_path, &old, err, errlen)) return PART_ERR;
+        if (old.run_id != t->run_id) {
             snprintf(err, errlen,
                      "%s belongs to another run (run_id %016llx, expected %s) and its run file "
                      "%s is missing: move the checkpoint away",
-                     ckpt_path, (unsigned long long)old.run_id, id_hex, t.cfg.out);
-            goto out;
+                     ckpt_path, (unsigned long long)old.run_id, t->id_hex, t->cfg.out);
+            return PART_ERR;
         }
-        snprintf(note, sizeof note,
+        snprintf(t->note, sizeof t->note,
                  "%s was missing: trained from the start (its checkpoint at step %lld was not "
                  "used)",
-                 t.cfg.out, (long long)old.step);
+                 t->cfg.out, (long long)old.step);
         resume = 0;
     }
     if (resume) {
-        if (checkpoint_load(ckpt_path, &t.st, t.m.layout.total, t.m.params, t.adam_m, t.adam_v, err,
-                            errlen))
-            goto out;
-        if (t.st.run_id != run_id) {
+        if (checkpoint_load(ckpt_path, &t->st, t->m.layout.total, t->m.params, t->adam_m, t->adam_v,
+                            err, errlen))
+            return PART_ERR;
+        if (t->st.run_id != t->run_id) {
             snprintf(err, errlen, "%s belongs to another run (run_id %016llx, expected %s)",
-                     ckpt_path, (unsigned long long)t.st.run_id, id_hex);
-            goto out;
+                     ckpt_path, (unsigned long long)t->st.run_id, t->id_hex);
+            return PART_ERR;
         }
-        if (runlog_load(&t.log, t.cfg.out, err, errlen)) goto out;
-        if (check_resume_state(&t, ckpt_path, train_id, val_id, err, errlen)) {
+        if (runlog_load(&t->log, t->cfg.out, err, errlen)) return PART_ERR;
+        if (check_resume_state(t, ckpt_path, train_id, val_id, err, errlen)) {
             /* the run file is left as it was: the failure is the data's or the checkpoint's */
-            runlog_free(&t.log);
-            runlog_init(&t.log);
-            goto out;
+            runlog_free(&t->log);
+            runlog_init(&t->log);
+            return PART_ERR;
         }
         /* from here on the checkpoints record the data (a version 1 one did not) */
-        t.st.train_id = train_id, t.st.val_id = val_id;
-        for (size_t i = 0; i < t.log.ntables; i++) table_truncate_after(t.log.tables[i], t.st.step);
-        runlog_clear_final(&t.log); /* e.g. "failed" from an earlier attempt */
-        t.gen.state = t.st.rng_state;
-        res->resumed_from = t.st.step;
+        t->st.train_id = train_id, t->st.val_id = val_id;
+        for (size_t i = 0; i < t->log.ntables; i++)
+            table_truncate_after(t->log.tables[i], t->st.step);
+        runlog_clear_final(&t->log); /* e.g. "failed" from an earlier attempt */
+        t->gen.state = t->st.rng_state;
+        res->resumed_from = t->st.step;
     } else {
-        init_params(t.m.params, &s, &t.m.layout, t.cfg.init_std, (uint64_t)t.cfg.seed);
-        t.st = (ckpt_state){
-            .run_id = run_id, .n_params = t.m.layout.total, .train_id = train_id, .val_id = val_id};
-        rng_seed(&t.gen, (uint64_t)t.cfg.seed * 0x9E3779B97F4A7C15ULL + 1);
-        describe_run(&t, &s, threads);
-        if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
+        init_params(t->m.params, s, &t->m.layout, t->cfg.init_std, (uint64_t)t->cfg.seed);
+        t->st = (ckpt_state){.run_id = t->run_id,
+                             .n_params = t->m.layout.total,
+                             .train_id = train_id,
+                             .val_id = val_id};
+        rng_seed(&t->gen, (uint64_t)t->cfg.seed * 0x9E3779B97F4A7C15ULL + 1);
+        describe_run(t, s, t->threads);
+        if (runlog_save(&t->log, t->cfg.out, err, errlen)) return PART_ERR;
     }
-
-    if (to_device(&t, err, errlen)) goto out;
-    model *run = t.run;
-    const backend_ops *dev = run->be.ops;
-
-    table *trn = runlog_table(&t.log, "/train", TRAIN_COLUMNS);
-    table *evl = runlog_table(&t.log, "/eval", EVAL_COLUMNS);
+    if (to_device(t, err, errlen)) return PART_ERR;
+    t->trn = runlog_table(&t->log, "/train", TRAIN_COLUMNS);
+    t->evl = runlog_table(&t->log, "/eval", EVAL_COLUMNS);
     /* Divergence: a non-finite loss or gradient, or a training loss 50% above that
      * of a uniform guess (ln vocab), which a healthy run never returns to. */
-    diverge_limit = 1.5 * log((double)t.cfg.vocab);
-    int mb = (int)t.cfg.micro_batch, accum = (int)(t.cfg.batch / t.cfg.micro_batch);
-    float loss_scale = (float)(1.0 / ((double)t.cfg.batch * t.cfg.ctx));
-    adamw_hparams hp = {0, t.cfg.beta1, t.cfg.beta2, t.cfg.eps, t.cfg.weight_decay};
-    double t0 = now_s(), wall0 = t.st.wall, last_loss = NAN;
-    int64_t steps_here = 0;
-    const char *status = "done";
-    char reason[256] = "";
-    int64_t diverged_step = -1;
+    t->diverge_limit = 1.5 * log((double)t->cfg.vocab);
+    t->t0 = now_s(), t->wall0 = t->st.wall, t->last_loss = NAN;
+    snprintf(t->status, sizeof t->status, "done");
+    t->diverged_step = -1;
+    return PART_OK;
+}
 
-    while (t.st.step < t.total_steps) {
-        int64_t step = t.st.step + 1;
-        double lr = lr_at_step(&t.cfg, step, t.total_steps);
-        dev->zero(run->be.ctx, run->grads, t.opt_bytes);
-        model_qat_quantize_weights(run);
-        model_qat_set_step(run, step);
-        double loss_sum = 0;
-        if (check_data(&t, 0, err, errlen)) goto out;
-        for (int a = 0; a < accum; a++) {
-            fill_batch(&t, t.st.next_seq, mb);
-            t.st.next_seq += mb;
-            loss_sum += model_forward_f32(run, t.inputs, t.targets, mb);
-            model_backward_f32(run, t.inputs, t.targets, mb, loss_scale);
-        }
-        model_qat_weight_backward(run);
-        double loss = loss_sum / ((double)t.cfg.batch * t.cfg.ctx);
-        double gnorm = dev->global_norm(run->be.ctx, run->grads, t.m.layout.total);
-        if (device_ok(&t, err, errlen)) goto out;
-        t.st.step = step;
-        t.st.tokens += t.cfg.batch * t.cfg.ctx;
-        t.st.wall = wall0 + (now_s() - t0);
-        steps_here++;
-        if (!isfinite(loss) || !isfinite(gnorm) || (step > 10 && loss > diverge_limit)) {
-            status = "diverged";
-            diverged_step = step;
-            snprintf(reason, sizeof reason,
-                     "step %lld: loss %g, gradient norm %g (limit: finite, loss <= %.3f)",
-                     (long long)step, loss, gnorm, diverge_limit);
-            table_append(trn, (double[]){step, t.st.tokens, loss, lr, gnorm, t.st.wall});
-            break;
-        }
-        float clip = t.cfg.clip > 0 && gnorm > t.cfg.clip ? (float)(t.cfg.clip / gnorm) : 1.0f;
-        hp.lr = lr;
-        dev->adamw_step(run->be.ctx, run->params, run->grads, t.run_adam_m, t.run_adam_v,
-                        &t.m.layout, &hp, step, clip);
-        last_loss = loss;
-        if (step % t.cfg.log_every == 0 || step == t.total_steps)
-            table_append(trn, (double[]){step, t.st.tokens, loss, lr, gnorm, t.st.wall});
-
-        train_progress p = {
-            step,        t.total_steps,
-            t.st.tokens, t.total_steps * t.cfg.batch * t.cfg.ctx,
-            loss,        lr,
-            gnorm,       (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0),
-            t.st.wall,   NAN};
-        int last = step == t.total_steps;
-        int stop = hooks && hooks->stop && *hooks->stop;
-        if (step % t.cfg.eval_every == 0 && !last) {
-            if (check_data(&t, 1, err, errlen)) goto out;
-            p.val_loss = evaluate(&t);
-            if (device_ok(&t, err, errlen)) goto out;
-            table_append(evl, (double[]){step, t.st.tokens, p.val_loss});
-            log_quant_stats(&t, step);
-        }
-        if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
-        if (t.cfg.ptq_every > 0 && t.cfg.ptq[0] && step % t.cfg.ptq_every == 0 && !last) {
-            double p0 = now_s();
-            if (to_host(&t, err, errlen) || ptq_in_log(&t, t.m.params, step, err, errlen)) goto out;
-            t0 += now_s() - p0; /* PTQ time is not training time */
-        }
-        if (hooks && hooks->abort_after_steps && steps_here >= hooks->abort_after_steps) {
-            snprintf(res->status, sizeof res->status, "aborted");
-            rc = 0;
-            goto out;
-        }
-        if (last) continue; /* a stop asked at the last step finishes the run instead */
-        /* The run file is saved before the checkpoint: after a crash between the two,
-         * the resumed run truncates the log back to the checkpoint's step. */
-        if (step % t.cfg.ckpt_every == 0 || stop) {
-            t.st.rng_state = t.gen.state;
-            if (to_host(&t, err, errlen) || runlog_save(&t.log, t.cfg.out, err, errlen) ||
-                checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
-                goto out;
-        }
-        if (stop) {
-            snprintf(res->status, sizeof res->status, "stopped");
-            res->steps = t.st.step, res->tokens = t.st.tokens, res->wall = t.st.wall;
-            rc = 0;
-            goto out;
-        }
+/* One optimizer step: the gradient of one batch (accumulated over micro-batches), then
+ * AdamW, unless the loss or gradient diverged (then the step's row is logged, the
+ * weights are left as they were and t->status says "diverged"). */
+static int train_step(trainer *t, train_progress *p, char *err, size_t errlen) {
+    model *run = t->run;
+    const backend_ops *dev = run->be.ops;
+    int mb = (int)t->cfg.micro_batch, accum = (int)(t->cfg.batch / t->cfg.micro_batch);
+    float loss_scale = (float)(1.0 / ((double)t->cfg.batch * t->cfg.ctx));
+    int64_t step = t->st.step + 1;
+    double lr = lr_at_step(&t->cfg, step, t->total_steps);
+    dev->zero(run->be.ctx, run->grads, t->opt_bytes);
+    model_qat_quantize_weights(run);
+    model_qat_set_step(run, step);
+    double loss_sum = 0;
+    if (check_data(t, 0, err, errlen)) return PART_ERR;
+    for (int a = 0; a < accum; a++) {
+        fill_batch(t, t->st.next_seq, mb);
+        t->st.next_seq += mb;
+        loss_sum += model_forward_f32(run, t->inputs, t->targets, mb);
+        model_backward_f32(run, t->inputs, t->targets, mb, loss_scale);
     }
+    model_qat_weight_backward(run);
+    double loss = loss_sum / ((double)t->cfg.batch * t->cfg.ctx);
+    double gnorm = dev->global_norm(run->be.ctx, run->grads, t->m.layout.total);
+    if (device_ok(t, err, errlen)) return PART_ERR;
+    t->st.step = step;
+    t->st.tokens += t->cfg.batch * t->cfg.ctx;
+    t->st.wall = t->wall0 + (now_s() - t->t0);
+    t->steps_here++;
+    if (!isfinite(loss) || !isfinite(gnorm) || (step > 10 && loss > t->diverge_limit)) {
+        snprintf(t->status, sizeof t->status, "diverged");
+        t->diverged_step = step;
+        snprintf(t->reason, sizeof t->reason,
+                 "step %lld: loss %g, gradient norm %g (limit: finite, loss <= %.3f)",
+                 (long long)step, loss, gnorm, t->diverge_limit);
+        table_append(t->trn, (double[]){step, t->st.tokens, loss, lr, gnorm, t->st.wall});
+        return PART_EARLY;
+    }
+    float clip = t->cfg.clip > 0 && gnorm > t->cfg.clip ? (float)(t->cfg.clip / gnorm) : 1.0f;
+    adamw_hparams hp = {lr, t->cfg.beta1, t->cfg.beta2, t->cfg.eps, t->cfg.weight_decay};
+    dev->adamw_step(run->be.ctx, run->params, run->grads, t->run_adam_m, t->run_adam_v,
+                    &t->m.layout, &hp, step, clip);
+    t->last_loss = loss;
+    if (step % t->cfg.log_every == 0 || step == t->total_steps)
+        table_append(t->trn, (double[]){step, t->st.tokens, loss, lr, gnorm, t->st.wall});
+    *p = (train_progress){
+        step,         t->total_steps,
+        t->st.tokens, t->total_steps * t->cfg.batch * t->cfg.ctx,
+        loss,         lr,
+        gnorm,        (double)t->steps_here * t->cfg.batch * t->cfg.ctx / (now_s() - t->t0),
+        t->st.wall,   NAN};
+    return PART_OK;
+}
 
+/* After a step: the evaluation, progress, PTQ of intermediate weights and the checkpoint
+ * when due; a stop request (checkpointed) or the test's abort end the run early. */
+static int between_steps(trainer *t, const train_hooks *hooks, train_progress *p, train_result *res,
+                         char *err, size_t errlen) {
+    int64_t step = t->st.step;
+    int last = step == t->total_steps;
+    int stop = hooks && hooks->stop && *hooks->stop;
+    if (step % t->cfg.eval_every == 0 && !last) {
+        if (check_data(t, 1, err, errlen)) return PART_ERR;
+        p->val_loss = evaluate(t);
+        if (device_ok(t, err, errlen)) return PART_ERR;
+        table_append(t->evl, (double[]){step, t->st.tokens, p->val_loss});
+        log_quant_stats(t, step);
+    }
+    if (hooks && hooks->progress) hooks->progress(p, hooks->ctx);
+    if (t->cfg.ptq_every > 0 && t->cfg.ptq[0] && step % t->cfg.ptq_every == 0 && !last) {
+        double p0 = now_s();
+        if (to_host(t, err, errlen) || ptq_in_log(t, t->m.params, step, err, errlen))
+            return PART_ERR;
+        t->t0 += now_s() - p0; /* PTQ time is not training time */
+    }
+    if (hooks && hooks->abort_after_steps && t->steps_here >= hooks->abort_after_steps) {
+        snprintf(res->status, sizeof res->status, "aborted");
+        return PART_EARLY;
+    }
+    if (last) return PART_OK; /* a stop asked at the last step finishes the run instead */
+    /* The run file is saved before the checkpoint: after a crash between the two, the
+     * resumed run truncates the log back to the checkpoint's step. */
+    if (step % t->cfg.ckpt_every == 0 || stop) {
+        t->st.rng_state = t->gen.state;
+        if (to_host(t, err, errlen) || runlog_save(&t->log, t->cfg.out, err, errlen) ||
+            checkpoint_save(t->ckpt_path, &t->st, t->m.params, t->adam_m, t->adam_v, err, errlen))
+            return PART_ERR;
+    }
+    if (stop) {
+        snprintf(res->status, sizeof res->status, "stopped");
+        res->steps = t->st.step, res->tokens = t->st.tokens, res->wall = t->st.wall;
+        return PART_EARLY;
+    }
+    return PART_OK;
+}
+
+/* A trained run: the final checkpoint, evaluation and PTQ; then (trained or diverged)
+ * /final and the last save. */
+static int train_finish(trainer *t, const train_hooks *hooks, train_result *res, char *err,
+                        size_t errlen) {
     double val_loss = NAN;
-    if (!strcmp(status, "done")) {
+    if (!strcmp(t->status, "done")) {
         /* The final checkpoint holds the trained weights for post-training quantization.
          * The log is saved first, with every training row: a run killed after this
          * checkpoint resumes at the last step with nothing left to train, so rows missing
@@ -629,58 +651,79 @@ int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result
          * /final follow; they are redone on such a resume (the same weights give the same
          * values). The last /quant row, like the others, covers the training steps since
          * the last evaluation; a run resumed here trained nothing and has that row already. */
-        if (steps_here > 0) log_quant_stats(&t, t.st.step);
-        t.st.rng_state = t.gen.state;
-        if (to_host(&t, err, errlen) || runlog_save(&t.log, t.cfg.out, err, errlen) ||
-            checkpoint_save(ckpt_path, &t.st, t.m.params, t.adam_m, t.adam_v, err, errlen))
-            goto out;
+        if (t->steps_here > 0) log_quant_stats(t, t->st.step);
+        t->st.rng_state = t->gen.state;
+        if (to_host(t, err, errlen) || runlog_save(&t->log, t->cfg.out, err, errlen) ||
+            checkpoint_save(t->ckpt_path, &t->st, t->m.params, t->adam_m, t->adam_v, err, errlen))
+            return PART_ERR;
         if (hooks && hooks->abort_after_final_checkpoint) {
             snprintf(res->status, sizeof res->status, "aborted");
-            rc = 0;
-            goto out;
+            return PART_EARLY;
         }
-        if (check_data(&t, 1, err, errlen)) goto out;
-        val_loss = evaluate(&t);
-        if (device_ok(&t, err, errlen)) goto out;
+        if (check_data(t, 1, err, errlen)) return PART_ERR;
+        val_loss = evaluate(t);
+        if (device_ok(t, err, errlen)) return PART_ERR;
         /* a run that failed after this point before (its final PTQ, say) saved this row */
-        table_truncate_after(evl, t.st.step - 1);
-        table_append(evl, (double[]){t.st.step, t.st.tokens, val_loss});
-        train_progress p = {
-            t.st.step,
-            t.total_steps,
-            t.st.tokens,
-            t.st.tokens,
-            last_loss,
-            0,
-            0,
-            steps_here ? (double)steps_here * t.cfg.batch * t.cfg.ctx / (now_s() - t0) : 0,
-            t.st.wall,
-            val_loss};
+        table_truncate_after(t->evl, t->st.step - 1);
+        table_append(t->evl, (double[]){t->st.step, t->st.tokens, val_loss});
+        double tok_s = t->steps_here
+                           ? (double)t->steps_here * t->cfg.batch * t->cfg.ctx / (now_s() - t->t0)
+                           : 0;
+        train_progress p = {t->st.step, t->total_steps, t->st.tokens, t->st.tokens, t->last_loss, 0,
+                            0,          tok_s,          t->st.wall,   val_loss};
         if (hooks && hooks->progress) hooks->progress(&p, hooks->ctx);
-        if (t.cfg.ptq[0] && ptq_in_log(&t, t.m.params, t.st.step, err, errlen)) goto out;
+        if (t->cfg.ptq[0] && ptq_in_log(t, t->m.params, t->st.step, err, errlen)) return PART_ERR;
     }
     /* Mean training loss over the last evaluation interval, from the log itself so
      * that a resumed run reports the same value. */
+    const table *trn = t->trn;
     double train_loss = 0;
-    size_t from = trn->rows > (size_t)t.cfg.eval_every ? trn->rows - (size_t)t.cfg.eval_every : 0;
+    size_t from = trn->rows > (size_t)t->cfg.eval_every ? trn->rows - (size_t)t->cfg.eval_every : 0;
     for (size_t i = from; i < trn->rows; i++) train_loss += table_get(trn, TRAIN_LOSS_COL, i);
     train_loss = trn->rows > from ? train_loss / (double)(trn->rows - from) : NAN;
-    set_final(&t, &s, status, reason, val_loss, train_loss, diverged_step);
-    if (runlog_save(&t.log, t.cfg.out, err, errlen)) goto out;
-    snprintf(res->status, sizeof res->status, "%s", status);
-    snprintf(res->reason, sizeof res->reason, "%s", reason[0] ? reason : note);
+    set_final(t, &t->shape, t->status, t->reason, val_loss, train_loss, t->diverged_step);
+    if (runlog_save(&t->log, t->cfg.out, err, errlen)) return PART_ERR;
+    snprintf(res->status, sizeof res->status, "%s", t->status);
+    /* (the length is tested so that a long note is cut, not warned about) */
+    if (snprintf(res->reason, sizeof res->reason, "%s", t->reason[0] ? t->reason : t->note) >=
+        (int)sizeof res->reason)
+        res->reason[sizeof res->reason - 1] = 0;
     res->val_loss = val_loss, res->train_loss = train_loss;
-    res->steps = t.st.step, res->tokens = t.st.tokens, res->wall = t.st.wall;
-    rc = 0;
-out:
+    res->steps = t->st.step, res->tokens = t->st.tokens, res->wall = t->st.wall;
+    return PART_OK;
+}
+
+int train_run(const train_config *cfg_in, const train_hooks *hooks, train_result *res, char *err,
+              size_t errlen) {
+    trainer t;
+    memset(&t, 0, sizeof t);
+    memset(res, 0, sizeof *res);
+    runlog_init(&t.log);
+    t.cfg = *cfg_in;
+    t.lock_fd = -1;
+    t.threads = train_set_threads(t.cfg.threads);
+
+    int part = train_open(&t, hooks, res, err, errlen);
+    if (part == PART_OK) part = train_begin(&t, res, err, errlen);
+    while (part == PART_OK && t.st.step < t.total_steps) {
+        train_progress p;
+        part = train_step(&t, &p, err, errlen);
+        if (part == PART_EARLY) {
+            part = PART_OK; /* diverged: on to /final */
+            break;
+        }
+        if (part == PART_OK) part = between_steps(&t, hooks, &p, res, err, errlen);
+    }
+    if (part == PART_OK) part = train_finish(&t, hooks, res, err, errlen);
+    int rc = part == PART_ERR ? -1 : 0;
     if (rc && t.log.root.n) {
         /* Record the failure in the run file when there is one to record it in. */
         char e2[256];
-        set_final(&t, &s, "failed", err, NAN, NAN, -1);
+        set_final(&t, &t.shape, "failed", err, NAN, NAN, -1);
         runlog_save(&t.log, t.cfg.out, e2, sizeof e2);
     }
     if (rc) snprintf(res->status, sizeof res->status, "failed");
-    run_file_unlock(lock_fd, t.cfg.out);
+    run_file_unlock(t.lock_fd, t.cfg.out);
     trainer_free(&t);
     return rc;
 }
