@@ -1,8 +1,5 @@
 #include "config.h"
 #include "model.h"
-#include "ptq_knobs.h"
-#include "qat.h"
-#include "run_name.h"
 #include "tokfile.h"
 
 #include <ctype.h>
@@ -250,13 +247,6 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
                  (long long)c->vocab, (long long)data_vocab);
         return -1;
     }
-    if (strcmp(c->matmul, "fp32") && !strcmp(c->device, "cpu")) {
-        snprintf(err, errlen,
-                 "knob matmul=%s: device=cpu computes its GEMMs in fp32 only (tf32 and bf16 are "
-                 "the GPU's tensor-core modes; use device=cuda or matmul=fp32)",
-                 c->matmul);
-        return -1;
-    }
     if (c->ffn_hidden == 0) c->ffn_hidden = model_default_ffn_hidden((int)c->d_model);
     model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
                      (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
@@ -265,11 +255,6 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
         snprintf(err, errlen, "bad model shape: %s", why);
         return -1;
     }
-    qat_plan plan;
-    if (qat_plan_from_config(c, &plan, err, errlen)) return -1;
-    ptq_request reqs[2];
-    int nreq;
-    if (ptq_requests_from_config(c, reqs, &nreq, err, errlen)) return -1;
     const int64_t n_nonembed = model_params_nonembedding(&s);
     if (c->tokens == 0) {
         if (c->tokens_per_param <= 0) {
@@ -300,15 +285,6 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
     if (steps < 1) steps = 1;
     if (c->eval_every == 0) c->eval_every = steps / 10 > 0 ? steps / 10 : 1;
     if (c->ckpt_every == 0) c->ckpt_every = c->eval_every;
-    /* the scheme sweep run names its runs with (run_name.h) */
-    if (c->name[0] == 0) run_base_name(c, n_nonembed, c->name, sizeof c->name);
-    if (c->out[0] == 0) {
-        int n = snprintf(c->out, sizeof c->out, "results/train/%s.h5", c->name);
-        if (n < 0 || (size_t)n >= sizeof c->out) {
-            snprintf(err, errlen, "run name too long for the output path");
-            return -1;
-        }
-    }
     return 0;
 }
 

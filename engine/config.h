@@ -67,9 +67,15 @@ int config_set(train_config *c, const char *name, const char *value, char *err, 
 /* Parses "KEY=VALUE" (argument form). */
 int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen);
 
-/* Fills the knobs that depend on others or on the data: vocab (from the token
- * file, passed in), ffn_hidden, tokens (from tokens_per_param * N), micro_batch,
- * eval/checkpoint intervals, name and output path. Checks consistency. */
+/* The one default list of P_post bit widths: the knob ptq_bits's, sweep ptq's and
+ * ptq_request_default's. */
+#define PTQ_DEFAULT_BITS "3,4,6,8"
+
+/* Fills the knobs that depend on others or on the data, numbers only: vocab (from the
+ * token file, passed in; a knob that disagrees is an error), ffn_hidden (and the shape
+ * checked), tokens (from tokens_per_param * N), micro_batch, eval/checkpoint intervals.
+ * A run is resolved by run_config_resolve (engine/run_config.h), which calls this and
+ * then checks the knobs against each other and names the run. */
 int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen);
 
 /* Canonical JSON of the identity knobs (sorted keys, shortest round-trip reals), the run's

@@ -21,8 +21,6 @@
 /* ------------------------------------------------------------ formats and names ---- */
 
 #define PTQ_MAX_BITS 16
-/* The one default list of P_post bit widths: the knob ptq_bits's and sweep ptq's. */
-#define PTQ_DEFAULT_BITS "3,4,6,8"
 
 typedef enum { PTQ_RTN = 0, PTQ_GPTQ = 1 } ptq_method;
 

@@ -10,6 +10,7 @@
 #include "ptq_knobs.h"
 #include "qat_model.h"
 #include "rng.h"
+#include "run_config.h"
 #include "runlog.h"
 #include "tokfile.h"
 #include "clock.h"
@@ -404,7 +405,7 @@ enum { PART_ERR = -1, PART_OK = 0, PART_EARLY = 1 };
 static int train_open(trainer *t, const train_hooks *hooks, train_result *res, char *err,
                       size_t errlen) {
     if (open_data(t, err, errlen)) return PART_ERR;
-    if (config_resolve(&t->cfg, t->train_tok.vocab, err, errlen)) return PART_ERR;
+    if (run_config_resolve(&t->cfg, t->train_tok.vocab, err, errlen)) return PART_ERR;
     t->shape = (model_shape){(int)t->cfg.vocab,  (int)t->cfg.d_model, (int)t->cfg.n_layer,
                              (int)t->cfg.n_head, (int)t->cfg.ctx,     (int)t->cfg.ffn_hidden};
     t->total_steps = (t->cfg.tokens + t->cfg.batch * t->cfg.ctx - 1) / (t->cfg.batch * t->cfg.ctx);

@@ -7,6 +7,7 @@
 #include "lua_sandbox.h"
 #include "model.h"
 #include "prelude_lua.h"
+#include "run_config.h"
 #include "run_name.h"
 #include "tokfile.h"
 
@@ -101,7 +102,7 @@ static int resolve(loader *ld, train_config *c, int64_t *N, double *fpt, int64_t
         snprintf(why, whylen, "%s", ld->err);
         return -1;
     }
-    if (config_resolve(c, vocab, why, whylen)) return -1;
+    if (run_config_resolve(c, vocab, why, whylen)) return -1;
     model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
                      (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
     *N = model_params_nonembedding(&s);

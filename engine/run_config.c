@@ -1,0 +1,38 @@
+/* run_config_resolve (run_config.h). */
+#include "run_config.h"
+
+#include "model.h"
+#include "ptq_knobs.h"
+#include "qat.h"
+#include "run_name.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int run_config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen) {
+    if (config_resolve(c, data_vocab, err, errlen)) return -1;
+    if (strcmp(c->matmul, "fp32") && !strcmp(c->device, "cpu")) {
+        snprintf(err, errlen,
+                 "knob matmul=%s: device=cpu computes its GEMMs in fp32 only (tf32 and bf16 are "
+                 "the GPU's tensor-core modes; use device=cuda or matmul=fp32)",
+                 c->matmul);
+        return -1;
+    }
+    qat_plan plan;
+    if (qat_plan_from_config(c, &plan, err, errlen)) return -1;
+    ptq_request reqs[2];
+    int nreq;
+    if (ptq_requests_from_config(c, reqs, &nreq, err, errlen)) return -1;
+    /* the scheme sweep run names its runs with (run_name.h) */
+    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
+                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    if (c->name[0] == 0) run_base_name(c, model_params_nonembedding(&s), c->name, sizeof c->name);
+    if (c->out[0] == 0) {
+        int n = snprintf(c->out, sizeof c->out, "results/train/%s.h5", c->name);
+        if (n < 0 || (size_t)n >= sizeof c->out) {
+            snprintf(err, errlen, "run name too long for the output path");
+            return -1;
+        }
+    }
+    return 0;
+}
