@@ -314,22 +314,24 @@ static int ptq_in_log(trainer *t, const float *params, int64_t step, char *err, 
     return 0;
 }
 
-/* The same for a finished run's file (a sweep that added ptq knobs later). */
-static int ptq_finished_run(const train_config *c, const runlog *old, int *did, char *err,
-                            size_t errlen) {
+int train_ptq_finished(const train_config *c, int *did, char *err, size_t errlen) {
     ptq_request reqs[2];
     int n;
     *did = 0;
     if (ptq_requests_from_config(c, reqs, &n, err, errlen)) return -1;
-    const attr *steps = attr_get(&old->final, "steps");
-    if (!steps || steps->type != ATTR_INT) return 0;
-    for (int i = 0; i < n; i++) {
-        ptq_request_drop_done(&reqs[i], old, steps->i);
+    if (n == 0) return 0;
+    runlog old;
+    if (runlog_load(&old, c->out, err, errlen)) return -1;
+    const attr *steps = old.has_final ? attr_get(&old.final, "steps") : NULL;
+    int rc = 0;
+    for (int i = 0; steps && steps->type == ATTR_INT && i < n && !rc; i++) {
+        ptq_request_drop_done(&reqs[i], &old, steps->i);
         if (!reqs[i].nbits) continue;
-        if (ptq_run(c->out, &reqs[i], NULL, NULL, err, errlen)) return -1;
-        *did = 1;
+        rc = ptq_run(c->out, &reqs[i], NULL, NULL, err, errlen);
+        if (!rc) *did = 1;
     }
-    return 0;
+    runlog_free(&old);
+    return rc ? -1 : 0;
 }
 
 /* The token files are mapped: one truncated in place would fault at the next read past
@@ -400,12 +402,13 @@ static int file_exists(const char *p) {
 enum { PART_ERR = -1, PART_OK = 0, PART_EARLY = 1 };
 
 /* The data, the resolved config, the lock, and what an existing run file says: one of
- * another configuration is refused, a finished one is not redone (PTQ the knobs newly ask
- * for is added to it: PART_EARLY with res "skipped"). */
+ * another configuration is refused, a finished one is not redone (PART_EARLY with res
+ * "skipped"; PTQ the knobs newly ask for is the caller's: train_ptq_finished). */
 static int train_open(trainer *t, const train_hooks *hooks, train_result *res, char *err,
                       size_t errlen) {
     if (open_data(t, err, errlen)) return PART_ERR;
     if (run_config_resolve(&t->cfg, t->train_tok.vocab, err, errlen)) return PART_ERR;
+    res->config = t->cfg;
     t->shape = (model_shape){(int)t->cfg.vocab,  (int)t->cfg.d_model, (int)t->cfg.n_layer,
                              (int)t->cfg.n_head, (int)t->cfg.ctx,     (int)t->cfg.ffn_hidden};
     t->total_steps = (t->cfg.tokens + t->cfg.batch * t->cfg.ctx - 1) / (t->cfg.batch * t->cfg.ctx);
@@ -437,17 +440,11 @@ static int train_open(trainer *t, const train_hooks *hooks, train_result *res, c
         rc = PART_ERR;
     } else if (status && status->type == ATTR_STR &&
                (!strcmp(status->s, "done") || !strcmp(status->s, "diverged"))) {
-        int did = 0;
-        if (!strcmp(status->s, "done") && ptq_finished_run(&t->cfg, &old, &did, err, errlen)) {
-            rc = PART_ERR;
-        } else {
-            snprintf(res->status, sizeof res->status, "skipped");
-            snprintf(res->reason, sizeof res->reason, "already %s%s", status->s,
-                     did ? "; post-training quantization added" : "");
-            const attr *vl = attr_get(&old.final, "val_loss");
-            res->val_loss = vl && vl->type == ATTR_REAL ? vl->r : NAN;
-            rc = PART_EARLY;
-        }
+        snprintf(res->status, sizeof res->status, "skipped");
+        snprintf(res->reason, sizeof res->reason, "already %s", status->s);
+        const attr *vl = attr_get(&old.final, "val_loss");
+        res->val_loss = vl && vl->type == ATTR_REAL ? vl->r : NAN;
+        rc = PART_EARLY;
     }
     runlog_free(&old);
     return rc;

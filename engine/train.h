@@ -24,6 +24,7 @@ typedef struct train_result {
     int64_t steps, tokens, resumed_from;
     size_t buffer_bytes; /* model, gradients, optimizer state and activations */
     char run_file[512], checkpoint[600];
+    train_config config; /* the knobs as resolved against the data (when they were) */
 } train_result;
 
 typedef struct train_hooks {
@@ -49,6 +50,12 @@ typedef struct train_hooks {
  * could be written). */
 int train_run(const train_config *cfg, const train_hooks *hooks, train_result *res, char *err,
               size_t errlen);
+
+/* Adds to a finished run's file the PTQ its knobs ask for that the file does not hold
+ * yet (a sweep that added ptq knobs after the run was trained): for the callers of
+ * train_run when it says "skipped" with reason "already done", cfg being res->config.
+ * The caller holds the run's lock (run_file_lock). *did: whether any rows were added. */
+int train_ptq_finished(const train_config *cfg, int *did, char *err, size_t errlen);
 
 /* The checkpoint path of a run file: its name with ".h5" replaced by ".ckpt". */
 void train_checkpoint_path(const char *run_file, char *out, size_t len);

@@ -242,6 +242,17 @@ int cmd_exec(int argc, char **argv) {
         goto fail;
     }
     if (!x.report) progress_done(&x.line);
+    /* A finished run gets the PTQ its knobs newly ask for (this process holds the lock). */
+    if (!strcmp(res.status, "skipped") && !strcmp(res.reason, "already done")) {
+        int did = 0;
+        if (train_ptq_finished(&res.config, &did, err, sizeof err)) {
+            runstate_write(r, "failed", err, err + 1024, sizeof err - 1024);
+            goto fail;
+        }
+        if (did)
+            snprintf(res.reason, sizeof res.reason,
+                     "already done; post-training quantization added");
+    }
     /* the state word: "skipped" says why in its reason, "already done; ..." */
     const char *word = strcmp(res.status, "skipped") ? res.status : res.reason + strlen("already ");
     char state[32];

@@ -1,5 +1,6 @@
 /* sweep train KEY=VALUE ...: one training run. */
 #include "commands.h"
+#include "fsutil.h"
 #include "progress.h"
 #include "sweepdef.h"
 #include "train.h"
@@ -100,6 +101,19 @@ int cmd_train(int argc, char **argv) {
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    /* A finished run gets the PTQ its knobs newly ask for, under the run's lock. */
+    if (!strcmp(res.status, "skipped") && !strcmp(res.reason, "already done")) {
+        int lock = run_file_lock(res.config.out, err, sizeof err), did = 0;
+        if (lock < 0 || train_ptq_finished(&res.config, &did, err, sizeof err)) {
+            run_file_unlock(lock, res.config.out);
+            fprintf(stderr, "sweep train: %s\n", err);
+            return lock == -2 ? 3 : 1;
+        }
+        run_file_unlock(lock, res.config.out);
+        if (did)
+            snprintf(res.reason, sizeof res.reason,
+                     "already done; post-training quantization added");
+    }
     if (!strcmp(res.status, "skipped")) {
         printf("%s: %s (val loss %.4f); nothing to do\n", res.run_file, res.reason, res.val_loss);
         return 0;

@@ -49,6 +49,20 @@ grep -q "5 already finished, 1 to train" out2.txt || { cat out2.txt; fail "finis
 "$sweep" run tiny.lua --only 'd48-*' >out3.txt 2>&1 || { cat out3.txt; fail "--only exit 0"; }
 grep -q "0 to train" out3.txt || fail "--only: nothing to train"
 
+# PTQ a config newly asks for is added to a finished run by `sweep exec` (what Slurm
+# tasks and sweep run's jobs start; the ptq knobs are not part of the run's identity),
+# under its lock, which it leaves no file of.
+sed 's/lr = 0.01,/lr = 0.01, ptq = "rtn", ptq_bits = "4",/' tiny.lua >tiny_ptq.lua
+"$sweep" exec tiny_ptq.lua --name d32-l2-h2_D8.19k_fp32_s0 --threads 1 >out_ptq.txt 2>&1 ||
+  { cat out_ptq.txt; fail "sweep exec adds PTQ to a finished run"; }
+grep -q "post-training quantization added" out_ptq.txt || { cat out_ptq.txt; fail "PTQ added"; }
+/usr/bin/python3 -c "import h5py,sys; b=h5py.File(sys.argv[1])['ptq/rtn/bits'][()]; sys.exit(0 if list(b) == [4] else 1)" \
+  results/tiny/d32-l2-h2_D8.19k_fp32_s0.h5 || fail "one /ptq/rtn row in the finished run"
+[ ! -e results/tiny/d32-l2-h2_D8.19k_fp32_s0.lock ] || fail "no lock file left"
+"$sweep" exec tiny_ptq.lua --name d32-l2-h2_D8.19k_fp32_s0 --threads 1 >out_ptq2.txt 2>&1 ||
+  fail "sweep exec again"
+grep -q "post-training quantization added" out_ptq2.txt && fail "nothing added the second time"
+
 # A changed config whose run keeps its name: the old run file is kept and reported.
 sed 's/name = "diverges", lr = 10/name = "diverges", lr = 9/' tiny.lua >tiny2.lua
 sed -i 's/name = "tiny"/name = "tiny"/' tiny2.lua
