@@ -25,6 +25,14 @@ extern int openblas_get_num_threads(void) __attribute__((weak));
 #ifndef PSL_BUILD_FLAGS
 #define PSL_BUILD_FLAGS "unknown"
 #endif
+const char *provenance_version(void) {
+    return PSL_VERSION;
+}
+
+const char *provenance_build_flags(void) {
+    return PSL_BUILD_FLAGS;
+}
+
 /* The compiler of this file is the compiler of the engine (one CMake toolchain).
  * Clang's __VERSION__ names itself ("Debian Clang 14.0.6"), GCC's is the number only. */
 #if defined(__clang__)
@@ -212,7 +220,7 @@ static void set_hex(attr_set *a, const char *name, uint64_t v) {
 
 void provenance_describe(attr_set *root, const provenance_data *data, int threads,
                          const backend *device) {
-    attr_set_str(root, "engine_version", PSL_VERSION);
+    attr_set_str(root, "engine_version", provenance_version());
     attr_set_str(root, "git_commit", provenance_git_commit());
     attr_set_str(root, "compiler", PSL_COMPILER);
     attr_set_str(root, "build", PSL_BUILD_FLAGS);

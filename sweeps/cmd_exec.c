@@ -3,6 +3,7 @@
  * and what every task of a Slurm array job runs. Exit status: 0 done, diverged or
  * already finished; 1 failed; 2 usage or config error; 3 another process holds the run;
  * 4 the run file belongs to another configuration (see --force); 130 stopped (signal). */
+#include "cli.h"
 #include "commands.h"
 #include "fsutil.h"
 #include "progress.h"
@@ -132,30 +133,29 @@ int cmd_exec(int argc, char **argv) {
     const char *config = NULL, *name = NULL, *results = NULL, *dir = NULL;
     long index = -1, threads = 0;
     int force = 0, fd = -1;
+    char perr[512];
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int more = i + 1 < argc;
+        const char *a = argv[i], *v = NULL;
+        long n = 0;
+        int r = 0;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "--index") && more) {
-            char *end;
-            index = strtol(argv[++i], &end, 10);
-            if (*end || index < 0) {
-                fprintf(stderr, "sweep exec: --index expects a number >= 0\n");
-                return 2;
-            }
-        } else if (!strcmp(a, "--name") && more) {
-            name = argv[++i];
-        } else if (!strcmp(a, "--results") && more) {
-            results = argv[++i];
-        } else if (!strcmp(a, "--dir") && more) {
-            dir = argv[++i];
-        } else if (!strcmp(a, "--threads") && more) {
-            threads = atol(argv[++i]);
-        } else if (!strcmp(a, "--progress-fd") && more) {
-            fd = atoi(argv[++i]);
-        } else if (!strcmp(a, "--force")) {
+        }
+        if ((r = cli_value(argc, argv, &i, "--index", &v, perr, sizeof perr))) {
+            if (r > 0) r = cli_long("--index", v, 0, 1L << 40, &index, perr, sizeof perr);
+        } else if ((r = cli_value(argc, argv, &i, "--name", &v, perr, sizeof perr))) {
+            name = v;
+        } else if ((r = cli_value(argc, argv, &i, "--results", &v, perr, sizeof perr))) {
+            results = v;
+        } else if ((r = cli_value(argc, argv, &i, "--dir", &v, perr, sizeof perr))) {
+            dir = v;
+        } else if ((r = cli_value(argc, argv, &i, "--threads", &v, perr, sizeof perr))) {
+            if (r > 0) r = cli_long("--threads", v, 0, 4096, &threads, perr, sizeof perr);
+        } else if ((r = cli_value(argc, argv, &i, "--progress-fd", &v, perr, sizeof perr))) {
+            if (r > 0 && !(r = cli_long("--progress-fd", v, 0, 1 << 20, &n, perr, sizeof perr)))
+                fd = (int)n;
+        } else if ((r = cli_flag(a, "--force", perr, sizeof perr))) {
             force = 1;
         } else if (a[0] == '-' || config) {
             fprintf(stderr, "sweep exec: unexpected argument '%s'\n", a);
@@ -163,6 +163,10 @@ int cmd_exec(int argc, char **argv) {
             return 2;
         } else {
             config = a;
+        }
+        if (r < 0) {
+            fprintf(stderr, "sweep exec: %s\n", perr);
+            return 2;
         }
     }
     if (!config || (index < 0) == (name == NULL)) {

@@ -1,5 +1,6 @@
 /* sweep plan CONFIG: the runs of a sweep, their size and cost, without training. */
 #include "calibrate.h"
+#include "cli.h"
 #include "commands.h"
 #include "ptq_knobs.h"
 #include "progress.h"
@@ -86,29 +87,33 @@ int cmd_plan(int argc, char **argv) {
     const char *config = NULL, *results = NULL, *only = NULL;
     int threads = 2, jobs = 1, calibrate = 1;
     double max_epochs_allowed = DEFAULT_MAX_EPOCHS;
+    char err[2048];
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int more = i + 1 < argc;
+        const char *a = argv[i], *v = NULL;
+        long n = 0;
+        int r = 0;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "--threads") && more) {
-            threads = atoi(argv[++i]);
-        } else if (!strcmp(a, "--jobs") && more) {
-            jobs = atoi(argv[++i]);
-        } else if (!strcmp(a, "--results") && more) {
-            results = argv[++i];
-        } else if (!strcmp(a, "--only") && more) {
-            only = argv[++i];
-        } else if (!strcmp(a, "--no-calibrate")) {
+        }
+        if ((r = cli_value(argc, argv, &i, "--threads", &v, err, sizeof err))) {
+            if (r > 0 && !(r = cli_long("--threads", v, 1, 4096, &n, err, sizeof err)))
+                threads = (int)n;
+        } else if ((r = cli_value(argc, argv, &i, "--jobs", &v, err, sizeof err))) {
+            if (r > 0 && !(r = cli_long("--jobs", v, 1, 4096, &n, err, sizeof err))) jobs = (int)n;
+        } else if ((r = cli_value(argc, argv, &i, "--results", &v, err, sizeof err))) {
+            results = v;
+        } else if ((r = cli_value(argc, argv, &i, "--only", &v, err, sizeof err))) {
+            only = v;
+        } else if ((r = cli_flag(a, "--no-calibrate", err, sizeof err))) {
             calibrate = 0;
-        } else if (!strcmp(a, "--max-epochs") && more) {
-            const char *v = argv[++i];
+        } else if ((r = cli_value(argc, argv, &i, "--max-epochs", &v, err, sizeof err))) {
             char *end;
-            max_epochs_allowed = strtod(v, &end);
-            if (end == v || *end || !(max_epochs_allowed >= 1) || isinf(max_epochs_allowed)) {
-                fprintf(stderr, "sweep plan: --max-epochs needs a number >= 1, not '%s'\n", v);
-                return 2;
+            if (r > 0) max_epochs_allowed = strtod(v, &end);
+            if (r > 0 &&
+                (end == v || *end || !(max_epochs_allowed >= 1) || isinf(max_epochs_allowed))) {
+                snprintf(err, sizeof err, "--max-epochs needs a number >= 1, not '%s'", v);
+                r = -1;
             }
         } else if (a[0] == '-' || config) {
             fprintf(stderr, "sweep plan: unexpected argument '%s'\n", a);
@@ -117,12 +122,16 @@ int cmd_plan(int argc, char **argv) {
         } else {
             config = a;
         }
+        if (r < 0) {
+            fprintf(stderr, "sweep plan: %s\n", err);
+            return 2;
+        }
     }
-    if (!config || threads < 1 || jobs < 1) {
+    if (!config) {
+        fprintf(stderr, "sweep plan: no CONFIG given\n");
         usage(stderr);
         return 2;
     }
-    char err[2048];
     sweep_def d;
     sweep_load_opts o = {.results = results, .fallback_vocab = 4096};
     if (sweep_load_file(config, &o, &d, err, sizeof err)) {

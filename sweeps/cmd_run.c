@@ -1,6 +1,7 @@
 /* sweep run CONFIG: trains every run of a sweep that is not done, J at a time, each in
  * its own process (`sweep exec`), or submits them as a Slurm array job (--slurm). */
 #include "backend.h"
+#include "cli.h"
 #include "commands.h"
 #include "progress.h"
 #include "runstate.h"
@@ -441,34 +442,44 @@ int cmd_run(int argc, char **argv) {
     slurm_opts so = {0};
     const char *sbatch_args[64];
     int nsbatch = 0;
+    char err[2048], copy[800];
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int more = i + 1 < argc;
+        const char *a = argv[i], *v = NULL;
+        long n = 0;
+        int r = 0;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "--jobs") && more) {
-            jobs = atoi(argv[++i]);
-        } else if (!strcmp(a, "--threads") && more) {
-            threads = atoi(argv[++i]);
-        } else if (!strcmp(a, "--results") && more) {
-            results = argv[++i];
-        } else if (!strcmp(a, "--only") && more) {
-            only = argv[++i];
-        } else if (!strcmp(a, "--force")) {
+        }
+        if ((r = cli_value(argc, argv, &i, "--jobs", &v, err, sizeof err))) {
+            if (r > 0 && !(r = cli_long("--jobs", v, 1, 4096, &n, err, sizeof err))) jobs = (int)n;
+        } else if ((r = cli_value(argc, argv, &i, "--threads", &v, err, sizeof err))) {
+            if (r > 0 && !(r = cli_long("--threads", v, 0, 4096, &n, err, sizeof err)))
+                threads = (int)n;
+        } else if ((r = cli_value(argc, argv, &i, "--results", &v, err, sizeof err))) {
+            results = v;
+        } else if ((r = cli_value(argc, argv, &i, "--only", &v, err, sizeof err))) {
+            only = v;
+        } else if ((r = cli_flag(a, "--force", err, sizeof err))) {
             force = 1;
-        } else if (!strcmp(a, "--fail-fast")) {
+        } else if ((r = cli_flag(a, "--fail-fast", err, sizeof err))) {
             fail_fast = 1;
-        } else if (!strcmp(a, "--slurm")) {
+        } else if ((r = cli_flag(a, "--slurm", err, sizeof err))) {
             slurm = 1;
-        } else if (!strcmp(a, "--partition") && more) {
-            so.partition = argv[++i];
-        } else if (!strcmp(a, "--time") && more) {
-            so.time = argv[++i];
-        } else if (!strcmp(a, "--array-limit") && more) {
-            so.array_limit = atoi(argv[++i]);
-        } else if (!strcmp(a, "--sbatch-arg") && more && nsbatch < 64) {
-            sbatch_args[nsbatch++] = argv[++i];
+        } else if ((r = cli_value(argc, argv, &i, "--partition", &v, err, sizeof err))) {
+            so.partition = v;
+        } else if ((r = cli_value(argc, argv, &i, "--time", &v, err, sizeof err))) {
+            so.time = v;
+        } else if ((r = cli_value(argc, argv, &i, "--array-limit", &v, err, sizeof err))) {
+            if (r > 0 && !(r = cli_long("--array-limit", v, 0, 1L << 30, &n, err, sizeof err)))
+                so.array_limit = (int)n;
+        } else if ((r = cli_value(argc, argv, &i, "--sbatch-arg", &v, err, sizeof err))) {
+            if (r > 0 && nsbatch == 64) {
+                snprintf(err, sizeof err, "--sbatch-arg: at most 64 of them");
+                r = -1;
+            } else if (r > 0) {
+                sbatch_args[nsbatch++] = v;
+            }
         } else if (a[0] == '-' || config) {
             fprintf(stderr, "sweep run: unexpected argument '%s'\n", a);
             usage(stderr);
@@ -476,14 +487,18 @@ int cmd_run(int argc, char **argv) {
         } else {
             config = a;
         }
+        if (r < 0) {
+            fprintf(stderr, "sweep run: %s\n", err);
+            return 2;
+        }
     }
-    if (!config || jobs < 1 || threads < 0) {
+    if (!config) {
+        fprintf(stderr, "sweep run: no CONFIG given\n");
         usage(stderr);
         return 2;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (threads == 0) threads = cores / jobs > 0 ? (int)(cores / jobs) : 1;
-    char err[2048], copy[800];
     sweep_def d;
     sweep_load_opts o = {.results = results};
     if (sweep_load_file(config, &o, &d, err, sizeof err)) {

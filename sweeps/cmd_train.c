@@ -35,10 +35,11 @@ static void show(const train_progress *p, void *ctx) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: sweep train [KEY=VALUE ...]\n\n"
+    fprintf(f, "usage: sweep train KEY=VALUE ...\n\n"
                "Trains one run and writes its run file (HDF5) and checkpoint. Started again\n"
                "with the same knobs, it resumes from the checkpoint; a finished run is skipped.\n"
-               "Ctrl-C (or SIGTERM) checkpoints and stops; a second one stops at once.\n\n"
+               "Ctrl-C (or SIGTERM) checkpoints and stops; a second one stops at once.\n"
+               "At least one knob is needed (`sweep train name=default` trains the defaults).\n\n"
                "knobs:\n");
     config_print_help(f, 0);
 }
@@ -47,6 +48,10 @@ int cmd_train(int argc, char **argv) {
     train_config cfg;
     config_defaults(&cfg);
     char err[1024];
+    if (argc < 2) { /* a bare `sweep train` is a question, not a request for a long run */
+        usage(stderr);
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);

@@ -2,6 +2,7 @@
  * Each subcommand lives in cmd_<name>.c. */
 #include "commands.h"
 #include "procenv.h"
+#include "provenance.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +28,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: sweep COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'sweep COMMAND --help' describes one command.\n");
+    fprintf(f, "\n'sweep help COMMAND' (or 'sweep COMMAND --help') describes one command;\n"
+               "'sweep --version' says which build this is.\n");
 }
 
 int main(int argc, char **argv) {
@@ -36,9 +38,27 @@ int main(int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "sweep: unknown command '%s'\n\n", argv[1]);
+    if (!strcmp(argv[1], "--version")) {
+        printf("sweep %s (commit %s; %s)\n", provenance_version(), provenance_git_commit(),
+               provenance_build_flags());
+        return 0;
+    }
+    /* sweep help COMMAND is sweep COMMAND --help */
+    int help = !strcmp(argv[1], "help");
+    if (help && argc == 2) {
+        usage(stdout);
+        return 0;
+    }
+    const char *name = argv[1 + help];
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(name, commands[i].name)) continue;
+        if (help) {
+            char *args[] = {argv[2], "--help", NULL};
+            return commands[i].run(2, args);
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "sweep: unknown command '%s'\n\n", name);
     usage(stderr);
     return 2;
 }
