@@ -135,9 +135,10 @@ int psl_analyze_laws(const psl_law *const *laws, int nl, const psl_data *d,
                 }
                 if (o->heldout) {
 #pragma omp task firstprivate(r)
-                    psl_heldout_largest_n(r->law, r->pts, r->n, &o->fit, &r->lnlo);
+                    psl_heldout_largest_n(r->law, r->pts, r->n, &o->fit, &r->m, r->fit.u, &r->lnlo);
 #pragma omp task firstprivate(r)
-                    psl_heldout_kfold(r->law, r->pts, r->n, o->kfold, o->seed, &o->fit, &r->kfold);
+                    psl_heldout_kfold(r->law, r->pts, r->n, o->kfold, o->seed, &o->fit, &r->m,
+                                      r->fit.u, &r->kfold);
                 }
                 if (!o->baselines) continue;
                 lead[i] = i;

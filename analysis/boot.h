@@ -23,20 +23,29 @@ int psl_bootstrap(const psl_problem *pr, const psl_fit_opts *o, const double *uh
 
 typedef struct {
     int ok;        /* evaluated */
-    char why[512]; /* why not */
+    char why[800]; /* why not */
     size_t nfit;   /* points fitted on (summed over folds) */
     int folds;     /* folds evaluated */
+    int warm;      /* of them, fits finished from the full-data optimum (their fit from the
+                      start grid did not converge) */
     psl_quality q; /* on the held-out points, pooled */
 } psl_heldout;
 
-/* Fit on runs with N below the largest N, predict the largest. */
+/* Fit on runs with N below the largest N, predict the largest. Each held-out fit starts
+ * from the grid; one that does not converge there is started again from the full-data
+ * optimum (m0, u0: the model set up on all n points and its fit; NULL: none), then
+ * continued from where it stopped, and when none converges why names the parameter that
+ * runs away. */
 void psl_heldout_largest_n(const psl_law *law, const psl_point *const *pts, size_t n,
-                           const psl_fit_opts *o, psl_heldout *out);
+                           const psl_fit_opts *o, const psl_model *m0, const double *u0,
+                           psl_heldout *out);
 
 /* k-fold cross-validation by (N, D) cell: all points of a cell are held out together.
- * Cells are dealt to folds after a shuffle seeded by seed. */
+ * Cells are dealt to folds after a shuffle seeded by seed. Folds are fitted as in
+ * psl_heldout_largest_n, with the same warm start. */
 void psl_heldout_kfold(const psl_law *law, const psl_point *const *pts, size_t n, int k,
-                       uint64_t seed, const psl_fit_opts *o, psl_heldout *out);
+                       uint64_t seed, const psl_fit_opts *o, const psl_model *m0, const double *u0,
+                       psl_heldout *out);
 
 /* Whether the bootstrap pins parameter k down: 1 when its 95% interval, from at least 10
  * converged replicates, is not a single point (a parameter the fit never moves) and is

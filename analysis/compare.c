@@ -83,7 +83,7 @@ void psl_base_fit_run(const psl_law *bl, const psl_problem *pr, int kfold, uint6
                  "its fit stopped before converging (%s); compared where it stopped", f.msg);
     for (size_t i = 0; i < pr->n; i++) bf->blp[i] = psl_problem_lp(&bp, f.u, NULL, i, NULL);
     psl_quality_eval(pr->logy, bf->blp, pr->n, &bf->q);
-    if (heldout) psl_heldout_kfold(bl, pr->pts, pr->n, kfold, seed, o, &bf->kfold);
+    if (heldout) psl_heldout_kfold(bl, pr->pts, pr->n, kfold, seed, o, &m, f.u, &bf->kfold);
 }
 
 void psl_base_fit_free(psl_base_fit *bf) {

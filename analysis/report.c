@@ -12,10 +12,15 @@ static void qual(char *b, size_t n, const psl_quality *q) {
 }
 
 static void heldout_str(char *b, size_t n, const psl_heldout *h) {
-    if (h->ok)
-        snprintf(b, n, "R^2 %.4f, RMSE %.4g (log) on %zu held-out points", h->q.r2_log,
-                 h->q.rmse_log, h->q.n);
-    else
+    if (h->ok) {
+        int k = snprintf(b, n, "R^2 %.4f, RMSE %.4g (log) on %zu held-out points", h->q.r2_log,
+                         h->q.rmse_log, h->q.n);
+        if (h->warm && k >= 0 && (size_t)k < n)
+            snprintf(b + k, n - (size_t)k,
+                     " (%d of %d fits did not converge from the start grid and were "
+                     "finished from the full-data optimum)",
+                     h->warm, h->folds);
+    } else
         snprintf(b, n, "n/a: %s", h->why);
 }
 
@@ -190,7 +195,7 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
         }
         if (x->boot.B)
             fprintf(f, "   bootstrap: %d of %d replicates converged\n", x->boot.ok, x->boot.B);
-        char a[200], b[600], c[600];
+        char a[200], b[1000], c[1000];
         qual(a, sizeof a, &x->q);
         heldout_str(b, sizeof b, &x->lnlo);
         heldout_str(c, sizeof c, &x->kfold);
@@ -312,7 +317,8 @@ static void json_quality(FILE *f, const psl_quality *q) {
 static void json_heldout(FILE *f, const psl_heldout *h) {
     fprintf(f, "{\"ok\": %s, ", h->ok ? "true" : "false");
     if (h->ok) {
-        fprintf(f, "\"folds\": %d, \"n_fit\": %zu, \"quality\": ", h->folds, h->nfit);
+        fprintf(f, "\"folds\": %d, \"n_fit\": %zu, \"warm_started\": %d, \"quality\": ", h->folds,
+                h->nfit, h->warm);
         json_quality(f, &h->q);
     } else {
         fputs("\"why\": ", f);
@@ -676,7 +682,7 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
                 fputs("- | - | ", f);
             fprintf(f, "%s |\n", yes_no(determined(x, k)));
         }
-        char a[200], b[600], c[600];
+        char a[200], b[1000], c[1000];
         qual(a, sizeof a, &x->q);
         heldout_str(b, sizeof b, &x->lnlo);
         heldout_str(c, sizeof c, &x->kfold);

@@ -202,8 +202,8 @@ static void test_precision_effect_beats_baselines(void **state) {
     psl_analysis_opts o;
     psl_analysis_opts_default(&o);
     psl_heldout same, other;
-    psl_heldout_kfold(c->base, r.pts, r.n, o.kfold, o.seed, &o.fit, &same);
-    psl_heldout_kfold(c->base, r.pts, r.n, o.kfold, o.seed + 1, &o.fit, &other);
+    psl_heldout_kfold(c->base, r.pts, r.n, o.kfold, o.seed, &o.fit, NULL, NULL, &same);
+    psl_heldout_kfold(c->base, r.pts, r.n, o.kfold, o.seed + 1, &o.fit, NULL, NULL, &other);
     assert_true(same.ok && other.ok);
     assert_true(c->kfold.q.r2_log == same.q.r2_log);
     assert_true(c->kfold.q.rmse_log == same.q.rmse_log);
