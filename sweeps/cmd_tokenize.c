@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "tokenizer.h"
 #include "tokfile.h"
@@ -148,17 +149,22 @@ int cmd_tokenize(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--retrain")) {
             retrain = 1;
-        } else if (!strcmp(a, "--vocab") || !strcmp(a, "--threads")) {
-            int is_vocab = !strcmp(a, "--vocab");
-            if (i + 1 >= argc) {
-                fprintf(stderr, "sweep tokenize: %s needs a value\n", a);
+        } else if (!strncmp(a, "--vocab", 7) || !strncmp(a, "--threads", 9)) {
+            int is_vocab = !strncmp(a, "--vocab", 7);
+            const char *name = is_vocab ? "--vocab" : "--threads", *v = NULL;
+            char why[200];
+            int r = cli_value(argc, argv, &i, name, &v, why, sizeof why);
+            if (r == 0) {
+                fprintf(stderr, "sweep tokenize: unknown option \"%s\" (see --help)\n", a);
                 return 2;
             }
-            const char *v = argv[++i];
-            if (is_vocab ? parse_int(v, BPE_MIN_VOCAB, BPE_MAX_VOCAB, &vocab)
-                         : parse_int(v, 1, 1024, &threads)) {
-                fprintf(stderr, "sweep tokenize: %s \"%s\": expected an integer in %s\n", a, v,
-                        is_vocab ? "257..65536" : "1..1024");
+            if (r < 0 || (is_vocab ? parse_int(v, BPE_MIN_VOCAB, BPE_MAX_VOCAB, &vocab)
+                                   : parse_int(v, 1, 1024, &threads))) {
+                if (r < 0)
+                    fprintf(stderr, "sweep tokenize: %s\n", why);
+                else
+                    fprintf(stderr, "sweep tokenize: %s \"%s\": expected an integer in %s\n", name,
+                            v, is_vocab ? "257..65536" : "1..1024");
                 return 2;
             }
         } else if (a[0] == '-') {

@@ -37,6 +37,10 @@ expect 2 -- '--index=-1: expected an integer' exec t.lua --index=-1
 expect 2 -- '--progress-fd=x: expected an integer' exec t.lua --index 0 --progress-fd x
 expect 2 "unexpected argument '--jobsx'" run t.lua --jobsx 2
 [ ! -d results ] || fail "refused commands wrote results"
+# tokenize takes --vocab=N too
+mkdir tk && cp "$fixture/corpus/train.txt" "$fixture/corpus/val.txt" tk/
+expect 0 'tk/val.tok' tokenize --vocab=300 tk
+expect 2 -- '--vocab "x": expected an integer' tokenize --vocab x tk
 # --name=VALUE and --threads=1 reach sweep exec
 expect 0 'done' exec t.lua --name=d32-l1-h2_D4.1k_fp32_s1 --threads=1
 echo "ok"
