@@ -268,25 +268,49 @@ static int fit_predict(const psl_law *law, const psl_point *const *train, size_t
     return 0;
 }
 
+static int cmpd_desc(const void *a, const void *b) {
+    return cmpd(b, a);
+}
+
 void psl_heldout_largest_n(const psl_law *law, const psl_point *const *pts, size_t n,
                            const psl_fit_opts *o, const psl_model *m0, const double *u0,
                            psl_heldout *out) {
     memset(out, 0, sizeof *out);
-    double nmax = 0;
-    for (size_t i = 0; i < n; i++)
-        if (pts[i]->N > nmax) nmax = pts[i]->N;
     const psl_point **tr = malloc((n ? n : 1) * sizeof *tr);
     const psl_point **te = malloc((n ? n : 1) * sizeof *te);
     double *ly = malloc((n ? n : 1) * sizeof *ly), *lp = malloc((n ? n : 1) * sizeof *lp);
+    double *nv = malloc((n ? n : 1) * sizeof *nv);
     size_t a = 0, b = 0;
-    if (tr && te && ly && lp) {
+    if (tr && te && ly && lp && nv && n) {
+        /* the distinct N, largest first; the largest is held out, and the next ones while
+         * the held-out points stay within PSL_LNLO_SHARE of all (and two N stay to fit) */
+        for (size_t i = 0; i < n; i++) nv[i] = pts[i]->N;
+        qsort(nv, n, sizeof *nv, cmpd_desc);
+        size_t nd = 0, cnt = 0, nh = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!nd || nv[i] != nv[nd - 1]) nv[nd++] = nv[i];
+        double nlo = nv[0];
+        for (size_t k = 0; k < nd; k++) {
+            size_t c = 0;
+            for (size_t i = 0; i < n; i++) c += pts[i]->N == nv[k];
+            if (k > 0 && (k + 3 > nd || (double)(cnt + c) > PSL_LNLO_SHARE * (double)n)) break;
+            cnt += c, nh++, nlo = nv[k];
+        }
         for (size_t i = 0; i < n; i++) {
-            if (pts[i]->N == nmax)
+            if (pts[i]->N >= nlo)
                 te[b++] = pts[i];
             else
                 tr[a++] = pts[i];
         }
-        char why[640];
+        out->nvals = (int)nh;
+        out->nlo = nlo;
+        out->nhi = nv[0];
+        char why[640], what[120];
+        if (nh > 1)
+            snprintf(what, sizeof what, "the %zu largest N (%g to %g, %zu of %zu points)", nh, nlo,
+                     nv[0], b, n);
+        else
+            snprintf(what, sizeof what, "N = %g", nv[0]);
         int warm;
         int rc = fit_predict(law, tr, a, te, b, o, m0, u0, lp, &warm, why, sizeof why);
         if (rc == 0) {
@@ -297,16 +321,17 @@ void psl_heldout_largest_n(const psl_law *law, const psl_point *const *pts, size
             out->nfit = a;
             out->folds = 1;
         } else {
-            snprintf(out->why, sizeof out->why, "holding out N = %g: %s", nmax,
+            snprintf(out->why, sizeof out->why, "holding out %s: %s", what,
                      rc < 0 ? "out of memory" : why);
         }
     } else {
-        snprintf(out->why, sizeof out->why, "out of memory");
+        snprintf(out->why, sizeof out->why, n ? "out of memory" : "no points");
     }
     free(tr);
     free(te);
     free(ly);
     free(lp);
+    free(nv);
 }
 
 typedef struct {

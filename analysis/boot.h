@@ -29,9 +29,19 @@ typedef struct {
     int warm;      /* of them, fits finished from the full-data optimum (their fit from the
                       start grid did not converge) */
     psl_quality q; /* on the held-out points, pooled */
+    /* leave-largest-N-out: how many N values were held out, the smallest and largest */
+    int nvals;
+    double nlo, nhi;
 } psl_heldout;
 
-/* Fit on runs with N below the largest N, predict the largest. Each held-out fit starts
+/* Leave-largest-N-out holds out the runs of the largest N and, when that is less than
+ * this share of the points (N nearly unique per run, as in digitised published tables),
+ * those of the next largest N too, while the held-out points stay within it. */
+#define PSL_LNLO_SHARE 0.15
+
+/* Fit on runs with N below the largest N values, predict those: the largest N, and the
+ * next largest while the held-out points stay within PSL_LNLO_SHARE of all points and
+ * two N are left to fit on. Each held-out fit starts
  * from the grid; one that does not converge there is started again from the full-data
  * optimum (m0, u0: the model set up on all n points and its fit; NULL: none), then
  * continued from where it stopped, and when none converges why names the parameter that

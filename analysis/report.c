@@ -15,6 +15,11 @@ static void heldout_str(char *b, size_t n, const psl_heldout *h) {
     if (h->ok) {
         int k = snprintf(b, n, "R^2 %.4f, RMSE %.4g (log) on %zu held-out points", h->q.r2_log,
                          h->q.rmse_log, h->q.n);
+        if (h->nvals > 1 && k >= 0 && (size_t)k < n)
+            k += snprintf(b + k, n - (size_t)k,
+                          " (the runs of the %d largest N, %g to %g: N is nearly unique per "
+                          "run, so the largest N values are held out up to %g%% of the points)",
+                          h->nvals, h->nlo, h->nhi, 100 * PSL_LNLO_SHARE);
         if (h->warm && k >= 0 && (size_t)k < n)
             snprintf(b + k, n - (size_t)k,
                      " (%d of %d fits did not converge from the start grid and were "
@@ -317,8 +322,16 @@ static void json_quality(FILE *f, const psl_quality *q) {
 static void json_heldout(FILE *f, const psl_heldout *h) {
     fprintf(f, "{\"ok\": %s, ", h->ok ? "true" : "false");
     if (h->ok) {
-        fprintf(f, "\"folds\": %d, \"n_fit\": %zu, \"warm_started\": %d, \"quality\": ", h->folds,
-                h->nfit, h->warm);
+        fprintf(f, "\"folds\": %d, \"n_fit\": %zu, \"warm_started\": %d, ", h->folds, h->nfit,
+                h->warm);
+        if (h->nvals > 0) {
+            fprintf(f, "\"n_values_held_out\": %d, \"n_held_out\": [", h->nvals);
+            json_num(f, h->nlo);
+            fputs(", ", f);
+            json_num(f, h->nhi);
+            fputs("], ", f);
+        }
+        fputs("\"quality\": ", f);
         json_quality(f, &h->q);
     } else {
         fputs("\"why\": ", f);
