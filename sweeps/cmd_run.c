@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "progress.h"
+#include "ptq_knobs.h"
 #include "runstate.h"
 #include "slurm.h"
 #include "sweepdef.h"
@@ -436,6 +437,32 @@ static int save_sweep(const sweep_def *d, char *path, size_t len, char *err, siz
     return rc;
 }
 
+/* Whether a finished run's file lacks PTQ rows its knobs ask for (a config that added
+ * ptq, ptq_bits, ... after the run was trained): such a run is given to `sweep exec`,
+ * which adds them (train_ptq_finished), locally or on Slurm. Read from what runstate_read
+ * found in the file; when it cannot tell (more tables than it describes), exec decides. */
+static int ptq_missing(const sweep_run *r, const run_status *st) {
+    ptq_request reqs[2];
+    int n;
+    char err[256];
+    if (!r->cfg.ptq[0] || ptq_requests_from_config(&r->cfg, reqs, &n, err, sizeof err)) return 0;
+    if (st->nptq > RUNSTATE_PTQ_MAX) return 1;
+    for (int k = 0; k < n; k++) {
+        char name[96];
+        ptq_table_name(reqs[k].method, &reqs[k].fmt, name, sizeof name);
+        const run_ptq *t = NULL;
+        for (int j = 0; j < st->nptq && !t; j++)
+            if (!strcmp(st->ptq[j].table, name)) t = &st->ptq[j];
+        if (!t || t->step != st->step) return 1;
+        for (int b = 0; b < reqs[k].nbits; b++) {
+            int have = 0;
+            for (int j = 0; j < t->nbits && !have; j++) have = t->bits[j] == reqs[k].bits[b];
+            if (!have) return 1;
+        }
+    }
+    return 0;
+}
+
 int cmd_run(int argc, char **argv) {
     const char *config = NULL, *results = NULL, *only = NULL;
     int jobs = 1, threads = 0, force = 0, fail_fast = 0, slurm = 0;
@@ -529,11 +556,16 @@ int cmd_run(int argc, char **argv) {
     }
     self[sl] = 0;
     s.self = self;
-    size_t finished = 0, conflicts = 0;
+    size_t finished = 0, conflicts = 0, ptq_jobs = 0;
     for (size_t i = 0; i < d.n; i++) {
         if (!sweep_name_matches(only, d.runs[i].cfg.name)) continue;
         run_status st;
         runstate_read(&d.runs[i], &st);
+        if (st.state == RS_DONE && ptq_missing(&d.runs[i], &st)) {
+            finished++, ptq_jobs++;
+            s.jobs[s.njobs++] = (job){.run = i, .state = J_QUEUED, .fd = -1, .gpu = -1};
+            continue;
+        }
         if (st.state == RS_DONE || st.state == RS_DIVERGED) {
             finished++;
             continue;
@@ -546,8 +578,11 @@ int cmd_run(int argc, char **argv) {
         }
         s.jobs[s.njobs++] = (job){.run = i, .state = J_QUEUED, .fd = -1, .gpu = -1};
     }
-    fprintf(stderr, "sweep %s: %zu runs, %zu already finished, %zu to train%s -> %s/\n", d.name,
-            d.n, finished, s.njobs, conflicts ? " (conflicts kept)" : "", d.dir);
+    char ptq_note[64] = "";
+    if (ptq_jobs) snprintf(ptq_note, sizeof ptq_note, ", %zu finished to add PTQ to", ptq_jobs);
+    fprintf(stderr, "sweep %s: %zu runs, %zu already finished, %zu to train%s%s -> %s/\n", d.name,
+            d.n, finished, s.njobs - ptq_jobs, ptq_note, conflicts ? " (conflicts kept)" : "",
+            d.dir);
     int rc;
     if (slurm) {
         size_t *idx = malloc((s.njobs + 1) * sizeof *idx);

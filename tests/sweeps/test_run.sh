@@ -62,6 +62,17 @@ grep -q "post-training quantization added" out_ptq.txt || { cat out_ptq.txt; fai
 "$sweep" exec tiny_ptq.lua --name d32-l2-h2_D8.19k_fp32_s0 --threads 1 >out_ptq2.txt 2>&1 ||
   fail "sweep exec again"
 grep -q "post-training quantization added" out_ptq2.txt && fail "nothing added the second time"
+# sweep run (and --slurm) give such finished runs to sweep exec too; then nothing is left.
+"$sweep" run tiny_ptq.lua --only 'd48-*' --jobs 2 --threads 1 >out_ptq3.txt 2>&1 ||
+  { cat out_ptq3.txt; fail "sweep run adds PTQ to finished runs"; }
+grep -q "2 already finished, 0 to train, 2 finished to add PTQ to" out_ptq3.txt ||
+  { cat out_ptq3.txt; fail "sweep run counts the runs it adds PTQ to"; }
+for f in results/tiny/d48-*.h5; do
+  /usr/bin/python3 -c "import h5py,sys; b=h5py.File(sys.argv[1])['ptq/rtn/bits'][()]; sys.exit(0 if list(b) == [4] else 1)" \
+    "$f" || fail "sweep run added /ptq/rtn to $f"
+done
+"$sweep" run tiny_ptq.lua --only 'd48-*' >out_ptq4.txt 2>&1 || fail "sweep run again"
+grep -q "2 already finished, 0 to train -> " out_ptq4.txt || { cat out_ptq4.txt; fail "nothing left"; }
 
 # A changed config whose run keeps its name: the old run file is kept and reported.
 sed 's/name = "diverges", lr = 10/name = "diverges", lr = 9/' tiny.lua >tiny2.lua
