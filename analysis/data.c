@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void psl_data_init(psl_data *d) {
     memset(d, 0, sizeof *d);
@@ -145,4 +146,38 @@ void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes)
              "post-training quantization: fitting the %zu points of method %s; %zu points of "
              "other methods not used: %s (--ptq-method chooses)",
              kept, chosen, dropped, others);
+}
+
+int psl_format_unquantized(const char *fmt) {
+    static const char *const names[] = {"",        "fp32",    "bf16",  "fp16", "tf32",
+                                        "float32", "float16", "float", "none"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (!strcasecmp(fmt, names[i])) return 1;
+    return 0;
+}
+
+void psl_data_note_format_bits(const psl_data *d, psl_notes *notes) {
+    enum { MAXF = 4 };
+    size_t npt = 0, nf = 0;
+    const psl_point *first[MAXF];
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!(p->P_w >= 16) || psl_format_unquantized(p->format)) continue;
+        npt++;
+        size_t k = 0;
+        while (k < nf && (strcmp(first[k]->format, p->format) || first[k]->P_w != p->P_w)) k++;
+        if (k == nf && nf < MAXF) first[nf++] = p;
+    }
+    if (!npt) return;
+    char list[512];
+    size_t k = 0;
+    list[0] = 0;
+    for (size_t j = 0; j < nf && k < sizeof list; j++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s'%s' at %g bits (%s)", j ? "; " : "",
+                              first[j]->format, first[j]->P_w, first[j]->source);
+    psl_note(notes,
+             "%zu point%s name%s a quantized weight format with P_w >= 16 bits: %s%s; treated "
+             "as unquantized (P_w >= 16 means unquantized, the format is not used): check the "
+             "format or the bits",
+             npt, npt == 1 ? "" : "s", npt == 1 ? "s" : "", list, nf == MAXF ? ", ..." : "");
 }

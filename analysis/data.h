@@ -57,4 +57,11 @@ void psl_data_fill_deltas(psl_data *d);
  * paper's method), else the most frequent. The choice and what was dropped are noted. */
 void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes);
 
+/* 1 when fmt names an unquantized format (fp32, bf16, fp16, tf32, ..., or empty). */
+int psl_format_unquantized(const char *fmt);
+
+/* Notes the points whose weight format names a quantized format (int, e2m1, mxfp4, ...)
+ * while P_w >= 16: they are treated as unquantized, which the note says. */
+void psl_data_note_format_bits(const psl_data *d, psl_notes *notes);
+
 #endif

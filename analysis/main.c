@@ -219,6 +219,7 @@ int main(int argc, char **argv) {
     }
     psl_data_fill_deltas(&d);
     psl_data_keep_ptq_method(&d, ptq_method, &notes);
+    psl_data_note_format_bits(&d, &notes);
     psl_floor fl;
     psl_floor_estimate(&d, &fl);
     ao.fit.delta_floor = fl.floor;

@@ -173,8 +173,9 @@ void psl_report_terminal(FILE *f, const psl_report *r) {
             fprintf(f, "   not fitted: %s\n", x->why);
             continue;
         }
-        fprintf(f, "   %zu points from %d runs; %s\n", x->n, x->nruns,
-                x->status == PSL_LAW_FITTED ? "converged" : "DID NOT CONVERGE");
+        fprintf(f, "   %zu points from %d runs; %s; objective %.6g%s\n", x->n, x->nruns,
+                x->status == PSL_LAW_FITTED ? "converged" : "DID NOT CONVERGE", x->fit.obj,
+                x->status == PSL_LAW_FITTED ? "" : " where it stopped");
         char vs[600];
         if (x->status == PSL_LAW_FAILED) {
             verdict_str(vs, sizeof vs, x);
