@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "laws.h"
 #include "synth.h"
 
 /* tied Chinchilla's synthetic design (6 N x 6 tokens per parameter, synth.c) at shown
@@ -176,12 +177,64 @@ static void test_largest_n_share(void **state) {
     tied_set_free(&s);
 }
 
+/* docs/laws.md's parameter counts ("Parameters per law ...") are the code's: each law set
+ * up on synth.c's design (less its per-format keys), sun_fp and chen (which that design
+ * does not identify) by their layouts in laws.h. */
+static void test_doc_param_counts(void **state) {
+    (void)state;
+    FILE *f = fopen(PSL_DOCS_DIR "/laws.md", "r");
+    assert_non_null(f);
+    static char doc[1 << 17];
+    size_t len = fread(doc, 1, sizeof doc - 1, f);
+    doc[len] = 0;
+    fclose(f);
+    char *p = strstr(doc, "Parameters per law");
+    assert_non_null(p);
+    p = strstr(p, "the code): ");
+    assert_non_null(p);
+    p += strlen("the code): ");
+    int checked = 0;
+    for (;;) {
+        char name[64];
+        int cnt, used;
+        while (*p == ' ' || *p == '\n' || *p == ',') p++;
+        if (sscanf(p, "%63[a-z_] %d%n", name, &cnt, &used) != 2) break;
+        p += used;
+        const psl_law *law = psl_law_find(name);
+        if (!law) fail_msg("docs/laws.md counts an unknown law %s", name);
+        int np;
+        if (!strcmp(name, "sun_fp")) {
+            np = SUN_NP;
+        } else if (!strcmp(name, "chen")) {
+            np = CHEN_NP;
+        } else {
+            psl_data d;
+            psl_data_init(&d);
+            double z[PSL_MAXP] = {0};
+            synth_points(&d, law, z, 0, 0, 1);
+            const psl_point **pts;
+            size_t n = psl_law_select(law, &d, 0, &pts);
+            psl_model m;
+            char why[512];
+            if (psl_model_setup(&m, law, pts, n, why, sizeof why)) fail_msg("%s: %s", name, why);
+            np = m.np - m.nkeys;
+            free(pts);
+            psl_data_free(&d);
+        }
+        if (np != cnt) fail_msg("docs/laws.md: %s has %d parameters, the code %d", name, cnt, np);
+        checked++;
+        if (*p == '.') break;
+    }
+    assert_int_equal(checked, psl_nlaws);
+}
+
 int main(void) {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_runaway_named),
         cmocka_unit_test(test_largest_n_share),
+        cmocka_unit_test(test_doc_param_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
