@@ -93,6 +93,26 @@ static void append(char *buf, size_t cap, const char *s) {
     buf[n] = 0;
 }
 
+int psl_data_has_ptq_method(const psl_data *d, const char *method, char *list, size_t len) {
+    enum { MAXM = 32 }; /* methods listed (a run set has a handful) */
+    const char *names[MAXM];
+    int nm = 0, found = 0;
+    if (len) list[0] = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!(p->P_post > 0)) continue;
+        if (!strcmp(p->method, method)) found = 1;
+        int k = 0;
+        while (k < nm && strcmp(names[k], p->method)) k++;
+        if (k < nm || nm == MAXM) continue;
+        names[nm++] = p->method;
+        if (!len) continue;
+        if (list[0]) append(list, len, ", ");
+        append(list, len, p->method[0] ? p->method : "unnamed");
+    }
+    return found;
+}
+
 void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes) {
     /* the methods present, with their point counts */
     enum { MAXM = 32 };

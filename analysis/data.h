@@ -56,6 +56,9 @@ void psl_data_fill_deltas(psl_data *d);
  * the laws are fitted to one. method NULL or "auto": gptq when there are GPTQ points (the
  * paper's method), else the most frequent. The choice and what was dropped are noted. */
 void psl_data_keep_ptq_method(psl_data *d, const char *method, psl_notes *notes);
+/* Whether d has post-training-quantized points of method; the methods present, comma
+ * separated, in list (cut short when full). */
+int psl_data_has_ptq_method(const psl_data *d, const char *method, char *list, size_t len);
 
 /* 1 when fmt names an unquantized format (fp32, bf16, fp16, tf32, ..., or empty). */
 int psl_format_unquantized(const char *fmt);

@@ -31,6 +31,7 @@ static void usage(FILE *f) {
           "  --polish K           BFGS runs from the K best grid starts (default 8)\n"
           "  --ptq-method M       fit the PTQ points of one method, a /ptq table name (gptq,\n"
           "                       rtn, ...); default auto: gptq when present\n"
+          "  --version            print the version and exit\n"
           "  -h, --help           this help\n",
           f);
 }
@@ -86,7 +87,8 @@ int main(int argc, char **argv) {
         O_NOH,
         O_LIST,
         O_POL,
-        O_PTQM
+        O_PTQM,
+        O_VERSION
     };
     static const struct option lo[] = {{"out", 1, 0, O_OUT},
                                        {"csv", 1, 0, O_CSV},
@@ -101,6 +103,7 @@ int main(int argc, char **argv) {
                                        {"polish", 1, 0, O_POL},
                                        {"ptq-method", 1, 0, O_PTQM},
                                        {"help", 0, 0, 'h'},
+                                       {"version", 0, 0, O_VERSION},
                                        {0, 0, 0, 0}};
     int c;
     char *end;
@@ -178,6 +181,9 @@ int main(int argc, char **argv) {
         case 'h':
             usage(stdout);
             return 0;
+        case O_VERSION:
+            printf("fitlaws %s\n", PSL_VERSION);
+            return 0;
         default:
             usage(stderr);
             return 2;
@@ -218,6 +224,16 @@ int main(int argc, char **argv) {
         if (ninputs < 256) inputs[ninputs++] = csvs[i];
     }
     psl_data_fill_deltas(&d);
+    /* an explicit method that no run has is a mistake (a typo), not a fit of no points */
+    char present[256];
+    if (strcmp(ptq_method, "auto") &&
+        !psl_data_has_ptq_method(&d, ptq_method, present, sizeof present)) {
+        fprintf(stderr, "fitlaws: --ptq-method %s: no run has PTQ rows of that method (%s%s)\n",
+                ptq_method, present[0] ? "methods present: " : "no PTQ rows in the runs", present);
+        psl_data_free(&d);
+        psl_notes_free(&notes);
+        return 2;
+    }
     psl_data_keep_ptq_method(&d, ptq_method, &notes);
     psl_data_note_format_bits(&d, &notes);
     psl_floor fl;

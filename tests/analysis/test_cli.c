@@ -179,6 +179,32 @@ static void test_cli_errors(void **state) {
     cleanup();
 }
 
+/* --ptq-method naming a method no run has (a typo) is an error naming the methods
+ * present, not a fit without PTQ points; the right name fits; --version answers. */
+static void test_ptq_method_and_version(void **state) {
+    (void)state;
+    write_runs(1, 0);
+    char args[512];
+    snprintf(args, sizeof args, "--ptq-method gtpq --bootstrap 0 --no-heldout --laws ptq %s/runs",
+             dir);
+    assert_int_equal(run(args), 2);
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr.txt", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char err[1024] = "";
+    size_t n = fread(err, 1, sizeof err - 1, f);
+    err[n] = 0;
+    fclose(f);
+    if (!strstr(err, "--ptq-method gtpq") || !strstr(err, "methods present: gptq"))
+        fail_msg("message: %s", err);
+    snprintf(args, sizeof args, "--ptq-method gptq --bootstrap 0 --no-heldout --laws ptq %s/runs",
+             dir);
+    assert_int_equal(run(args), 0);
+    assert_int_equal(run("--version"), 0);
+    cleanup();
+}
+
 /* A sweep over a grid of token budgets shared by every size (the paper's layout, and the
  * demo's): Fig. 4 gets one panel per D and Fig. 3's contours are drawn at one D. */
 static void test_fixed_d_figures(void **state) {
@@ -230,6 +256,7 @@ static void test_undetermined_on_figure(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_ptq_method_and_version),
         cmocka_unit_test(test_missing_figures_explained),
         cmocka_unit_test(test_report_and_figures),
         cmocka_unit_test(test_fixed_d_figures),
