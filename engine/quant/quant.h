@@ -115,14 +115,19 @@ double quest_rms(const float *x, size_t n);
 
 /* ------------------------------------------------------------------ format table ----- */
 
+/* The numbers of the kinds are fixed and never reused: a removed kind leaves a hole, a new
+ * kind takes the next free number. Run files and checkpoints record formats by their
+ * canonical text (qspec_name), not by these numbers, but the CUDA quantizer and any log
+ * may carry them, and qformat.c's table of kinds is indexed by them. */
 typedef enum qkind {
-    QK_NONE = 0, /* fp32: no quantization */
-    QK_INT,      /* INTk symmetric or asymmetric */
-    QK_FP,       /* ExMy, optionally scaled per granule */
-    QK_MX,       /* OCP MX block: 32 elements, E8M0 scale; FP or INT8 elements */
-    QK_NVFP4,    /* E2M1, blocks of 16, E4M3 block scale, FP32 scale per granule */
-    QK_QUEST,    /* Hadamard + RMS clip + mid-rise grid + trust mask */
+    QK_NONE = 0,  /* fp32: no quantization */
+    QK_INT = 1,   /* INTk symmetric or asymmetric */
+    QK_FP = 2,    /* ExMy, optionally scaled per granule */
+    QK_MX = 3,    /* OCP MX block: 32 elements, E8M0 scale; FP or INT8 elements */
+    QK_NVFP4 = 4, /* E2M1, blocks of 16, E4M3 block scale, FP32 scale per granule */
+    QK_QUEST = 5, /* Hadamard + RMS clip + mid-rise grid + trust mask */
 } qkind;
+#define QK_COUNT 6 /* one past the largest kind number in use */
 
 typedef enum qgran {
     QG_TENSOR = 0, /* one scale for the whole matrix */
@@ -143,7 +148,13 @@ typedef enum qbasis {
 } qbasis;
 
 /* One row of the table of named formats (ggml type-traits style). Parametric families
- * (intK, uintK, eXmY, questB) are listed once with bits = 0. */
+ * (intK, uintK, eXmY, questB) are listed once with bits = 0. What a format does (parse
+ * its modifiers, statistics, scale, quantize a segment, backward, canonical name) is the
+ * row of its kind in the table of kinds (qinternal.h, qformat.c); docs/formats.md says
+ * how to add a format. */
+struct qformat_traits;
+typedef int (*qformat_parse_fn)(const struct qformat_traits *t, const char *word, struct qspec *q,
+                                char *err, size_t errlen);
 typedef struct qformat_traits {
     const char *name; /* canonical spelling accepted by qspec_parse */
     qkind kind;
@@ -158,10 +169,26 @@ typedef struct qformat_traits {
      * encode returns -1 where the value has no code (NaN in a finite format). */
     int (*encode)(const struct qspec *q, float v, uint32_t *code);
     float (*decode)(const struct qspec *q, uint32_t code);
+    const char *alias;      /* a second accepted spelling ("none", "mxfp8"), or NULL */
+    const char *syntax;     /* how the list of accepted formats shows a family ("int<K>") */
+    int min_bits, max_bits; /* a family: the range of the number in its name */
+    /* A family: parse a format word. 1: not of this family; 0: q's format fields set;
+     * -1: of this family but wrong, with a message. Named rows: NULL. */
+    qformat_parse_fn parse;
+    /* The sweeps/prelude.lua constructor (int, fp, mx, nvfp, quest) that picks this format
+     * by its bit count (fp{w=4} is e2m1), or NULL. For a family, every member in
+     * min_bits..max_bits, or only the space-separated members listed in prelude_members. */
+    const char *prelude;
+    const char *prelude_members;
 } qformat_traits;
 
 const qformat_traits *qformat_table(size_t *count);
 const qformat_traits *qformat_find(const char *name);
+/* The accepted format words, from the table: "fp32, bf16, ..., nvfp4 or quest<B>". */
+void qformat_accepted(char *buf, size_t len);
+/* The format a prelude constructor picks for a bit count ("fp", 4 -> "e2m1"), written to
+ * buf; 0, or -1 when it picks none. */
+int qformat_for_bits(const char *constructor, int bits, char *buf, size_t len);
 
 /* ------------------------------------------------------------------------ qspec ------ */
 
