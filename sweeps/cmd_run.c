@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -334,6 +335,10 @@ static void finish_job(scheduler *s, job *j, int status, int stopping) {
               logpath);
     }
     if (j->state == J_DONE && j->elapsed > 0) s->done_flops += r->flops, s->done_wall += j->elapsed;
+    /* A log that a run which ended well left empty says nothing: no file (the results of
+     * the demo held 18 of them). Any other ending keeps it, empty or not. */
+    struct stat sb;
+    if (code == 0 && stat(logpath, &sb) == 0 && sb.st_size == 0) unlink(logpath);
 }
 
 static int run_local(scheduler *s) {

@@ -34,6 +34,12 @@ grep -q "diverged runs are results" out.txt || fail "summary says diverged runs 
 grep -q '^done ' results/tiny/d32-l2-h2_D8.19k_fp32_s0.state || fail "state file says done"
 grep -q '^failed ' results/tiny/fails.state || fail "state file says failed"
 test -f results/tiny/sweep.lua -a -f results/tiny/sweep.json || fail "sweep copy saved"
+# no empty side files: a released lock is removed, an empty log of a run that ended well too
+for f in results/tiny/*.lock results/tiny/*.log; do
+  [ -e "$f" ] || continue
+  [ -s "$f" ] || fail "empty $f left behind"
+done
+grep -q . results/tiny/fails.log || fail "the failed run's log kept"
 
 "$sweep" status results/tiny >status.txt
 [ $? -eq 1 ] || fail "status exits 1 while a run failed"
