@@ -58,7 +58,73 @@ typedef struct {
     int64_t eval_step;
     int nptq;
     run_ptq ptq[RUNSTATE_PTQ_MAX];
+    char config[8192]; /* the identity JSON the file stores (root attribute config) */
 } file_summary;
+
+/* The next "key":value member of a flat JSON object (the canonical identity JSON:
+ * values are numbers or strings) from *p: key and value as spans; 0 at the end. */
+static int next_member(const char **p, const char **key, size_t *klen, const char **val,
+                       size_t *vlen) {
+    const char *s = *p;
+    while (*s == '{' || *s == ',' || *s == ' ') s++;
+    if (*s != '"') return 0;
+    *key = ++s;
+    while (*s && *s != '"') s += *s == '\\' && s[1] ? 2 : 1;
+    *klen = (size_t)(s - *key);
+    if (*s) s++;
+    if (*s == ':') s++;
+    *val = s;
+    int in_str = 0;
+    for (; *s && (in_str || (*s != ',' && *s != '}')); s++) {
+        if (in_str && *s == '\\' && s[1])
+            s++;
+        else if (*s == '"')
+            in_str = !in_str;
+    }
+    *vlen = (size_t)(s - *val);
+    *p = s;
+    return 1;
+}
+
+/* "lr 0.01 in the file, 0.009 in the config; seed ..." for every identity knob whose
+ * value differs between the two JSON objects (both sorted by key), cut to fit len. */
+static void describe_difference(const char *file, const char *now, char *out, size_t len) {
+    const char *a = file, *b = now, *ka = NULL, *va = NULL, *kb = NULL, *vb = NULL;
+    size_t kal = 0, val = 0, kbl = 0, vbl = 0, used = 0;
+    int ha = next_member(&a, &ka, &kal, &va, &val), hb = next_member(&b, &kb, &kbl, &vb, &vbl);
+    int listed = 0, more = 0;
+    out[0] = 0;
+    while (ha || hb) {
+        int c = !ha ? 1 : !hb ? -1 : 0;
+        if (ha && hb) {
+            size_t m = kal < kbl ? kal : kbl;
+            c = strncmp(ka, kb, m);
+            if (!c) c = kal < kbl ? -1 : kal > kbl;
+        }
+        char item[200] = "";
+        if (c < 0)
+            snprintf(item, sizeof item, "%.*s %.*s in the file, absent (its default) in the config",
+                     (int)kal, ka, (int)val, va);
+        else if (c > 0)
+            snprintf(item, sizeof item, "%.*s absent in the file, %.*s in the config", (int)kbl, kb,
+                     (int)vbl, vb);
+        else if (val != vbl || strncmp(va, vb, val))
+            snprintf(item, sizeof item, "%.*s %.*s in the file, %.*s in the config", (int)kal, ka,
+                     (int)val, va, (int)vbl, vb);
+        if (item[0]) {
+            size_t n = strlen(item) + (listed ? 2 : 0);
+            if (used + n + 1 < len && !more) {
+                used += (size_t)snprintf(out + used, len - used, "%s%s", listed ? "; " : "", item);
+                listed++;
+            } else {
+                more++;
+            }
+        }
+        if (c <= 0) ha = next_member(&a, &ka, &kal, &va, &val);
+        if (c >= 0) hb = next_member(&b, &kb, &kbl, &vb, &vbl);
+    }
+    if (more && used + 24 < len) snprintf(out + used, len - used, "; %d more", more);
+}
 
 /* The /ptq tables: name, rows, the bit widths of the rows at the last step. */
 static void summarize_ptq(const runlog *rl, file_summary *fs) {
@@ -89,6 +155,8 @@ static int summarize(const char *path, file_summary *fs, char *err, size_t errle
     runlog rl;
     if (runlog_load(&rl, path, err, errlen)) return -1;
     const char *id = str_attr(&rl.root, "run_id");
+    const char *stored = str_attr(&rl.root, "config");
+    if (stored) snprintf(fs->config, sizeof fs->config, "%s", stored);
     snprintf(fs->run_id, sizeof fs->run_id, "%s", id ? id : "");
     /* runlog_load checked the layout: /train starts with step, tokens, loss, lr,
      * grad_norm, wall */
@@ -242,9 +310,13 @@ void runstate_read(const sweep_run *r, run_status *st) {
             const char *status = fs.has_final && fs.status[0] ? fs.status : NULL;
             if (!fs.run_id[0] || strcmp(fs.run_id, r->id_hex)) {
                 st->state = RS_CONFLICT;
+                /* which knobs differ, when the file says what it was made with */
+                char now[8192], diff[200] = "";
+                if (fs.config[0] && config_canonical_json(&r->cfg, now, sizeof now) > 0)
+                    describe_difference(fs.config, now, diff, sizeof diff);
                 snprintf(st->reason, sizeof st->reason,
-                         "the run file belongs to run_id %s, the config says %s", st->file_run_id,
-                         r->id_hex);
+                         "the run file belongs to run_id %s, the config says %s%s%s%s",
+                         st->file_run_id, r->id_hex, diff[0] ? " (" : "", diff, diff[0] ? ")" : "");
             } else if (status && !strcmp(status, "done")) {
                 st->state = RS_DONE;
             } else if (status && !strcmp(status, "diverged")) {
