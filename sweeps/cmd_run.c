@@ -537,11 +537,6 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "sweep run: %s\n", err);
         return 2;
     }
-    if (save_sweep(&d, copy, sizeof copy, err, sizeof err)) {
-        fprintf(stderr, "sweep run: %s\n", err);
-        sweep_free(&d);
-        return 1;
-    }
     scheduler s = {.d = &d,
                    .max_jobs = jobs,
                    .threads = threads,
@@ -585,6 +580,18 @@ int cmd_run(int argc, char **argv) {
     }
     char ptq_note[64] = "";
     if (ptq_jobs) snprintf(ptq_note, sizeof ptq_note, ", %zu finished to add PTQ to", ptq_jobs);
+    /* The saved copy is what the jobs load and what `sweep status DIR` reads: a sweep run
+     * that trains nothing because of conflicts leaves the copy that made the files. */
+    if (s.njobs > 0 || conflicts == 0) {
+        if (save_sweep(&d, copy, sizeof copy, err, sizeof err)) {
+            fprintf(stderr, "sweep run: %s\n", err);
+            free(s.jobs);
+            sweep_free(&d);
+            return 1;
+        }
+    } else {
+        fprintf(stderr, "sweep run: nothing to train; %s/sweep.lua kept as it was\n", d.dir);
+    }
     fprintf(stderr, "sweep %s: %zu runs, %zu already finished, %zu to train%s%s -> %s/\n", d.name,
             d.n, finished, s.njobs - ptq_jobs, ptq_note, conflicts ? " (conflicts kept)" : "",
             d.dir);

@@ -83,11 +83,13 @@ grep -q "2 already finished, 0 to train -> " out_ptq4.txt || { cat out_ptq4.txt;
 # A changed config whose run keeps its name: the old run file is kept and reported.
 sed 's/name = "diverges", lr = 10/name = "diverges", lr = 9/' tiny.lua >tiny2.lua
 sed -i 's/name = "tiny"/name = "tiny"/' tiny2.lua
+cp results/tiny/sweep.lua saved_before.lua
 "$sweep" run tiny2.lua --only diverges >out4.txt 2>&1
 [ $? -eq 1 ] || { cat out4.txt; fail "conflict exits 1"; }
 grep -q "belongs to run_id" out4.txt || { cat out4.txt; fail "conflict reported"; }
 grep -q "(lr 10 in the file, 9 in the config)" out4.txt ||
   { cat out4.txt; fail "the conflict names the knob that differs and both values"; }
+cmp -s saved_before.lua results/tiny/sweep.lua || fail "a refused sweep run kept the saved config"
 "$sweep" status tiny2.lua --only diverges | grep -q conflict || fail "status shows conflict"
 # `sweep exec` (what a Slurm task runs) records the conflict in the state file; the user
 # then moves the foreign files away by hand: the recorded conflict is gone with them (the
