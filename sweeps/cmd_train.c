@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "fsutil.h"
 #include "progress.h"
+#include "runlog.h"
 #include "sweepdef.h"
 #include "train.h"
 
@@ -42,6 +43,35 @@ static void usage(FILE *f) {
                "At least one knob is needed (`sweep train name=default` trains the defaults).\n\n"
                "knobs:\n");
     config_print_help(f, 0);
+}
+
+static int column(const table *t, const char *name) {
+    for (int c = 0; c < t->ncols; c++)
+        if (!strcmp(t->col_name[c], name)) return c;
+    return -1;
+}
+
+/* The run's post-training quantization at its final step (/final steps), one line per
+ * table: the bit widths with delta_PTQ (the loss after PTQ minus before). */
+static void print_ptq(const char *run_file) {
+    runlog rl;
+    char err[512];
+    if (runlog_load(&rl, run_file, err, sizeof err)) return;
+    const attr *steps = rl.has_final ? attr_get(&rl.final, "steps") : NULL;
+    int64_t step = steps && steps->type == ATTR_INT ? steps->i : -1;
+    for (size_t k = 0; k < rl.ntables; k++) {
+        const table *t = rl.tables[k];
+        int cs = column(t, "step"), cb = column(t, "bits"), cd = column(t, "delta");
+        if (strncmp(t->path, "/ptq/", 5) || cs < 0 || cb < 0 || cd < 0) continue;
+        int shown = 0;
+        for (size_t i = 0; i < t->rows; i++) {
+            if ((int64_t)table_get(t, cs, i) != step) continue;
+            if (!shown++) printf("ptq %-7s", t->path + 5);
+            printf("  %g bits %+.4f", table_get(t, cb, i), table_get(t, cd, i));
+        }
+        if (shown) printf("   (delta val loss)\n");
+    }
+    runlog_free(&rl);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -120,7 +150,10 @@ int cmd_train(int argc, char **argv) {
                      "already done; post-training quantization added");
     }
     if (!strcmp(res.status, "skipped")) {
-        printf("%s: %s (val loss %.4f); nothing to do\n", res.run_file, res.reason, res.val_loss);
+        int added = strstr(res.reason, "post-training quantization added") != NULL;
+        printf("%s: %s (val loss %.4f)%s\n", res.run_file, res.reason, res.val_loss,
+               added ? "" : "; nothing to do");
+        if (added) print_ptq(res.run_file);
         return 0;
     }
     printf("status:     %s%s%s\n", res.status, res.reason[0] ? ": " : "", res.reason);
@@ -132,6 +165,7 @@ int cmd_train(int argc, char **argv) {
     printf("memory:     buffers %.1f MiB, peak resident %.1f MiB\n", res.buffer_bytes / 1048576.0,
            ru.ru_maxrss / 1024.0);
     printf("run file:   %s\ncheckpoint: %s\n", res.run_file, res.checkpoint);
+    if (!strcmp(res.status, "done")) print_ptq(res.run_file);
     if (!strcmp(res.status, "stopped")) return 130;
     return 0;
 }

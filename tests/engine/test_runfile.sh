@@ -16,6 +16,9 @@ knobs="data=$dir d_model=32 n_layer=2 n_head=2 ctx=32 batch=8 tokens=8192 eval_t
 # shellcheck disable=SC2086
 "$sweep" train $knobs ptq=rtn,gptq ptq_bits=4,8 ptq_calib=8 ptq_seq=0 ptq_embed=1 out="$dir/run.h5" >"$dir/again" 2>&1
 grep -q "post-training quantization added" "$dir/again"
+# and prints the run's PTQ table: both methods, at 4 and 8 bits
+grep -Eq "^ptq gptq +4 bits [-+][0-9.]+  8 bits" "$dir/again" || { cat "$dir/again"; exit 1; }
+grep -Eq "^ptq rtn +4 bits [-+][0-9.]+  8 bits" "$dir/again" || { cat "$dir/again"; exit 1; }
 # The same bit widths asked again with another ptq_seq: refused with a message naming the
 # setting, not ignored; the file stays as it was.
 cp "$dir/run.h5" "$dir/before.h5"
