@@ -43,4 +43,16 @@ expect 0 'tk/val.tok' tokenize --vocab=300 tk
 expect 2 -- '--vocab "x": expected an integer' tokenize --vocab x tk
 # --name=VALUE and --threads=1 reach sweep exec
 expect 0 'done' exec t.lua --name=d32-l1-h2_D4.1k_fp32_s1 --threads=1
+# sweep ptq takes several run files or a directory, and --jobs
+expect 0 '' run t.lua --jobs 2 --threads 1
+expect 0 'd32-l1-h2_D4.1k_fp32_s0.h5: /ptq/rtn updated' ptq results/t --jobs=2 ptq=rtn ptq_bits=4
+for f in results/t/*.h5; do
+  /usr/bin/python3 -c "import h5py,sys; b=h5py.File(sys.argv[1])['ptq/rtn/bits'][()]; sys.exit(0 if list(b) == [4] else 1)" \
+    "$f" || fail "sweep ptq DIR --jobs=2 quantized $f"
+done
+expect 0 's1.h5: /ptq/gptq updated' ptq results/t/d32-l1-h2_D4.1k_fp32_s0.h5 \
+  results/t/d32-l1-h2_D4.1k_fp32_s1.h5 ptq_bits=4 ptq_calib=4 threads=1
+expect 1 'missing.h5: No such file or directory' ptq results/t results/t/missing.h5 ptq=rtn ptq_bits=3
+expect 2 -- '--jobs=0: expected an integer' ptq results/t --jobs=0
+expect 2 'checkpoint= names the weights of one run' ptq results/t checkpoint=x.ckpt
 echo "ok"
