@@ -340,29 +340,26 @@ local function precision(family, spec, where, name_of)
     return b
 end
 
-local function int_name(bits)
-    if bits >= 1 and bits <= 16 then return "int" .. bits end
+-- The format each constructor picks for a bit count, e.g. format_bits.fp[4] == "e2m1".
+-- The build replaces the next line with the table generated from the C format table
+-- (engine/quant/qformat.c, the prelude column; scripts/prelude_formats.c).
+local format_bits = {} -- @FORMAT_BITS@
+
+local function bits_of(family)
+    local names = format_bits[family] or {}
+    return function(b) return names[b] end
 end
-local fp_bits = { [3] = "e2m0", [4] = "e2m1", [5] = "e3m1", [6] = "e3m2", [7] = "e4m2",
-    [8] = "e4m3", [12] = "e5m6", [16] = "bf16", [32] = "fp32" }
-local mx_bits = { [4] = "mxfp4", [6] = "mxfp6_e2m3", [8] = "mxfp8_e4m3" }
 
 --- int{w=4, a=8, kv=4}: symmetric integer formats (bits 1..16).
-function int(spec) return precision("int", spec, user_where(), int_name) end
+function int(spec) return precision("int", spec, user_where(), bits_of("int")) end
 --- fp{w="e2m1", a="e4m3"} or fp{w=4}: minifloat formats.
-function fp(spec) return precision("fp", spec, user_where(), function(b) return fp_bits[b] end) end
+function fp(spec) return precision("fp", spec, user_where(), bits_of("fp")) end
 --- mx{w="mxfp4"} or mx{w=4}: OCP microscaling formats.
-function mx(spec) return precision("mx", spec, user_where(), function(b) return mx_bits[b] end) end
+function mx(spec) return precision("mx", spec, user_where(), bits_of("mx")) end
 --- nvfp{w=4, a=4}: NVFP4.
-function nvfp(spec)
-    return precision("nvfp", spec, user_where(), function(b) return b == 4 and "nvfp4" or nil end)
-end
+function nvfp(spec) return precision("nvfp", spec, user_where(), bits_of("nvfp")) end
 --- quest{w=4, a=4}: QuEST (Hadamard + Gaussian clipping, trust-masked gradients).
-function quest(spec)
-    return precision("quest", spec, user_where(), function(b)
-        if b >= 1 and b <= 8 then return "quest" .. b end
-    end)
-end
+function quest(spec) return precision("quest", spec, user_where(), bits_of("quest")) end
 --- bf16(), fp32(): weights, activations and KV cache all in that format.
 function bf16() return precision("bf16", { w = "bf16", a = "bf16", kv = "bf16" }, user_where()) end
 function fp32() return precision("fp32", { w = "fp32", a = "fp32", kv = "fp32" }, user_where()) end

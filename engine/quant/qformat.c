@@ -454,7 +454,7 @@ int qformat_for_bits(const char *constructor, int bits, char *buf, size_t len) {
     for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++) {
         const qformat_traits *t = &TABLE[i];
         if (!t->prelude || strcmp(t->prelude, constructor)) continue;
-        if (t->bits == bits) {
+        if (t->bits > 0 && t->bits == bits) {
             snprintf(buf, len, "%s", t->name);
             return 0;
         }
