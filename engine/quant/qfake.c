@@ -38,8 +38,13 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
     const int quest = k->hadamard;
     size_t clipped = 0, masked = 0;
 
+    if (k->matrix) {
+        clipped = k->matrix(&c, x, y, n, pass_mask);
+        masked = clipped;
+        goto done;
+    }
     if (k->row) {
-        /* whole rows, fixed blocks from the row start (MX), or fp32's copy */
+        /* whole rows, fixed blocks from the row start (MX) */
 #pragma omp parallel for schedule(static) reduction(+ : clipped) if (par)
         for (size_t r = 0; r < rows; r++)
             clipped += k->row(&c, x + r * cols, y + r * cols, cols,
@@ -70,11 +75,19 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
             clipped += k->segment(&c, &p, src + r * cols, y + r * cols, cols,
                                   pass_mask ? pass_mask + r * cols : NULL, &masked, r * cols);
     } else if (q->granularity == QG_TENSOR) {
-        qraw *rs = calloc(rows, sizeof *rs); /* calloc: gcc cannot see stats fill it */
+        qraw *rs = malloc(rows * sizeof *rs);
         if (!rs) return -1;
 #pragma omp parallel for schedule(static) if (par)
         for (size_t r = 0; r < rows; r++) rs[r] = k->stats(&c, src + r * cols, cols);
+/* every rs[r] is written by the loop above; gcc cannot see it through k->stats */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
         qraw tot = rs[0];
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
         for (size_t r = 1; r < rows; r++) qraw_add(&tot, &rs[r]);
         free(rs);
         qseg p = k->params(&c, &tot);
@@ -85,16 +98,9 @@ int qspec_fake_quant(const qspec *q, const float *x, float *y, size_t rows, size
     } else {
         const size_t g = seg_len(q, cols);
 #pragma omp parallel for schedule(static) reduction(+ : clipped, masked) if (par)
-        for (size_t r = 0; r < rows; r++) {
-            for (size_t c0 = 0; c0 < cols; c0 += g) {
-                size_t len = cols - c0 < g ? cols - c0 : g;
-                size_t off = r * cols + c0;
-                qraw rs = k->stats(&c, src + off, len);
-                qseg p = k->params(&c, &rs);
-                clipped += k->segment(&c, &p, src + off, y + off, len,
-                                      pass_mask ? pass_mask + off : NULL, &masked, off);
-            }
-        }
+        for (size_t r = 0; r < rows; r++)
+            clipped += k->granules(&c, src + r * cols, y + r * cols, cols, g,
+                                   pass_mask ? pass_mask + r * cols : NULL, &masked, r * cols);
     }
     if (quest && q->basis == QB_ORIGINAL) qhadamard_rows(y, rows, cols);
 

@@ -75,8 +75,10 @@ typedef struct qkind_ops {
     void (*suffix)(const qspec *q, char *b, size_t n);
     /* Element formats into c (NULL: none). */
     void (*init)(qctx *c);
-    /* Whole rows with fixed blocks (MX; fp32's copy): returns the clipped count, which is
-     * also the masked count. When set, the granule functions below are unused. */
+    /* The whole matrix of n values at once (fp32's copy), or whole rows with fixed blocks
+     * (MX): returns the clipped count, which is also the masked count. When one is set,
+     * the granule functions below are unused. */
+    size_t (*matrix)(const qctx *c, const float *x, float *y, size_t n, uint8_t *pass);
     size_t (*row)(const qctx *c, const float *x, float *y, size_t n, uint8_t *pass);
     /* Granules: 1 when q needs no statistics (plain rounding: scale from params of a zero
      * qraw), else NULL or 0. */
@@ -88,6 +90,11 @@ typedef struct qkind_ops {
      * (hadamard kinds: always). Returns the clipped count; adds the masked count. */
     size_t (*segment)(const qctx *c, const qseg *p, const float *x, float *y, size_t n,
                       uint8_t *pass, size_t *masked, size_t base);
+    /* One row of cols values in granules of g (the last may be shorter): stats, params and
+     * segment of each, in that order (QGRANULES in qkind.c makes it from the three, so
+     * that they inline: one call per row instead of three per granule). */
+    size_t (*granules)(const qctx *c, const float *x, float *y, size_t cols, size_t g,
+                       uint8_t *pass, size_t *masked, size_t base);
     /* dx (already a copy of dy) -> dL/dx when it differs from straight-through / mask
      * (QuEST's rotations); NULL: dx = dy or mask * dy. */
     void (*backward)(const qspec *q, float *dx, size_t rows, size_t cols, const uint8_t *pass,

@@ -35,6 +35,21 @@ static void init_elem(qctx *c) {
     qfp_format_init(&c->fmt, c->q->e, c->q->m, c->q->special, err, sizeof err);
 }
 
+/* The granules of one row from a kind's three granule functions (qkind_ops.granules). */
+#define QGRANULES(fn, stats, params, segment)                                                      \
+    static size_t fn(const qctx *c, const float *x, float *y, size_t cols, size_t g,               \
+                     uint8_t *pass, size_t *masked, size_t base) {                                 \
+        size_t clipped = 0;                                                                        \
+        for (size_t c0 = 0; c0 < cols; c0 += g) {                                                  \
+            size_t len = cols - c0 < g ? cols - c0 : g;                                            \
+            qraw rs = stats(c, x + c0, len);                                                       \
+            qseg p = params(c, &rs);                                                               \
+            clipped +=                                                                             \
+                segment(c, &p, x + c0, y + c0, len, pass ? pass + c0 : NULL, masked, base + c0);   \
+        }                                                                                          \
+        return clipped;                                                                            \
+    }
+
 /* ------------------------------------------------------------------------ fp32 ------ */
 
 static int none_granular(const qspec *q, const char *mod, char *err, size_t errlen) {
@@ -48,7 +63,7 @@ static void none_name(const qspec *q, char *b, size_t n) {
     snprintf(b, n, "fp32");
 }
 
-static size_t none_row(const qctx *c, const float *x, float *y, size_t n, uint8_t *pass) {
+static size_t none_matrix(const qctx *c, const float *x, float *y, size_t n, uint8_t *pass) {
     (void)c;
     if (y != x) memmove(y, x, n * sizeof *x);
     if (pass) memset(pass, 1, n);
@@ -106,6 +121,8 @@ static size_t int_segment(const qctx *c, const qseg *p, const float *x, float *y
     *masked += clipped;
     return clipped;
 }
+
+QGRANULES(int_granules, int_stats, int_params, int_segment)
 
 /* ------------------------------------------------------------------------ FP ExMy ---- */
 
@@ -180,6 +197,8 @@ static size_t fp_segment(const qctx *c, const qseg *p, const float *x, float *y,
     return clipped;
 }
 
+QGRANULES(fp_granules, stats_amax, fp_params, fp_segment)
+
 /* -------------------------------------------------------------------------- MX ------ */
 
 static int mx_modifier(qspec *q, const char *mod, char *err, size_t errlen) {
@@ -246,6 +265,8 @@ static size_t nvfp4_segment(const qctx *c, const qseg *p, const float *x, float 
     *masked += clipped;
     return clipped;
 }
+
+QGRANULES(nvfp4_granules, stats_amax, nvfp4_params, nvfp4_segment)
 
 /* ------------------------------------------------------------------------ QuEST ----- */
 
@@ -346,6 +367,8 @@ static size_t quest_segment(const qctx *c, const qseg *p, const float *x, float 
     return quest_quant_segment(c->q, y, n, p->sigma, pass, masked);
 }
 
+QGRANULES(quest_granules, quest_stats, quest_params, quest_segment)
+
 /* Original basis dx = H(mask * H dy), rotated basis dx = H(mask * dy). */
 static void quest_backward(const qspec *q, float *dx, size_t rows, size_t cols, const uint8_t *pass,
                            int masking) {
@@ -362,7 +385,7 @@ static const qkind_ops KINDS[QK_COUNT] = {
                  .granular = none_granular,
                  .name = none_name,
                  .suffix = suffix_rangemask,
-                 .row = none_row},
+                 .matrix = none_matrix},
     [QK_INT] = {.label = "INT",
                 .modifier = int_modifier,
                 .check = int_check,
@@ -371,7 +394,8 @@ static const qkind_ops KINDS[QK_COUNT] = {
                 .suffix = suffix_rangemask,
                 .stats = int_stats,
                 .params = int_params,
-                .segment = int_segment},
+                .segment = int_segment,
+                .granules = int_granules},
     [QK_FP] = {.label = "FP",
                .modifier = fp_modifier,
                .granular = fp_granular,
@@ -383,7 +407,8 @@ static const qkind_ops KINDS[QK_COUNT] = {
                .plain = fp_plain,
                .stats = stats_amax,
                .params = fp_params,
-               .segment = fp_segment},
+               .segment = fp_segment,
+               .granules = fp_granules},
     [QK_MX] = {.label = "MX",
                .modifier = mx_modifier,
                .granular = mx_granular,
@@ -399,7 +424,8 @@ static const qkind_ops KINDS[QK_COUNT] = {
                   .init = nvfp4_init,
                   .stats = stats_amax,
                   .params = nvfp4_params,
-                  .segment = nvfp4_segment},
+                  .segment = nvfp4_segment,
+                  .granules = nvfp4_granules},
     [QK_QUEST] = {.label = "QuEST",
                   .modifier = quest_modifier,
                   .check = quest_check,
@@ -409,6 +435,7 @@ static const qkind_ops KINDS[QK_COUNT] = {
                   .stats = quest_stats,
                   .params = quest_params,
                   .segment = quest_segment,
+                  .granules = quest_granules,
                   .backward = quest_backward},
 };
 

@@ -27,8 +27,9 @@ static void test_kind_numbers(void **state) {
         assert_non_null(o);
         assert_non_null(o->name);
         assert_non_null(o->label);
-        /* either whole rows or the three granule functions */
-        if (!o->row) {
+        /* the whole matrix, whole rows, or the granule functions */
+        if (!o->matrix && !o->row) {
+            assert_non_null(o->granules);
             assert_non_null(o->stats);
             assert_non_null(o->params);
             assert_non_null(o->segment);
