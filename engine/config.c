@@ -1,6 +1,7 @@
 #include "config.h"
 #include "model.h"
 #include "tokfile.h"
+#include "quant/quant.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,19 +12,21 @@
 #define OFF(f) offsetof(train_config, f)
 #define SZ(f)  sizeof(((train_config *)0)->f)
 #define INT(f, def, lo, hi, id, help)                                                              \
-    { #f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, id, help, 0 }
+    { #f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, id, help, 0, 0 }
 #define REALK(f, def, lo, hi, id, help)                                                            \
-    { #f, KNOB_REAL, OFF(f), 0, def, lo, hi, NULL, id, help, 0 }
+    { #f, KNOB_REAL, OFF(f), 0, def, lo, hi, NULL, id, help, 0, 0 }
 #define STR(f, def, choices, id, help)                                                             \
-    { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help, 0 }
+    { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help, 0, 0 }
+#define GRAN(f, def, choices, id, help)                                                            \
+    { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, id, help, 0, 1 }
 /* A knob added after runs existed: see knob_def.omit_at_default. */
 #define STR_LATER(f, def, choices, help)                                                           \
-    { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, 1, help, 1 }
+    { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, 1, help, 1, 0 }
 
 /* Sorted by name: the canonical JSON and the help list follow this order. */
 static const knob_def knobs[] = {
-    STR(a_gran, "tensor", NULL, 1,
-        "scale sharing of a_quant: tensor, token (row), group:N (not QuEST/MX)"),
+    GRAN(a_gran, "tensor", NULL, 1,
+         "scale sharing of a_quant: tensor, token (one per row), group:N or gN (not QuEST/MX)"),
     STR(a_quant, "fp32", NULL, 1,
         "format of the input activations of the block linear layers (fp32: none; e.g. int8, e4m3, "
         "quest4)"),
@@ -53,8 +56,8 @@ static const knob_def knobs[] = {
               "(fp32: none; e.g. int8, int8:sr, e5m2:sr; :sr = stochastic rounding)"),
     REALK(init_std, "0.02", 0, 10, 1,
           "std of initial weights (output projections scaled by 1/sqrt(2 n_layer))"),
-    STR(kv_gran, "tensor", NULL, 1,
-        "scale sharing of kv_quant and q_quant: tensor, token, group:N"),
+    GRAN(kv_gran, "tensor", NULL, 1,
+         "scale sharing of kv_quant and q_quant: tensor, token, group:N or gN"),
     STR(kv_quant, "fp32", NULL, 1, "format of attention keys and values after RoPE (the KV cache)"),
     INT(log_every, "1", 1, 1e12, 0, "steps between rows of /train in the run file"),
     REALK(lr, "0.002", 0, 10, 1, "peak learning rate"),
@@ -80,7 +83,8 @@ static const knob_def knobs[] = {
         "also quantize the weights every N steps during training (0: only at the end)"),
     STR(ptq_format, "int", NULL, 0,
         "post-training format: int, fp, mx or a format name (docs/ptq.md)"),
-    STR(ptq_gran, "channel", "channel|group|tensor", 0, "post-training scale sharing"),
+    GRAN(ptq_gran, "channel", "channel|group|tensor", 0,
+         "post-training scale sharing (also row, group:N, gN: ptq_group=N)"),
     INT(ptq_group, "128", 1, 1 << 20, 0, "columns per group when ptq_gran=group"),
     INT(ptq_seq, "1", 0, 1, 0,
         "GPTQ: 1 calibrates block l on blocks < l already quantized (per bit width); 0 "
@@ -93,8 +97,8 @@ static const knob_def knobs[] = {
     INT(tokens, "0", 0, 1e15, 1, "training tokens D (0: tokens_per_param * N)"),
     REALK(tokens_per_param, "20", 0, 1e9, 1, "D / N when tokens = 0"),
     INT(vocab, "0", 0, 65536, 1, "vocabulary size (0: from the token files)"),
-    STR(w_gran, "channel", NULL, 1,
-        "scale sharing of w_quant: tensor, channel (output row), group:N (not QuEST/MX)"),
+    GRAN(w_gran, "channel", NULL, 1,
+         "scale sharing of w_quant: tensor, channel (output row), group:N or gN (not QuEST/MX)"),
     STR(w_quant, "fp32", NULL, 1,
         "format of the block linear weights (fp32: none; bf16, int4, e2m1, mxfp4, nvfp4, quest4, "
         "...)"),
@@ -142,6 +146,37 @@ static const char *closest_knob(const char *name) {
     return best;
 }
 
+/* A granularity knob takes any spelling of qgran_parse and stores one per meaning, the
+ * one committed run files hold (they are part of the run identity): a group as
+ * "group:N" (ptq_gran: "group" with the width in ptq_group, as PTQ requests always
+ * stored it); tensor as "tensor"; a row as written (channel, row or token: finished
+ * runs hold w_gran "channel" and "row", a_gran "token", so the three stay three names
+ * of one computation), except ptq_gran, whose only row spelling is "channel". Text
+ * that is no granularity is stored as written, for the plan to refuse. */
+static void normalise_granularity(train_config *c, const knob_def *k, const char *value, char *out,
+                                  size_t outlen) {
+    int ptq = !strcmp(k->name, "ptq_gran");
+    qgran g;
+    size_t group;
+    char why[200];
+    if (qgran_parse(value, ptq ? (size_t)c->ptq_group : 0, &g, &group, why, sizeof why)) {
+        /* Kept as written: the QAT plan (or ptq_gran's choices) refuses it, naming the
+         * knob, once the format it applies to is known. */
+        snprintf(out, outlen, "%s", value);
+        return;
+    }
+    if (g == QG_GROUP && ptq) {
+        c->ptq_group = (int64_t)group;
+        snprintf(out, outlen, "group");
+    } else if (g == QG_GROUP) {
+        snprintf(out, outlen, "group:%zu", group);
+    } else if (g == QG_ROW && ptq) {
+        snprintf(out, outlen, "channel");
+    } else {
+        snprintf(out, outlen, "%s", value);
+    }
+}
+
 static int set_value(train_config *c, const knob_def *k, const char *value, char *err,
                      size_t errlen) {
     char *p = (char *)c + k->offset;
@@ -177,7 +212,12 @@ static int set_value(train_config *c, const knob_def *k, const char *value, char
         *(double *)p = v;
         return 0;
     }
-    case KNOB_STR:
+    case KNOB_STR: {
+        char norm[64];
+        if (k->granularity) {
+            normalise_granularity(c, k, value, norm, sizeof norm);
+            value = norm;
+        }
         if (strlen(value) >= k->size) {
             snprintf(err, errlen, "knob %s: value longer than %zu characters", k->name,
                      k->size - 1);
@@ -199,6 +239,7 @@ static int set_value(train_config *c, const knob_def *k, const char *value, char
         }
         strcpy(p, value);
         return 0;
+    }
     }
     return -1;
 }

@@ -53,6 +53,9 @@ typedef struct knob_def {
     /* Left out of the identity while at its default: knobs added after runs exist,
      * whose default keeps the old behaviour, so those runs keep their identity. */
     int omit_at_default;
+    /* A granularity (qgran_parse's grammar), stored in one spelling per meaning: see
+     * normalise_granularity in config.c. */
+    int granularity;
 } knob_def;
 
 const knob_def *knob_table(size_t *count);

@@ -30,29 +30,29 @@ int ptq_fp_layout(int bits, int *e, int *m) {
     return -1;
 }
 
-static const char *gran_suffix(const ptq_format *f, char *buf, size_t len) {
-    if (!strcmp(f->granularity, "channel") || !strcmp(f->granularity, "row"))
-        snprintf(buf, len, ":row");
-    else if (!strcmp(f->granularity, "tensor"))
-        snprintf(buf, len, ":tensor");
+/* The request's granularity as format text (":row", ":tensor", ":g128"), through the one
+ * granularity grammar (quant.h qgran_parse), whose message names the accepted forms. */
+static int gran_suffix(const ptq_format *f, qgran *g, char *buf, size_t len, char *err,
+                       size_t errlen) {
+    size_t group;
+    char why[200];
+    if (qgran_parse(f->granularity, f->group >= 1 ? (size_t)f->group : 0, g, &group, why,
+                    sizeof why)) {
+        snprintf(err, errlen, "PTQ %s", why);
+        return -1;
+    }
+    if (*g == QG_GROUP)
+        snprintf(buf, len, ":g%zu", group);
     else
-        snprintf(buf, len, ":g%d", f->group);
-    return buf;
+        snprintf(buf, len, ":%s", *g == QG_ROW ? "row" : "tensor");
+    return 0;
 }
 
 int ptq_spec(const ptq_format *f, int bits, qspec *out, char *err, size_t errlen) {
     char text[96], gs[24];
     int named = 0;
-    if (strcmp(f->granularity, "channel") && strcmp(f->granularity, "row") &&
-        strcmp(f->granularity, "group") && strcmp(f->granularity, "tensor")) {
-        snprintf(err, errlen, "granularity=%s: expected channel, group or tensor", f->granularity);
-        return -1;
-    }
-    if (!strcmp(f->granularity, "group") && (f->group < 1 || f->group > 1 << 20)) {
-        snprintf(err, errlen, "group=%d: expected a positive number of columns", f->group);
-        return -1;
-    }
-    gran_suffix(f, gs, sizeof gs);
+    qgran g;
+    if (gran_suffix(f, &g, gs, sizeof gs, err, errlen)) return -1;
     if (!strcasecmp(f->format, "int")) {
         if (bits < 2 || bits > 16) {
             snprintf(err, errlen, "bits=%d: format=int takes 2..16 bits", bits);
@@ -108,7 +108,7 @@ int ptq_spec(const ptq_format *f, int bits, qspec *out, char *err, size_t errlen
             return -1;
         }
     }
-    if (out->kind == QK_MX && strcmp(f->granularity, "channel") && strcmp(f->granularity, "row")) {
+    if (out->kind == QK_MX && g != QG_ROW) {
         snprintf(err, errlen,
                  "format=%s: MX blocks are fixed (32 columns); leave granularity unset", f->format);
         return -1;
@@ -119,15 +119,17 @@ int ptq_spec(const ptq_format *f, int bits, qspec *out, char *err, size_t errlen
 
 void ptq_table_name(ptq_method method, const ptq_format *f, char *out, size_t len) {
     const char *m = method == PTQ_GPTQ ? "gptq" : "rtn";
-    int chan = !strcmp(f->granularity, "channel") || !strcmp(f->granularity, "row");
-    if (!strcasecmp(f->format, "int") && chan && f->symmetric) {
+    qgran gran = QG_ROW; /* a request ptq_spec refused has no table; name it per row */
+    size_t group = 0;
+    qgran_parse(f->granularity, f->group >= 1 ? (size_t)f->group : 0, &gran, &group, NULL, 0);
+    if (!strcasecmp(f->format, "int") && gran == QG_ROW && f->symmetric) {
         snprintf(out, len, "%s", m);
         return;
     }
     char g[32] = "";
-    if (!strcmp(f->granularity, "group"))
-        snprintf(g, sizeof g, "_g%d", f->group);
-    else if (!strcmp(f->granularity, "tensor"))
+    if (gran == QG_GROUP)
+        snprintf(g, sizeof g, "_g%zu", group);
+    else if (gran == QG_TENSOR)
         snprintf(g, sizeof g, "_tensor");
     char fmt[32];
     size_t i = 0;

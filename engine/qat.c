@@ -3,20 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Granularity aliases: channel and token both mean one scale per row. */
+/* The knob's text, already in qgran_parse's grammar (config.c stored it). */
 static int set_gran(qspec *q, const char *knob, const char *text, char *err, size_t errlen) {
-    char buf[64];
-    const char *g = text;
-    if (!strcmp(text, "channel") || !strcmp(text, "token"))
-        g = "row";
-    else if (!strncmp(text, "group:", 6)) {
-        snprintf(buf, sizeof buf, "g%s", text + 6);
-        g = buf;
-    }
     char why[200];
-    if (qspec_set_granularity(q, g, why, sizeof why)) {
-        snprintf(err, errlen, "knob %s='%s': %s (expected tensor, channel, token, row or group:N)",
-                 knob, text, why);
+    if (qspec_set_granularity(q, text, why, sizeof why)) {
+        snprintf(err, errlen, "knob %s='%s': %s", knob, text, why);
         return -1;
     }
     return 0;

@@ -82,21 +82,6 @@ static int parse_int(const char *key, const char *v, long lo, long hi, int *out,
     return 0;
 }
 
-/* ptq_gran=group:N is ptq_gran=group ptq_group=N: the spelling the quantization knobs
- * (w_gran, a_gran, kv_gran) use. */
-static int set_gran(train_config *c, const char *key, const char *v, char *err, size_t errlen) {
-    if (strncmp(v, "group:", 6)) return config_set(c, "ptq_gran", v, err, errlen);
-    char *end;
-    long g = strtol(v + 6, &end, 10);
-    if (!v[6] || *end || g < 1 || g > 1 << 20) {
-        snprintf(err, errlen, "%s=%s: expected group:N with N columns per group in 1..%d", key, v,
-                 1 << 20);
-        return -1;
-    }
-    return config_set(c, "ptq_gran", "group", err, errlen) ||
-           config_set(c, "ptq_group", v + 6, err, errlen);
-}
-
 static int set_option(train_config *c, extra_opts *x, const char *arg, char *err, size_t errlen) {
     const char *eq = strchr(arg, '=');
     if (!eq) {
@@ -108,7 +93,6 @@ static int set_option(train_config *c, extra_opts *x, const char *arg, char *err
     const char *v = eq + 1;
     for (size_t i = 0; i < sizeof request_knobs / sizeof *request_knobs; i++) {
         if (strcmp(key, request_knobs[i].knob) && strcmp(key, request_knobs[i].old)) continue;
-        if (!strcmp(request_knobs[i].knob, "ptq_gran")) return set_gran(c, key, v, err, errlen);
         return config_set(c, request_knobs[i].knob, v, err, errlen);
     }
     if (!strcmp(key, "symmetric")) return parse_int(key, v, 0, 1, &x->symmetric, err, errlen);

@@ -33,27 +33,43 @@ static void set_defaults(qspec *q) {
     q->clip_factor = QUEST_W1A1_CLIP;
 }
 
-int qspec_set_granularity(qspec *q, const char *text, char *err, size_t errlen) {
-    if (strcmp(text, "tensor") == 0) {
-        q->granularity = QG_TENSOR;
-        q->group = 0;
-    } else if (strcmp(text, "row") == 0 || strcmp(text, "channel") == 0 ||
-               strcmp(text, "token") == 0) {
-        q->granularity = QG_ROW;
-        q->group = 0;
-    } else if (text[0] == 'g' && qparse_uint(text + 1) >= 1) {
-        q->granularity = QG_GROUP;
-        q->group = (size_t)qparse_uint(text + 1);
-    } else {
-        snprintf(err, errlen, "granularity \"%s\": expected tensor, row or g<N> (N >= 1)", text);
-        return -1;
+int qgran_parse(const char *text, size_t default_group, qgran *g, size_t *group, char *err,
+                size_t errlen) {
+    long n = -1;
+    if (!strcmp(text, "tensor")) {
+        *g = QG_TENSOR, *group = 0;
+        return 0;
     }
-    return 0;
+    if (!strcmp(text, "row") || !strcmp(text, "channel") || !strcmp(text, "token")) {
+        *g = QG_ROW, *group = 0;
+        return 0;
+    }
+    if (text[0] == 'g' && text[1] != 'r')
+        n = qparse_uint(text + 1);
+    else if (!strncmp(text, "group:", 6))
+        n = qparse_uint(text + 6);
+    else if (!strcmp(text, "group") && default_group >= 1)
+        n = (long)default_group;
+    if (n >= 1 && n <= QGRAN_MAX_GROUP) {
+        *g = QG_GROUP, *group = (size_t)n;
+        return 0;
+    }
+    if (err)
+        snprintf(err, errlen,
+                 "granularity \"%s\": expected tensor, row or g<N> (also channel and token "
+                 "for row, group:N for g<N>; N = 1..%d)%s",
+                 text, QGRAN_MAX_GROUP, default_group >= 1 ? " or group" : "");
+    return -1;
+}
+
+int qspec_set_granularity(qspec *q, const char *text, char *err, size_t errlen) {
+    return qgran_parse(text, 0, &q->granularity, &q->group, err, errlen);
 }
 
 int qis_granularity(const char *s) {
-    return strcmp(s, "tensor") == 0 || strcmp(s, "row") == 0 || strcmp(s, "channel") == 0 ||
-           strcmp(s, "token") == 0 || (s[0] == 'g' && qparse_uint(s + 1) >= 1);
+    qgran g;
+    size_t n;
+    return qgran_parse(s, 0, &g, &n, NULL, 0) == 0;
 }
 
 /* Format part of the spec, without modifiers: a named row of the table (or its alias),

@@ -225,7 +225,16 @@ typedef struct qstats {
  * "quest1:clipmask", "quest4:rotated". Returns 0, or -1 with a message naming the part
  * that is wrong and what was expected. */
 int qspec_parse(const char *text, qspec *out, char *err, size_t errlen);
-/* Granularity alone: "tensor", "row", "g<N>" (N >= 1). */
+/* The one granularity grammar, for format text (int4:g128), the knobs (w_gran, a_gran,
+ * kv_gran, ptq_gran) and sweep ptq: "tensor"; "row", "channel" or "token" (one scale per
+ * row: a weight's output channel, an activation's token); "g<N>" or "group:N" (groups
+ * of N consecutive elements along a row); "group" alone means default_group (0: not
+ * accepted). In format text only g<N> fits, since ':' separates modifiers there. Returns
+ * 0, or -1 with a message listing the grammar (err may be NULL). */
+#define QGRAN_MAX_GROUP (1 << 20)
+int qgran_parse(const char *text, size_t default_group, qgran *g, size_t *group, char *err,
+                size_t errlen);
+/* Granularity alone, into q (qgran_parse without "group"). */
 int qspec_set_granularity(qspec *q, const char *text, char *err, size_t errlen);
 /* Check a spec against a matrix shape (group must divide cols... see docs). */
 int qspec_check(const qspec *q, size_t rows, size_t cols, char *err, size_t errlen);

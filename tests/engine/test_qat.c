@@ -13,6 +13,7 @@
 #include "config.h"
 #include "model_f32.h"
 #include "optimizer.h"
+#include "ptq.h"
 #include "qat_model.h"
 
 static const model_shape shape = {50, 32, 2, 2, 16, 64};
@@ -243,9 +244,68 @@ static void test_bad_quant_knobs(void **state) {
     assert_int_equal((int)p.pt[QAT_W].spec.group, 8);
 }
 
+/* The granularity knobs take every spelling of the one grammar and store the one
+ * committed run files hold (docs/formats.md): groups as group:N (ptq_gran: group with
+ * the width in ptq_group), row words as written, ptq_gran's rows as channel. */
+static void test_granularity_knob_spellings(void **state) {
+    (void)state;
+    struct {
+        const char *knob, *value, *stored;
+        int64_t ptq_group;
+    } cases[] = {
+        {"w_gran", "g64", "group:64", 128},    {"w_gran", "group:64", "group:64", 128},
+        {"w_gran", "row", "row", 128},         {"w_gran", "channel", "channel", 128},
+        {"a_gran", "token", "token", 128},     {"a_gran", "tensor", "tensor", 128},
+        {"kv_gran", "g16", "group:16", 128},   {"ptq_gran", "g64", "group", 64},
+        {"ptq_gran", "group:32", "group", 32}, {"ptq_gran", "group", "group", 128},
+        {"ptq_gran", "row", "channel", 128},   {"ptq_gran", "token", "channel", 128},
+        {"ptq_gran", "tensor", "tensor", 128}, {"ptq_gran", "channel", "channel", 128},
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        train_config c;
+        config_defaults(&c);
+        if (config_set(&c, cases[i].knob, cases[i].value, err, sizeof err))
+            fail_msg("%s=%s: %s", cases[i].knob, cases[i].value, err);
+        const knob_def *k = knob_find(cases[i].knob);
+        const char *stored = (const char *)&c + k->offset;
+        if (strcmp(stored, cases[i].stored) || c.ptq_group != cases[i].ptq_group)
+            fail_msg("%s=%s stored as %s (ptq_group %lld), expected %s (%lld)", cases[i].knob,
+                     cases[i].value, stored, (long long)c.ptq_group, cases[i].stored,
+                     (long long)cases[i].ptq_group);
+    }
+    /* one request, three spellings: one table name */
+    const char *spellings[][2] = {
+        {"ptq_gran", "g64"}, {"ptq_gran", "group:64"}, {"ptq_group", "64"}};
+    char names[3][64];
+    for (int s = 0; s < 3; s++) {
+        train_config c;
+        config_defaults(&c);
+        if (s == 2) assert_int_equal(config_set(&c, "ptq_gran", "group", err, sizeof err), 0);
+        assert_int_equal(config_set(&c, spellings[s][0], spellings[s][1], err, sizeof err), 0);
+        ptq_format f;
+        ptq_format_default(&f);
+        snprintf(f.granularity, sizeof f.granularity, "%s", c.ptq_gran);
+        f.group = (int)c.ptq_group;
+        ptq_table_name(PTQ_RTN, &f, names[s], sizeof names[s]);
+        qspec q;
+        assert_int_equal(ptq_spec(&f, 4, &q, err, sizeof err), 0);
+        assert_true(q.granularity == QG_GROUP && q.group == 64);
+    }
+    assert_string_equal(names[0], "rtn_int_g64");
+    assert_string_equal(names[1], names[0]);
+    assert_string_equal(names[2], names[0]);
+    /* not a granularity: refused by ptq_gran's choices at once */
+    train_config c;
+    config_defaults(&c);
+    assert_int_equal(config_set(&c, "ptq_gran", "g0", err, sizeof err), -1);
+    assert_non_null(strstr(err, "ptq_gran"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ste_weight_gradient_is_exact),
+        cmocka_unit_test(test_granularity_knob_spellings),
         cmocka_unit_test(test_int16_matches_fp32),
         cmocka_unit_test(test_quest_trust_mask),
         cmocka_unit_test(test_gradient_quantization),

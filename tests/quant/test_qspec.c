@@ -108,6 +108,55 @@ static void test_parse_and_names(void **state) {
     assert_non_null(strstr(err, "tensor, row or g<N>"));
 }
 
+/* The one granularity grammar (qgran_parse), every spelling and the refusals. */
+static void test_granularity_grammar(void **state) {
+    (void)state;
+    struct {
+        const char *text;
+        size_t def;
+        qgran g;
+        size_t group;
+    } good[] = {
+        {"tensor", 0, QG_TENSOR, 0},
+        {"row", 0, QG_ROW, 0},
+        {"channel", 0, QG_ROW, 0},
+        {"token", 0, QG_ROW, 0},
+        {"g1", 0, QG_GROUP, 1},
+        {"g128", 0, QG_GROUP, 128},
+        {"group:64", 0, QG_GROUP, 64},
+        {"group", 32, QG_GROUP, 32},
+        {"g1048576", 0, QG_GROUP, 1 << 20},
+        {"group:7", 32, QG_GROUP, 7},
+    };
+    char err[256];
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        qgran g = QG_TENSOR;
+        size_t n = 99;
+        if (qgran_parse(good[i].text, good[i].def, &g, &n, err, sizeof err))
+            fail_msg("\"%s\" refused: %s", good[i].text, err);
+        if (g != good[i].g || n != good[i].group)
+            fail_msg("\"%s\": granularity %d group %zu", good[i].text, (int)g, n);
+    }
+    const char *bad[] = {"",         "g",       "g0",      "g-1",     "gx",
+                         "group:",   "group:0", "group",   "group:x", "groups",
+                         "g1048577", "Row",     "tensor ", "g12a",    "group:64:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        qgran g;
+        size_t n;
+        err[0] = 0;
+        if (qgran_parse(bad[i], 0, &g, &n, err, sizeof err) == 0) fail_msg("\"%s\" parsed", bad[i]);
+        if (!strstr(err, "tensor, row or g<N>") || !strstr(err, bad[i]))
+            fail_msg("\"%s\": message \"%s\"", bad[i], err);
+        assert_int_equal(qgran_parse(bad[i], 0, &g, &n, NULL, 0), -1); /* err may be NULL */
+    }
+    /* in format text, with a kind that has granules */
+    qspec q;
+    assert_int_equal(qspec_parse("int4:g64", &q, err, sizeof err), 0);
+    assert_true(q.granularity == QG_GROUP && q.group == 64);
+    assert_int_equal(qspec_parse("int4:token", &q, err, sizeof err), 0);
+    assert_true(q.granularity == QG_ROW);
+}
+
 static void test_parse_errors(void **state) {
     (void)state;
     struct {
@@ -297,11 +346,9 @@ static void test_table(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_and_names),
-        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_common_properties),
-        cmocka_unit_test(test_concurrent_calls),
-        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_parse_and_names),     cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_granularity_grammar), cmocka_unit_test(test_common_properties),
+        cmocka_unit_test(test_concurrent_calls),    cmocka_unit_test(test_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
