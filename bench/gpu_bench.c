@@ -16,7 +16,7 @@
 #include "model_f32.h"
 #include "config.h"
 #include "optimizer.h"
-#include "qat_model.h"
+#include "qat/qat_model.h"
 #include "rng.h"
 
 #include <math.h>

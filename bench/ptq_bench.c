@@ -8,7 +8,7 @@
 #include "model_f32.h"
 #include "optimizer.h"
 #include "procenv.h"
-#include "ptq.h"
+#include "ptq/ptq.h"
 #include "train.h"
 
 #include <stdio.h>

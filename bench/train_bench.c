@@ -11,7 +11,7 @@
 #include "model_f32.h"
 #include "optimizer.h"
 #include "procenv.h"
-#include "qat_model.h"
+#include "qat/qat_model.h"
 #include "train.h"
 
 #include <cblas.h>

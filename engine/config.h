@@ -24,10 +24,10 @@ typedef struct train_config {
     double lr, lr_min_frac, warmup_frac, decay_frac;
     char schedule[16];
     double beta1, beta2, eps, weight_decay, clip, init_std;
-    /* quantization-aware training (engine/qat.h, docs/formats.md) */
+    /* quantization-aware training (engine/qat/qat.h, docs/formats.md) */
     char w_quant[64], w_gran[32], a_quant[64], a_gran[32], kv_quant[64], kv_gran[32];
     char q_quant[64], backward[16], g_quant[64];
-    /* post-training quantization (engine/ptq.h, docs/ptq.md) */
+    /* post-training quantization (engine/ptq/ptq.h, docs/ptq.md) */
     char ptq[32], ptq_bits[64], ptq_format[32], ptq_gran[16];
     int64_t ptq_group, ptq_calib, ptq_every, ptq_seq, ptq_embed;
     /* run control */

@@ -1,7 +1,7 @@
 #include "model_f32.h"
 #include "bigalloc.h"
 #include "optimizer.h"
-#include "qat_model.h"
+#include "qat/qat_model.h"
 
 #include <cblas.h>
 #include <math.h>

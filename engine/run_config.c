@@ -2,8 +2,8 @@
 #include "run_config.h"
 
 #include "model.h"
-#include "ptq_knobs.h"
-#include "qat.h"
+#include "ptq/ptq_knobs.h"
+#include "qat/qat.h"
 #include "run_name.h"
 
 #include <stdio.h>

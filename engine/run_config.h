@@ -8,7 +8,7 @@
 
 #include "config.h"
 
-/* config_resolve, then: matmul against device, the quantization plan (qat.h), the PTQ
- * requests (ptq_knobs.h), the default name (run_name.h) and run file
+/* config_resolve, then: matmul against device, the quantization plan (qat/qat.h), the PTQ
+ * requests (ptq/ptq_knobs.h), the default name (run_name.h) and run file
  * (results/train/<name>.h5). Errors name the knob. */
 int run_config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen);

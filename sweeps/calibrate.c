@@ -1,7 +1,7 @@
 #include "calibrate.h"
 
 #include "model_f32.h"
-#include "qat_model.h"
+#include "qat/qat_model.h"
 #include "train.h"
 #include "clock.h"
 

@@ -2,7 +2,7 @@
 #include "calibrate.h"
 #include "cli.h"
 #include "commands.h"
-#include "ptq_knobs.h"
+#include "ptq/ptq_knobs.h"
 #include "progress.h"
 #include "runstate.h"
 #include "sweepdef.h"

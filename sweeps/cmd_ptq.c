@@ -4,8 +4,8 @@
 #include "commands.h"
 #include "config.h"
 #include "fsutil.h"
-#include "ptq.h"
-#include "ptq_knobs.h"
+#include "ptq/ptq.h"
+#include "ptq/ptq_knobs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -53,7 +53,7 @@ static void usage(FILE *f) {
             PTQ_DEFAULT_BITS);
 }
 
-/* The run knobs a request is made of (engine/ptq_knobs.c reads them) and the names
+/* The run knobs a request is made of (engine/ptq/ptq_knobs.c reads them) and the names
  * `sweep ptq` called them before it took the knobs' own. */
 static const struct {
     const char *knob, *old;

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "progress.h"
-#include "ptq_knobs.h"
+#include "ptq/ptq_knobs.h"
 #include "runstate.h"
 #include "slurm.h"
 #include "sweepdef.h"

@@ -30,7 +30,7 @@
 #include "kernels.h"
 #include "model_f32.h"
 #include "optimizer.h"
-#include "qat_model.h"
+#include "qat/qat_model.h"
 #include "rng.h"
 #include "runlog.h"
 #include "train.h"

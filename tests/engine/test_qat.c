@@ -13,8 +13,8 @@
 #include "config.h"
 #include "model_f32.h"
 #include "optimizer.h"
-#include "ptq.h"
-#include "qat_model.h"
+#include "ptq/ptq.h"
+#include "qat/qat_model.h"
 
 static const model_shape shape = {50, 32, 2, 2, 16, 64};
 

@@ -5,7 +5,7 @@
 
 #include <cmocka.h>
 
-#include "ptq.h"
+#include "ptq/ptq.h"
 
 #include <math.h>
 #include <stdint.h>

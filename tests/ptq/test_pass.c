@@ -10,8 +10,8 @@
 
 #include "config.h"
 #include "optimizer.h"
-#include "ptq.h"
-#include "qat_model.h"
+#include "ptq/ptq.h"
+#include "qat/qat_model.h"
 #include "train.h"
 
 #include <math.h>

@@ -10,7 +10,7 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "fsutil.h"
-#include "ptq.h"
+#include "ptq/ptq.h"
 #include "runlog.h"
 #include "train.h"
 

@@ -7,8 +7,8 @@
  * calibrated on inputs computed through the ones before it already quantized ("true
  * sequential" in GPTQ's code), which costs one block forward per block: one forward
  * of the calibration set per bit width in all. */
-#include "ptq_internal.h"
-#include "qat_model.h"
+#include "ptq/ptq_internal.h"
+#include "qat/qat_model.h"
 #include "clock.h"
 
 #include <math.h>

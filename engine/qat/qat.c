@@ -1,4 +1,4 @@
-#include "qat.h"
+#include "qat/qat.h"
 
 #include <stdio.h>
 #include <string.h>

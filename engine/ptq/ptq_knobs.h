@@ -2,9 +2,9 @@
 #define ENGINE_PTQ_KNOBS_H
 /* The post-training quantization a run asks for through its knobs (ptq, ptq_bits,
  * ptq_format, ptq_gran, ptq_group, ptq_calib, ptq_seq,
- * ptq_embed), as requests for engine/ptq.h. */
+ * ptq_embed), as requests for engine/ptq/ptq.h. */
 #include "config.h"
-#include "ptq.h"
+#include "ptq/ptq.h"
 
 /* Fills reqs[0..*n) (at most 2: rtn, gptq). Errors name the knob: -1 when a knob's text
  * does not parse, PTQ_KNOBS_UNSUPPORTED when the knobs are well formed but name a PTQ the

@@ -1,6 +1,6 @@
 /* From the options of a PTQ request and one bit width to the qspec of quant/quant.h,
  * and the name of the run-file table the rows go to. */
-#include "ptq.h"
+#include "ptq/ptq.h"
 
 #include <stdio.h>
 #include <string.h>

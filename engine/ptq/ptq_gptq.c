@@ -2,7 +2,7 @@
  *
  * The weight is worked on transposed (WT[col][row]) so that one input column of W, the
  * unit GPTQ rounds at a time, is contiguous and every update is a run over rows. */
-#include "ptq_internal.h"
+#include "ptq/ptq_internal.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 #ifndef ENGINE_PTQ_INTERNAL_H
 #define ENGINE_PTQ_INTERNAL_H
 /* Shared by the ptq_*.c files only. */
-#include "ptq.h"
+#include "ptq/ptq.h"
 
 /* The grid GPTQ rounds one weight onto: the scale rule of qspec_fake_quant (RTN) split
  * into "parameters of a segment" (computed once per row, group or MX block) and "round one

@@ -4,7 +4,7 @@
  * buffer lives in the model's backend memory and every quantizer call goes through its
  * table (engine/backend.h), so the same code quantizes on the CPU and on a GPU. */
 #include "model_f32.h"
-#include "qat.h"
+#include "qat/qat.h"
 
 typedef struct qat_state {
     qat_plan plan;

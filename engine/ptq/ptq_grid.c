@@ -1,7 +1,7 @@
 /* Per-segment grids for GPTQ, by the same rule as qspec_fake_quant so that GPTQ and RTN
  * differ only in how the weights are rounded, never in their scales (a test checks that
  * GPTQ with a diagonal Hessian reproduces RTN bit for bit). */
-#include "ptq_internal.h"
+#include "ptq/ptq_internal.h"
 
 #include <math.h>
 #include <stdio.h>

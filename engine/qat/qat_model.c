@@ -1,4 +1,4 @@
-#include "qat_model.h"
+#include "qat/qat_model.h"
 #include "backend.h"
 
 #include <stdio.h>

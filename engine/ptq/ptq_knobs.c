@@ -1,5 +1,5 @@
-#include "ptq_knobs.h"
-#include "ptq_internal.h"
+#include "ptq/ptq_knobs.h"
+#include "ptq/ptq_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
