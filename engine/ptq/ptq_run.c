@@ -87,7 +87,7 @@ static uint16_t *calib_tokens(const tokfile *tr, int T, int *nseq) {
 
 static const char *gran_attr(const qspec *q, const ptq_format *f, int64_t *group) {
     *group = 0;
-    if (q->kind == QK_MX || q->kind == QK_NVFP4) {
+    if (qspec_has_blocks(q)) {
         *group = q->block;
         return "block";
     }
@@ -106,7 +106,7 @@ static void settings_attrs(attr_set *a, const ptq_request *req, const qspec *q,
     attr_set_str(a, "format", req->fmt.format);
     attr_set_str(a, "granularity", gran_attr(q, &req->fmt, &g));
     attr_set_int(a, "group_size", g);
-    attr_set_int(a, "symmetric", q->kind == QK_INT ? q->symmetric : 1);
+    attr_set_int(a, "symmetric", qspec_has_symmetry(q) ? q->symmetric : 1);
     attr_set_int(a, "calib_tokens", req->method == PTQ_GPTQ ? calib_tokens : 0);
     attr_set_int(a, "embed_head", req->embed_head);
     if (req->method == PTQ_GPTQ) {

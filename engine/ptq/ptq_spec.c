@@ -86,7 +86,7 @@ int ptq_spec(const ptq_format *f, int bits, qspec *out, char *err, size_t errlen
         snprintf(err, errlen, "format=%s: %s", f->format, sub);
         return -1;
     }
-    if (out->kind == QK_NONE || out->kind == QK_QUEST || (out->kind == QK_FP && !out->scaled)) {
+    if (!qspec_ptq_weight(out)) {
         snprintf(err, errlen,
                  "format=%s: not a weight format for PTQ (expected int, fp, mx or a scaled "
                  "FP/MX/NVFP4 format name)",
@@ -98,17 +98,17 @@ int ptq_spec(const ptq_format *f, int bits, qspec *out, char *err, size_t errlen
             snprintf(err, errlen, "bits=%d: format=%s has %d bits", bits, f->format, out->bits);
             return -1;
         }
-        if (out->kind == QK_INT && !f->symmetric) {
+        if (qspec_has_symmetry(out) && !f->symmetric) {
             snprintf(err, errlen, "format=%s: give format=int symmetric=0 for asymmetric INT",
                      f->format);
             return -1;
         }
-        if (out->kind != QK_MX && qspec_set_granularity(out, gs + 1, sub, sizeof sub)) {
+        if (!qspec_fixed_blocks(out) && qspec_set_granularity(out, gs + 1, sub, sizeof sub)) {
             snprintf(err, errlen, "format=%s: %s", f->format, sub);
             return -1;
         }
     }
-    if (out->kind == QK_MX && g != QG_ROW) {
+    if (qspec_fixed_blocks(out) && g != QG_ROW) {
         snprintf(err, errlen,
                  "format=%s: MX blocks are fixed (32 columns); leave granularity unset", f->format);
         return -1;

@@ -21,21 +21,22 @@ static int set_point(qat_point *p, const char *qknob, const char *qtext, const c
         snprintf(err, errlen, "knob %s='%s': %s", qknob, qtext, why);
         return -1;
     }
-    p->enabled = p->spec.kind != QK_NONE;
+    p->enabled = qspec_quantizes(&p->spec);
     if (!p->enabled) return 0;
-    /* A granularity written in the format text (int4:row) wins over the knob. QuEST is
-     * row-wise as in the paper and MX has its own blocks, so the knob does not apply. */
-    int quest = p->spec.kind == QK_QUEST;
-    if (gtext && !strchr(qtext, ':') && !quest && p->spec.kind != QK_MX &&
+    /* A granularity written in the format text (int4:row) wins over the knob. A kind with
+     * a granularity of its own (QuEST is row-wise as in the paper, MX has its blocks) leaves
+     * the knob. */
+    int trust = qspec_trust_mask(&p->spec);
+    if (gtext && !strchr(qtext, ':') && !qspec_own_granularity(&p->spec) &&
         set_gran(&p->spec, gknob, gtext, err, errlen))
         return -1;
     if (!strcmp(backward, "ste")) {
         p->use_mask = 0;
     } else if (!strcmp(backward, "clipped")) {
         p->use_mask = 1;
-        p->spec.mask = quest ? QM_CLIP : QM_RANGE;
+        p->spec.mask = trust ? QM_CLIP : QM_RANGE;
     } else if (!strcmp(backward, "trust")) {
-        if (!quest) {
+        if (!trust) {
             snprintf(err, errlen,
                      "knob backward=trust: the trust mask needs a QuEST format, %s is '%s'", qknob,
                      qtext);
@@ -44,8 +45,8 @@ static int set_point(qat_point *p, const char *qknob, const char *qtext, const c
         p->use_mask = 1;
         p->spec.mask = QM_TRUST;
     } else { /* auto */
-        p->use_mask = quest;
-        if (quest && p->spec.mask == QM_DEFAULT) p->spec.mask = QM_TRUST;
+        p->use_mask = trust;
+        if (trust && p->spec.mask == QM_DEFAULT) p->spec.mask = QM_TRUST;
     }
     qspec_name(&p->spec);
     return 0;
@@ -63,8 +64,7 @@ int qat_plan_from_config(const train_config *c, qat_plan *p, char *err, size_t e
                   errlen) ||
         set_point(&p->pt[QAT_G], "g_quant", c->g_quant, NULL, NULL, "ste", err, errlen))
         return -1;
-    if (p->pt[QAT_G].enabled && p->pt[QAT_G].spec.kind != QK_INT &&
-        p->pt[QAT_G].spec.kind != QK_FP) {
+    if (p->pt[QAT_G].enabled && !qspec_takes_sr(&p->pt[QAT_G].spec)) {
         snprintf(err, errlen, "knob g_quant='%s': gradients take INT or FP formats", c->g_quant);
         return -1;
     }
@@ -91,6 +91,6 @@ void qat_format_name(const qat_plan *p, enum qat_point_id id, char *buf, size_t 
     char name[64];
     snprintf(name, sizeof name, "%s", q->name);
     name[strcspn(name, ":")] = 0;
-    if (q->kind == QK_INT || q->kind == QK_QUEST) name[strcspn(name, "0123456789")] = 0;
+    if (qspec_bits_in_name(q)) name[strcspn(name, "0123456789")] = 0;
     snprintf(buf, len, "%s", name);
 }

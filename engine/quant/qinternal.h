@@ -99,6 +99,14 @@ typedef struct qkind_ops {
      * (QuEST's rotations); NULL: dx = dy or mask * dy. */
     void (*backward)(const qspec *q, float *dx, size_t rows, size_t cols, const uint8_t *pass,
                      int masking);
+    /* What code outside quant/ asks of a kind (the qspec_* queries of quant.h; 0 = no): */
+    int identity;     /* nothing is quantized (fp32's copy) */
+    int blocks;       /* scales shared by blocks of q->block elements along a row */
+    int own_gran;     /* QAT's granularity knobs leave its granularity (per row, fixed blocks) */
+    int trust;        /* QuEST's trust mask: backward=trust, auto; clipped is its clip mask */
+    int symmetry;     /* q->symmetric chooses absmax or min-max with a zero point */
+    int bits_in_name; /* the canonical name is a word and the bit count (int4, quest4) */
+    int ptq;          /* PTQ may round weights to it (a spec of plain rounding excepted) */
 } qkind_ops;
 
 /* The row of a kind; NULL for a number that is no kind. */

@@ -385,7 +385,8 @@ static const qkind_ops KINDS[QK_COUNT] = {
                  .granular = none_granular,
                  .name = none_name,
                  .suffix = suffix_rangemask,
-                 .matrix = none_matrix},
+                 .matrix = none_matrix,
+                 .identity = 1},
     [QK_INT] = {.label = "INT",
                 .modifier = int_modifier,
                 .check = int_check,
@@ -395,7 +396,10 @@ static const qkind_ops KINDS[QK_COUNT] = {
                 .stats = int_stats,
                 .params = int_params,
                 .segment = int_segment,
-                .granules = int_granules},
+                .granules = int_granules,
+                .symmetry = 1,
+                .bits_in_name = 1,
+                .ptq = 1},
     [QK_FP] = {.label = "FP",
                .modifier = fp_modifier,
                .granular = fp_granular,
@@ -408,7 +412,8 @@ static const qkind_ops KINDS[QK_COUNT] = {
                .stats = stats_amax,
                .params = fp_params,
                .segment = fp_segment,
-               .granules = fp_granules},
+               .granules = fp_granules,
+               .ptq = 1},
     [QK_MX] = {.label = "MX",
                .modifier = mx_modifier,
                .granular = mx_granular,
@@ -416,7 +421,10 @@ static const qkind_ops KINDS[QK_COUNT] = {
                .name = mx_name,
                .suffix = suffix_rangemask,
                .init = mx_init,
-               .row = mx_row},
+               .row = mx_row,
+               .blocks = 1,
+               .own_gran = 1,
+               .ptq = 1},
     [QK_NVFP4] = {.label = "NVFP4",
                   .modifier = mx_modifier,
                   .name = nvfp4_name,
@@ -425,7 +433,9 @@ static const qkind_ops KINDS[QK_COUNT] = {
                   .stats = stats_amax,
                   .params = nvfp4_params,
                   .segment = nvfp4_segment,
-                  .granules = nvfp4_granules},
+                  .granules = nvfp4_granules,
+                  .blocks = 1,
+                  .ptq = 1},
     [QK_QUEST] = {.label = "QuEST",
                   .modifier = quest_modifier,
                   .check = quest_check,
@@ -436,9 +446,31 @@ static const qkind_ops KINDS[QK_COUNT] = {
                   .params = quest_params,
                   .segment = quest_segment,
                   .granules = quest_granules,
-                  .backward = quest_backward},
+                  .backward = quest_backward,
+                  .own_gran = 1,
+                  .trust = 1,
+                  .bits_in_name = 1},
 };
 
 const qkind_ops *qkind_ops_of(qkind kind) {
     return (unsigned)kind < QK_COUNT && KINDS[kind].name ? &KINDS[kind] : NULL;
 }
+
+/* ------------------------------------------------------- what callers ask ------- */
+
+/* The qspec_* queries of quant.h, each one field of the kind's row. */
+#define QKIND_QUERY(fn, expr)                                                                      \
+    int fn(const qspec *q) {                                                                       \
+        const qkind_ops *k = qkind_ops_of(q->kind);                                                \
+        return k && (expr);                                                                        \
+    }
+
+QKIND_QUERY(qspec_quantizes, !k->identity)
+QKIND_QUERY(qspec_has_blocks, k->blocks)
+QKIND_QUERY(qspec_fixed_blocks, k->row != NULL) /* whole rows in fixed blocks, no granules */
+QKIND_QUERY(qspec_own_granularity, k->own_gran)
+QKIND_QUERY(qspec_trust_mask, k->trust)
+QKIND_QUERY(qspec_takes_sr, k->stochastic)
+QKIND_QUERY(qspec_has_symmetry, k->symmetry)
+QKIND_QUERY(qspec_bits_in_name, k->bits_in_name)
+QKIND_QUERY(qspec_ptq_weight, k->ptq && !(k->plain && k->plain(q)))

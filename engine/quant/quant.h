@@ -241,6 +241,31 @@ int qspec_check(const qspec *q, size_t rows, size_t cols, char *err, size_t errl
 /* Write the canonical text of q into q->name. */
 void qspec_name(qspec *q);
 
+/* What code outside quant/ asks of a spec's kind, answered by the kind's row in the table
+ * of kinds (qkind.c), so that a new format is a row there and no caller tests q->kind.
+ * Each is 1 or 0 (0 also for a number that is no kind):
+ *   quantizes        0 for fp32, which copies
+ *   has_blocks       scales shared by blocks of q->block along a row (MX, NVFP4)
+ *   fixed_blocks     the blocks are its only granularity (MX)
+ *   own_granularity  QAT's granularity knobs (w_gran, a_gran, kv_gran) leave it: QuEST is
+ *                    per row as in its paper, MX has its blocks (format text may set one)
+ *   trust_mask       QuEST's trust mask, what backward=trust and auto use; its
+ *                    backward=clipped is the clip mask
+ *   takes_sr         stochastic rounding (:sr; INT, FP): the formats gradients take
+ *   has_symmetry     q->symmetric picks absmax or min-max with a zero point (INT)
+ *   bits_in_name     the canonical name is a word and the bit count (int4, uint4, quest4)
+ *   ptq_weight       PTQ rounds weights to it: INT, scaled FP, MX, NVFP4 (not fp32, QuEST
+ *                    or unscaled FP) */
+int qspec_quantizes(const qspec *q);
+int qspec_has_blocks(const qspec *q);
+int qspec_fixed_blocks(const qspec *q);
+int qspec_own_granularity(const qspec *q);
+int qspec_trust_mask(const qspec *q);
+int qspec_takes_sr(const qspec *q);
+int qspec_has_symmetry(const qspec *q);
+int qspec_bits_in_name(const qspec *q);
+int qspec_ptq_weight(const qspec *q);
+
 /* Fake-quantize the row-major rows x cols matrix x into y (y may equal x).
  * pass_mask (rows*cols, may be NULL) gets 1 where the gradient passes: the range mask for
  * INT/FP/MX/NVFP4, the trust (or clip) mask for QuEST, in QuEST's rotated basis.

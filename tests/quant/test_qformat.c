@@ -1,7 +1,8 @@
 /* The format table as the one source: kind numbers pinned (they are never reused), every
  * kind has its row of functions, the unknown-format message lists every row of the table,
  * aliases parse to their row, and the bit-to-format choices of the Lua prelude's
- * constructors (generated from the table at build time) are the ones the prelude had. */
+ * constructors (generated from the table at build time) are the ones the prelude had; the
+ * queries callers ask of a kind (qspec_quantizes ...) answer as the kind tests did. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,12 +116,47 @@ static void test_prelude_bits(void **state) {
     }
 }
 
+/* The qspec_* queries give what the kind tests they replaced in qat.c, ptq_spec.c and
+ * ptq_run.c gave, for every named format and family member, scaled or not. */
+static void test_queries_match_kind_tests(void **state) {
+    (void)state;
+    static const char *const texts[] = {
+        "fp32",       "none",         "bf16",  "fp16",   "e4m3",
+        "e5m2",       "e2m1",         "e3m2",  "e2m3",   "e3m2:noscale",
+        "e4m3:scale", "e2m1:noscale", "int4",  "int8",   "int2:g16",
+        "uint3",      "uint4:row",    "int1",  "mxfp4",  "mxfp6_e2m3",
+        "mxfp8",      "mxint8",       "nvfp4", "quest4", "quest1:clipmask",
+        "e5m6"};
+    char err[256];
+    int n = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        qspec q;
+        if (qspec_parse(texts[i], &q, err, sizeof err)) fail_msg("%s: %s", texts[i], err);
+        const qkind k = q.kind;
+        assert_int_equal(qspec_quantizes(&q), k != QK_NONE);
+        assert_int_equal(qspec_has_blocks(&q), k == QK_MX || k == QK_NVFP4);
+        assert_int_equal(qspec_fixed_blocks(&q), k == QK_MX);
+        assert_int_equal(qspec_own_granularity(&q), k == QK_QUEST || k == QK_MX);
+        assert_int_equal(qspec_trust_mask(&q), k == QK_QUEST);
+        assert_int_equal(qspec_takes_sr(&q), k == QK_INT || k == QK_FP);
+        assert_int_equal(qspec_has_symmetry(&q), k == QK_INT);
+        assert_int_equal(qspec_bits_in_name(&q), k == QK_INT || k == QK_QUEST);
+        assert_int_equal(qspec_ptq_weight(&q),
+                         !(k == QK_NONE || k == QK_QUEST || (k == QK_FP && !q.scaled)));
+        n++;
+    }
+    assert_int_equal(n, 26);
+    qspec bad = {.kind = (qkind)QK_COUNT};
+    assert_int_equal(qspec_quantizes(&bad) + qspec_has_blocks(&bad) + qspec_ptq_weight(&bad), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_numbers),
         cmocka_unit_test(test_unknown_format_lists_the_table),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_prelude_bits),
+        cmocka_unit_test(test_queries_match_kind_tests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
