@@ -45,7 +45,7 @@ typedef struct {
 /* Residuals r and Jacobian J (d/dv) at v. GSL_EDOM when a residual is not finite. */
 static int eval_at(const irls_ws *c, const double *x, double *r, double *J) {
     const psl_problem *pr = c->pr;
-    double u[PSL_MAXP], gu[PSL_MAXP], gv[PSL_MAXP];
+    double u[PSL_MAXP], gu[PSL_MAXP];
     psl_model_to_u(pr->m, x, u);
     psl_prep pb;
     const psl_prep *prep = psl_prepare(pr->m, u, &pb);
@@ -54,8 +54,7 @@ static int eval_at(const irls_ws *c, const double *x, double *r, double *J) {
         double ri = psl_problem_lp_at(pr, u, prep, lf, i, gu) - pr->logy[i];
         if (!isfinite(ri)) return GSL_EDOM;
         r[i] = ri;
-        psl_model_grad_v(pr->m, gu, gv);
-        memcpy(J + i * c->p, gv, c->p * sizeof *gv);
+        psl_model_grad_v(pr->m, gu, J + i * c->p);
     }
     return GSL_SUCCESS;
 }
