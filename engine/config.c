@@ -177,6 +177,16 @@ static void normalise_granularity(train_config *c, const knob_def *k, const char
     }
 }
 
+/* -1 with the message when v (parsed from value) is outside the knob's range. */
+static int out_of_range(const knob_def *k, const char *value, double v, char *err, size_t errlen) {
+    if (v < k->min || v > k->max) {
+        snprintf(err, errlen, "knob %s: %s is out of range, expected %.15g..%.15g", k->name, value,
+                 k->min, k->max);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_value(train_config *c, const knob_def *k, const char *value, char *err,
                      size_t errlen) {
     char *p = (char *)c + k->offset;
@@ -189,11 +199,7 @@ static int set_value(train_config *c, const knob_def *k, const char *value, char
             snprintf(err, errlen, "knob %s: '%s' is not an integer", k->name, value);
             return -1;
         }
-        if (v < k->min || v > k->max) {
-            snprintf(err, errlen, "knob %s: %s is out of range, expected %.15g..%.15g", k->name,
-                     value, k->min, k->max);
-            return -1;
-        }
+        if (out_of_range(k, value, v, err, errlen)) return -1;
         *(int64_t *)p = (int64_t)v;
         return 0;
     }
@@ -204,11 +210,7 @@ static int set_value(train_config *c, const knob_def *k, const char *value, char
             snprintf(err, errlen, "knob %s: '%s' is not a finite number", k->name, value);
             return -1;
         }
-        if (v < k->min || v > k->max) {
-            snprintf(err, errlen, "knob %s: %s is out of range, expected %.15g..%.15g", k->name,
-                     value, k->min, k->max);
-            return -1;
-        }
+        if (out_of_range(k, value, v, err, errlen)) return -1;
         *(double *)p = v;
         return 0;
     }

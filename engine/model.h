@@ -53,6 +53,9 @@ int model_default_ffn_hidden(int d_model);
 int model_shape_check(const model_shape *s, char *err, size_t errlen);
 
 void model_layout(const model_shape *s, param_layout *out);
+/* Rows and columns of one block's matrix t (PT_WQKV, PT_WO, PT_W13, PT_W2; a weight
+ * W[out][in]) or of the token embedding and LM head (PT_WTE, PT_LM: vocab x d_model). */
+void model_matrix_shape(const model_shape *s, enum param_tensor t, size_t *rows, size_t *cols);
 
 const char *param_tensor_name(enum param_tensor t);
 

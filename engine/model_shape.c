@@ -7,15 +7,18 @@ int model_default_ffn_hidden(int d_model) {
     return (f + 31) / 32 * 32;
 }
 
+/* -1 with "name=v: expected lo..hi" and the note when v is outside lo..hi. */
+static int outside(const char *name, int v, int lo, int hi, const char *note, char *err,
+                   size_t errlen) {
+    if (v >= lo && v <= hi) return 0;
+    snprintf(err, errlen, "%s=%d: expected %d..%d%s", name, v, lo, hi, note);
+    return -1;
+}
+
 int model_shape_check(const model_shape *s, char *err, size_t errlen) {
-    if (s->d_model < 2 || s->d_model > 16384) {
-        snprintf(err, errlen, "d_model=%d: expected 2..16384", s->d_model);
+    if (outside("d_model", s->d_model, 2, 16384, "", err, errlen) ||
+        outside("n_layer", s->n_layer, 1, 1024, "", err, errlen))
         return -1;
-    }
-    if (s->n_layer < 1 || s->n_layer > 1024) {
-        snprintf(err, errlen, "n_layer=%d: expected 1..1024", s->n_layer);
-        return -1;
-    }
     if (s->n_head < 1 || s->d_model % s->n_head != 0) {
         snprintf(err, errlen, "n_head=%d: expected a divisor of d_model=%d", s->n_head, s->d_model);
         return -1;
@@ -26,18 +29,10 @@ int model_shape_check(const model_shape *s, char *err, size_t errlen) {
                  s->d_model / s->n_head);
         return -1;
     }
-    if (s->ctx < 2 || s->ctx > 65536) {
-        snprintf(err, errlen, "ctx=%d: expected 2..65536", s->ctx);
+    if (outside("ctx", s->ctx, 2, 65536, "", err, errlen) ||
+        outside("vocab", s->vocab, 2, 65536, " (tokens are uint16)", err, errlen) ||
+        outside("ffn_hidden", s->ffn_hidden, 1, 1 << 20, "", err, errlen))
         return -1;
-    }
-    if (s->vocab < 2 || s->vocab > 65536) {
-        snprintf(err, errlen, "vocab=%d: expected 2..65536 (tokens are uint16)", s->vocab);
-        return -1;
-    }
-    if (s->ffn_hidden < 1 || s->ffn_hidden > 1 << 20) {
-        snprintf(err, errlen, "ffn_hidden=%d: expected 1..1048576", s->ffn_hidden);
-        return -1;
-    }
     return 0;
 }
 
@@ -59,6 +54,27 @@ void model_layout(const model_shape *s, param_layout *out) {
         off += out->size[t];
     }
     out->total = off;
+}
+
+void model_matrix_shape(const model_shape *s, enum param_tensor t, size_t *rows, size_t *cols) {
+    size_t C = (size_t)s->d_model, F = (size_t)s->ffn_hidden, V = (size_t)s->vocab;
+    switch (t) {
+    case PT_WQKV:
+        *rows = 3 * C, *cols = C;
+        break;
+    case PT_WO:
+        *rows = C, *cols = C;
+        break;
+    case PT_W13:
+        *rows = 2 * F, *cols = C;
+        break;
+    case PT_W2:
+        *rows = C, *cols = F;
+        break;
+    default:
+        *rows = V, *cols = C;
+        break; /* PT_WTE, PT_LM */
+    }
 }
 
 const char *param_tensor_name(enum param_tensor t) {

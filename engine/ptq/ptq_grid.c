@@ -33,14 +33,15 @@ int ptq_grid_init(ptq_grid *g, const qspec *q, size_t cols, char *err, size_t er
         }
         g->emax = q->e == 0 ? 0 : g->fmt.emax;
         g->shift = q->e == 0 ? -6 : 0;
-        g->seg = (size_t)q->block;
-        return 0;
     } else {
         snprintf(err, errlen, "%s: GPTQ supports INT, scaled FP and MX formats (use method=rtn)",
                  q->name);
         return -1;
     }
-    if (q->granularity == QG_TENSOR)
+    /* the segments that share a scale: fixed blocks (MX), else the spec's granularity */
+    if (qspec_fixed_blocks(q))
+        g->seg = (size_t)q->block;
+    else if (q->granularity == QG_TENSOR)
         g->tensor = 1;
     else if (q->granularity == QG_GROUP && q->group < cols)
         g->seg = q->group;

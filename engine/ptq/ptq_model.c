@@ -20,30 +20,9 @@ enum { SITE_QKV, SITE_O, SITE_13, SITE_2, SITE_COUNT };
 
 static const enum param_tensor site_tensor[SITE_COUNT] = {PT_WQKV, PT_WO, PT_W13, PT_W2};
 
-static void site_shape(const model_shape *s, enum param_tensor t, size_t *rows, size_t *cols) {
-    size_t C = (size_t)s->d_model, F = (size_t)s->ffn_hidden, V = (size_t)s->vocab;
-    switch (t) {
-    case PT_WQKV:
-        *rows = 3 * C, *cols = C;
-        break;
-    case PT_WO:
-        *rows = C, *cols = C;
-        break;
-    case PT_W13:
-        *rows = 2 * F, *cols = C;
-        break;
-    case PT_W2:
-        *rows = C, *cols = F;
-        break;
-    default:
-        *rows = V, *cols = C;
-        break; /* PT_WTE, PT_LM */
-    }
-}
-
 static float *weight_of(model_f32 *m, enum param_tensor t, int l) {
     size_t rows, cols;
-    site_shape(&m->shape, t, &rows, &cols);
+    model_matrix_shape(&m->shape, t, &rows, &cols);
     return m->params + m->layout.offset[t] + (size_t)l * rows * cols;
 }
 
@@ -72,7 +51,7 @@ typedef struct pass_ctx {
 static int quantize_site(pass_ctx *p, enum param_tensor t, int l, double *H) {
     model_f32 *m = p->m;
     size_t rows, cols;
-    site_shape(&m->shape, t, &rows, &cols);
+    model_matrix_shape(&m->shape, t, &rows, &cols);
     float *w = weight_of(m, t, l);
     if (p->o->method == PTQ_RTN || !H)
         return ptq_rtn_matrix(&p->o->spec, w, w, rows, cols, p->err, p->errlen);

@@ -8,22 +8,12 @@
 /* The four block matrices: the weights that the w point quantizes. */
 static const int block_matrices[4] = {PT_WQKV, PT_WO, PT_W13, PT_W2};
 
-static void matrix_shape(const model *m, int t, size_t *rows, size_t *cols) {
-    size_t C = (size_t)m->shape.d_model, F = (size_t)m->shape.ffn_hidden;
-    switch (t) {
-    case PT_WQKV:
-        *rows = 3 * C, *cols = C;
-        break;
-    case PT_WO:
-        *rows = C, *cols = C;
-        break;
-    case PT_W13:
-        *rows = 2 * F, *cols = C;
-        break;
-    default:
-        *rows = C, *cols = F;
-        break; /* PT_W2 */
-    }
+/* Matrix k of the 4 n_layer block matrices (matrix by matrix, layers inner): its shape and
+ * its offset in the parameters. */
+static size_t block_weight(const model *m, int k, size_t *rows, size_t *cols) {
+    int t = block_matrices[k / m->shape.n_layer];
+    model_matrix_shape(&m->shape, t, rows, cols);
+    return m->layout.offset[t] + (size_t)(k % m->shape.n_layer) * *rows * *cols;
 }
 
 void model_qat_detach(model *m) {
@@ -54,7 +44,7 @@ int model_qat_attach(model *m, const qat_plan *plan, char *err, size_t errlen) {
     const qat_point *kv = &plan->pt[QAT_KV], *qp = &plan->pt[QAT_Q], *g = &plan->pt[QAT_G];
     for (int i = 0; i < 4; i++) {
         size_t rows, cols;
-        matrix_shape(m, block_matrices[i], &rows, &cols);
+        model_matrix_shape(&m->shape, block_matrices[i], &rows, &cols);
         if (check_point(w, "w_quant", rows, cols, err, errlen)) return -1;
     }
     if (check_point(a, "a_quant", R, C, err, errlen) ||
@@ -101,15 +91,10 @@ void model_qat_quantize_weights(model *m) {
     qat_state *q = m->qat;
     if (!q || !q->wq) return;
     qat_point *w = &q->plan.pt[QAT_W];
-    for (int i = 0; i < 4; i++) {
-        int t = block_matrices[i];
-        size_t rows, cols;
-        matrix_shape(m, t, &rows, &cols);
-        for (int l = 0; l < m->shape.n_layer; l++) {
-            size_t off = m->layout.offset[t] + (size_t)l * rows * cols;
-            m->be.ops->fake_quant(m->be.ctx, &w->spec, m->params + off, q->wq + off, rows, cols,
-                                  q->wmask ? q->wmask + off : NULL, q->stats + QAT_W);
-        }
+    for (int k = 0; k < 4 * m->shape.n_layer; k++) {
+        size_t rows, cols, off = block_weight(m, k, &rows, &cols);
+        m->be.ops->fake_quant(m->be.ctx, &w->spec, m->params + off, q->wq + off, rows, cols,
+                              q->wmask ? q->wmask + off : NULL, q->stats + QAT_W);
     }
 }
 
@@ -117,15 +102,10 @@ void model_qat_weight_backward(model *m) {
     qat_state *q = m->qat;
     if (!q || !q->wq || !q->plan.pt[QAT_W].use_mask) return;
     const qat_point *w = &q->plan.pt[QAT_W];
-    for (int i = 0; i < 4; i++) {
-        int t = block_matrices[i];
-        size_t rows, cols;
-        matrix_shape(m, t, &rows, &cols);
-        for (int l = 0; l < m->shape.n_layer; l++) {
-            size_t off = m->layout.offset[t] + (size_t)l * rows * cols;
-            m->be.ops->quant_backward(m->be.ctx, &w->spec, m->grads + off, m->grads + off, rows,
-                                      cols, q->wmask + off, 1);
-        }
+    for (int k = 0; k < 4 * m->shape.n_layer; k++) {
+        size_t rows, cols, off = block_weight(m, k, &rows, &cols);
+        m->be.ops->quant_backward(m->be.ctx, &w->spec, m->grads + off, m->grads + off, rows, cols,
+                                  q->wmask + off, 1);
     }
 }
 

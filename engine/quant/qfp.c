@@ -155,9 +155,10 @@ float qfp_round(const qfp_format *f, float x) {
  * checks, which is why qfp_round_array stages results through a local chunk. */
 #define QFP_CHUNK 512
 
-#define QFP_KERNEL(NAME, ROUND, LOAD, STORE)                                                       \
+/* SCALE: float (one scale, or none) or const float *restrict (one per element). */
+#define QFP_KERNEL(NAME, SCALE, ROUND, LOAD, STORE)                                                \
     static size_t NAME(const qfp_format *f, const float *restrict x, float *restrict y,            \
-                       uint8_t *restrict pass, size_t n, float scale) {                            \
+                       uint8_t *restrict pass, size_t n, SCALE scale) {                            \
         const float maxv = f->maxval, clip = f->clip;                                              \
         const int emin = f->emin, m = f->m;                                                        \
         (void)emin;                                                                                \
@@ -180,98 +181,62 @@ float qfp_round(const qfp_format *f, float x) {
     }
 
 /* Unscaled and scaled variants: the division is kept out of plain rounding. */
-QFP_KERNEL(kernel_magic, round_magic(a, emin, m), x[i], r)
-QFP_KERNEL(kernel_magic0, round_magic0(a, emin), x[i], r)
-QFP_KERNEL(kernel_magic0_s, round_magic0(a, emin), x[i] / scale, r *scale)
-QFP_KERNEL(kernel_bits, round_bits(a, m), x[i], r)
-QFP_KERNEL(kernel_wide, round_wide(a, emin, m), x[i], r)
-QFP_KERNEL(kernel_magic_s, round_magic(a, emin, m), x[i] / scale, r *scale)
-QFP_KERNEL(kernel_bits_s, round_bits(a, m), x[i] / scale, r *scale)
-QFP_KERNEL(kernel_wide_s, round_wide(a, emin, m), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_magic, float, round_magic(a, emin, m), x[i], r)
+QFP_KERNEL(kernel_magic0, float, round_magic0(a, emin), x[i], r)
+QFP_KERNEL(kernel_magic0_s, float, round_magic0(a, emin), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_bits, float, round_bits(a, m), x[i], r)
+QFP_KERNEL(kernel_wide, float, round_wide(a, emin, m), x[i], r)
+QFP_KERNEL(kernel_magic_s, float, round_magic(a, emin, m), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_bits_s, float, round_bits(a, m), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_wide_s, float, round_wide(a, emin, m), x[i] / scale, r *scale)
 
 /* Per-element scales (block formats: one scale repeated over each block), so a whole row
  * runs through one vector loop instead of one short loop per block. */
 #define QFP_KERNEL_V(NAME, ROUND)                                                                  \
-    static size_t NAME(const qfp_format *f, const float *restrict x, float *restrict y,            \
-                       uint8_t *restrict pass, size_t n, const float *restrict sc) {               \
-        const float maxv = f->maxval, clip = f->clip;                                              \
-        const int emin = f->emin, m = f->m;                                                        \
-        (void)emin;                                                                                \
-        (void)m;                                                                                   \
-        size_t clipped = 0;                                                                        \
-        _Pragma("omp simd reduction(+ : clipped)") for (size_t i = 0; i < n; i++) {                \
-            float v = x[i] / sc[i];                                                                \
-            float a = fabsf(v);                                                                    \
-            uint8_t p = !(a > clip);                                                               \
-            a = a < maxv ? a : maxv;                                                               \
-            float r = ROUND;                                                                       \
-            r = u2f(f2u(r) | (f2u(v) & 0x80000000u));                                              \
-            r = v != v ? v : r;                                                                    \
-            y[i] = r * sc[i];                                                                      \
-            pass[i] = p;                                                                           \
-            clipped += (size_t)(1 - p);                                                            \
-        }                                                                                          \
-        return clipped;                                                                            \
-    }
+    QFP_KERNEL(NAME, const float *restrict, ROUND, x[i] / scale[i], r * scale[i])
 
 QFP_KERNEL_V(kernel_magic_v, round_magic(a, emin, m))
 QFP_KERNEL_V(kernel_magic0_v, round_magic0(a, emin))
 QFP_KERNEL_V(kernel_bits_v, round_bits(a, m))
 QFP_KERNEL_V(kernel_wide_v, round_wide(a, emin, m))
 
-size_t qfp_round_array_v(const qfp_format *f, const float *x, float *y, size_t n, const float *sc,
-                         uint8_t *pass) {
-    float buf[QFP_CHUNK];
-    uint8_t pbuf[QFP_CHUNK];
-    size_t clipped = 0;
-    for (size_t i0 = 0; i0 < n; i0 += QFP_CHUNK) {
-        size_t len = n - i0 < QFP_CHUNK ? n - i0 : QFP_CHUNK;
-        const float *xs = x + i0, *ss = sc + i0;
-        if (f->path == PATH_MAGIC && f->m == 0)
-            clipped += kernel_magic0_v(f, xs, buf, pbuf, len, ss);
-        else if (f->path == PATH_MAGIC)
-            clipped += kernel_magic_v(f, xs, buf, pbuf, len, ss);
-        else if (f->path == PATH_BITS)
-            clipped += kernel_bits_v(f, xs, buf, pbuf, len, ss);
-        else
-            clipped += kernel_wide_v(f, xs, buf, pbuf, len, ss);
-        memcpy(y + i0, buf, len * sizeof *buf);
-        if (pass) memcpy(pass + i0, pbuf, len);
-    }
-    return clipped;
-}
+/* The kernel of f's path (MAGIC with m = 0, MAGIC, BITS, WIDE), variant SFX: nothing
+ * (unscaled), _s (one scale) or _v (a scale per element). */
+#define PATH_KERNEL(f, SFX, ...)                                                                   \
+    ((f)->path == PATH_MAGIC && (f)->m == 0 ? kernel_magic0##SFX(f, __VA_ARGS__)                   \
+     : (f)->path == PATH_MAGIC              ? kernel_magic##SFX(f, __VA_ARGS__)                    \
+     : (f)->path == PATH_BITS               ? kernel_bits##SFX(f, __VA_ARGS__)                     \
+                                            : kernel_wide##SFX(f, __VA_ARGS__))
 
-size_t qfp_round_array(const qfp_format *f, const float *x, float *y, size_t n, float scale,
-                       uint8_t *pass) {
+/* x through the kernels of f's path a chunk at a time: one scale, or one per element (sc). */
+static size_t round_chunks(const qfp_format *f, const float *x, float *y, size_t n, float scale,
+                           const float *sc, uint8_t *pass) {
     float buf[QFP_CHUNK];
     uint8_t pbuf[QFP_CHUNK];
     size_t clipped = 0;
     for (size_t i0 = 0; i0 < n; i0 += QFP_CHUNK) {
         size_t len = n - i0 < QFP_CHUNK ? n - i0 : QFP_CHUNK;
         const float *xs = x + i0;
-        if (scale == 1.0f) {
-            if (f->path == PATH_MAGIC && f->m == 0)
-                clipped += kernel_magic0(f, xs, buf, pbuf, len, scale);
-            else if (f->path == PATH_MAGIC)
-                clipped += kernel_magic(f, xs, buf, pbuf, len, scale);
-            else if (f->path == PATH_BITS)
-                clipped += kernel_bits(f, xs, buf, pbuf, len, scale);
-            else
-                clipped += kernel_wide(f, xs, buf, pbuf, len, scale);
-        } else {
-            if (f->path == PATH_MAGIC && f->m == 0)
-                clipped += kernel_magic0_s(f, xs, buf, pbuf, len, scale);
-            else if (f->path == PATH_MAGIC)
-                clipped += kernel_magic_s(f, xs, buf, pbuf, len, scale);
-            else if (f->path == PATH_BITS)
-                clipped += kernel_bits_s(f, xs, buf, pbuf, len, scale);
-            else
-                clipped += kernel_wide_s(f, xs, buf, pbuf, len, scale);
-        }
+        if (sc)
+            clipped += PATH_KERNEL(f, _v, xs, buf, pbuf, len, sc + i0);
+        else if (scale == 1.0f)
+            clipped += PATH_KERNEL(f, , xs, buf, pbuf, len, scale);
+        else
+            clipped += PATH_KERNEL(f, _s, xs, buf, pbuf, len, scale);
         memcpy(y + i0, buf, len * sizeof *buf);
         if (pass) memcpy(pass + i0, pbuf, len);
     }
     return clipped;
+}
+
+size_t qfp_round_array_v(const qfp_format *f, const float *x, float *y, size_t n, const float *sc,
+                         uint8_t *pass) {
+    return round_chunks(f, x, y, n, 1.0f, sc, pass);
+}
+
+size_t qfp_round_array(const qfp_format *f, const float *x, float *y, size_t n, float scale,
+                       uint8_t *pass) {
+    return round_chunks(f, x, y, n, scale, NULL, pass);
 }
 
 int qfp_encode(const qfp_format *f, float x, uint32_t *code) {
