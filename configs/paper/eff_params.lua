@@ -15,6 +15,8 @@
 -- at a time, BF16 baselines): that is about 3.5G tokens, several GPU sessions; this one is
 -- 0.75G tokens and fits one. Training is fp32 (the baselines' arithmetic), not BF16.
 -- Data: corpus/prepare.sh --tier full, then sweep tokenize (docs/corpus.md).
+-- Cost (measured, results/reference/paper/eff_params/REPORT.md): 39 runs trained, 756M
+-- tokens, 9.9e15 FLOPs, about 17 min on one H200 (scripts/gpu_sweep.sh --jobs 8-10).
 return sweep{
   name = "eff_params",
   description = "INT weights 3-8, activations 4-8, KV 4-8 one part at a time, three sizes, D = 20N",
