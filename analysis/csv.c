@@ -186,6 +186,18 @@ static void trim(char *s) {
     if (i) memmove(s, s + i, n - i + 1);
 }
 
+/* Copies s without its surrounding white space into out (size bytes). 0, or the length
+ * of the trimmed text when it does not fit (nothing is cut: the caller refuses the row). */
+static size_t copy_trimmed(char *out, size_t size, const char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
+    if (n >= size) return n;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 0;
+}
+
 /* 0 ok, 1 empty, -1 not a number */
 static int parse_num(const char *s, double *v) {
     while (isspace((unsigned char)*s)) s++;
@@ -400,19 +412,29 @@ long psl_csv_parse(const char *buf, size_t len, const char *fname, const psl_rea
         if (isfinite(v[C_G])) p.G = v[C_G];
         p.base_loss = v[C_BASE];
         p.delta = v[C_DELTA];
-        if (idx[C_FORMAT] >= 0) {
-            snprintf(p.format, sizeof p.format, "%s", rec_get(&r, (size_t)idx[C_FORMAT]));
-            trim(p.format);
+        /* text fields are kept whole or the row is refused: a cut format, method or run
+         * id could merge two that differ only past the cut */
+        const struct {
+            int c;
+            char *out;
+            size_t size;
+        } text[] = {{C_FORMAT, p.format, sizeof p.format},
+                    {C_METHOD, p.method, sizeof p.method},
+                    {C_RUNID, p.run_id, sizeof p.run_id}};
+        for (size_t k = 0; k < sizeof text / sizeof *text && !bad; k++) {
+            int c = text[k].c;
+            if (idx[c] < 0) continue;
+            size_t long_by = copy_trimmed(text[k].out, text[k].size, rec_get(&r, (size_t)idx[c]));
+            if (long_by) {
+                psl_note(notes,
+                         "%s:%ld:%d: column '%s': value of %zu characters, at most %zu are "
+                         "supported; row skipped",
+                         fname, rec_line, r.col[idx[c]], col_names[c], long_by, text[k].size - 1);
+                bad = 1;
+            }
         }
+        if (bad) continue;
         if (!*p.format) snprintf(p.format, sizeof p.format, "%s", p.P_w >= 16 ? "bf16" : "int");
-        if (idx[C_METHOD] >= 0) {
-            snprintf(p.method, sizeof p.method, "%s", rec_get(&r, (size_t)idx[C_METHOD]));
-            trim(p.method);
-        }
-        if (idx[C_RUNID] >= 0) {
-            snprintf(p.run_id, sizeof p.run_id, "%s", rec_get(&r, (size_t)idx[C_RUNID]));
-            trim(p.run_id);
-        }
         if (idx[C_STATUS] >= 0) {
             char st[32];
             snprintf(st, sizeof st, "%s", rec_get(&r, (size_t)idx[C_STATUS]));
@@ -433,7 +455,7 @@ long psl_csv_parse(const char *buf, size_t len, const char *fname, const psl_rea
                      isnan(p.loss) ? "NaN or empty" : "not a positive finite number");
             continue;
         }
-        char key[256];
+        char key[512];
         if (*p.run_id)
             snprintf(key, sizeof key, "id:%s", p.run_id);
         else
@@ -461,7 +483,7 @@ long psl_csv_parse(const char *buf, size_t len, const char *fname, const psl_rea
             /* a row repeating a config with another loss is another seed: its own run */
             for (size_t i = first_point; i < d->n; i++)
                 if (same_point(&d->pt[i], &p)) {
-                    char k2[300];
+                    char k2[560];
                     snprintf(k2, sizeof k2, "%s|row%ld", key, rec_line);
                     p.run = runmap_get(&map, k2, &d->nruns);
                     break;

@@ -4,22 +4,31 @@
 
 #include <stddef.h>
 
+/* Sizes of a point's text fields, terminating NUL included. A reader keeps a value whole
+ * or refuses it with a message (csv.c: the row is skipped, naming the file, line, column
+ * and the limit); it never cuts one, since formats, methods and run ids are compared
+ * whole (per-format eff keys, PTQ methods, runs). */
+#define PSL_FORMAT_MAX 64
+#define PSL_METHOD_MAX 64
+#define PSL_RUNID_MAX  128
+
 /* One measurement a law can be fitted on: the end-of-training loss of a run, or the
  * loss of that run after post-training quantization to P_post bits. */
 typedef struct {
-    double N, D;           /* non-embedding parameters, training tokens */
-    double P_w, P_a, P_kv; /* training precision in bits; >= 16 means unquantized */
-    double P_post;         /* PTQ bits; 0 when the point is not post-training quantized */
-    double G;              /* training quantization group size; 0 when unknown */
-    double loss;           /* validation loss of this point (after PTQ when P_post > 0) */
-    double base_loss;      /* loss of the same weights before PTQ; NAN when unknown */
-    double delta;          /* loss - base_loss; NAN when unknown */
-    double lnN, lnD;       /* log N, log D: set by psl_data_push (laws use them often) */
-    int run;               /* index of the run (bootstrap unit) in psl_data */
-    char format[24];       /* training format of the weights (int, fp32, quest, ...) */
-    char method[64];  /* PTQ method: the /ptq table name (gptq, rtn, rtn_int_g128_asym) or "" */
-    char run_id[40];  /* run identity (file's run_id, CSV run_id column), or "" */
-    char source[192]; /* where it was read: file, or file:line for CSV */
+    double N, D;                 /* non-embedding parameters, training tokens */
+    double P_w, P_a, P_kv;       /* training precision in bits; >= 16 means unquantized */
+    double P_post;               /* PTQ bits; 0 when the point is not post-training quantized */
+    double G;                    /* training quantization group size; 0 when unknown */
+    double loss;                 /* validation loss of this point (after PTQ when P_post > 0) */
+    double base_loss;            /* loss of the same weights before PTQ; NAN when unknown */
+    double delta;                /* loss - base_loss; NAN when unknown */
+    double lnN, lnD;             /* log N, log D: set by psl_data_push (laws use them often) */
+    int run;                     /* index of the run (bootstrap unit) in psl_data */
+    char format[PSL_FORMAT_MAX]; /* training format of the weights (int, fp32, quest, ...) */
+    char method[PSL_METHOD_MAX]; /* PTQ method: the /ptq table name (gptq, rtn_int_g128_asym) or ""
+                                  */
+    char run_id[PSL_RUNID_MAX];  /* run identity (file's run_id, CSV run_id column), or "" */
+    char source[192];            /* where it was read: file, or file:line for CSV */
 } psl_point;
 
 typedef struct {

@@ -167,6 +167,18 @@ static void gsl_df(const gsl_vector *x, void *p, gsl_vector *g) {
     gsl_fdf(x, p, &f, g);
 }
 
+/* The first degradation constant C_x (start grid PSL_G_CX) whose shown value is not
+ * finite (log C_x past 709), or -1. There the factor 1 - exp(-C_x (P_x - P_post)) is
+ * exactly 1 and the objective flat, with gradient 0 (laws.c); a fit that stops there has
+ * not found an optimum but C_x running away, and is not counted as converged (as before
+ * the gradient was made finite there, when it was NaN). Other parameters keep their
+ * infinite limits (gamma_post -> infinity: no dependence on the PTQ bits). */
+int psl_fit_infinite_param(const psl_model *m, const double *u) {
+    for (int i = 0; i < m->np; i++)
+        if (m->grid[i] == PSL_G_CX && !isfinite(psl_model_value(m, i, u))) return i;
+    return -1;
+}
+
 static double sum_w(const psl_problem *pr) {
     if (!pr->w) return (double)pr->n;
     double s = 0;
@@ -224,7 +236,13 @@ int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     out->obj = gsl_multimin_fdfminimizer_minimum(s) * pr->delta * pr->delta;
     out->gnorm = gn * pr->delta * pr->delta;
     out->iters = it;
-    if (!out->converged)
+    int inf = psl_fit_infinite_param(pr->m, out->u);
+    if (out->converged && inf >= 0) {
+        out->converged = 0;
+        snprintf(out->msg, sizeof out->msg,
+                 "stopped with %s = %g after %d iterations (|grad| %.3g): it runs away",
+                 pr->m->pname[inf], psl_model_value(pr->m, inf, out->u), it, gn);
+    } else if (!out->converged)
         snprintf(out->msg, sizeof out->msg, "%s after %d iterations (|grad| %.3g, tolerance %.3g)",
                  rc                       ? gsl_strerror(rc)
                  : status == GSL_CONTINUE ? "iteration limit"

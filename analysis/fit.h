@@ -68,6 +68,10 @@ double psl_problem_lp_at(const psl_problem *pr, const double *u, const psl_prep 
  * gets d/du. */
 double psl_objective(const psl_problem *pr, const double *u, double *grad);
 
+/* The first degradation constant C_x of m whose shown value at u is not finite, or -1: a
+ * fit stopping there (C_x -> infinity: objective flat, gradient 0) is not converged. */
+int psl_fit_infinite_param(const psl_model *m, const double *u);
+
 /* One BFGS2 run from u0. Returns 0 when converged. */
 int psl_fit_from(const psl_problem *pr, const psl_fit_opts *o, const double *u0, psl_fit *out);
 

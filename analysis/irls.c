@@ -352,7 +352,13 @@ int psl_fit_irls(const psl_problem *pr, const psl_fit_opts *o, const double *u0,
     out->obj = f;
     out->gnorm = gn;
     out->iters = it;
-    if (!out->converged)
+    int inf = psl_fit_infinite_param(m, out->u);
+    if (out->converged && inf >= 0) {
+        out->converged = 0;
+        snprintf(out->msg, sizeof out->msg,
+                 "IRLS stopped with %s = %g after %d iterations (|grad| %.3g): it runs away",
+                 m->pname[inf], psl_model_value(m, inf, out->u), it, gn);
+    } else if (!out->converged)
         snprintf(out->msg, sizeof out->msg,
                  "IRLS stopped after %d iterations (|grad| %.3g, "
                  "tolerance %.3g)",

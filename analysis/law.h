@@ -7,6 +7,9 @@
 #include "data.h"
 
 #define PSL_MAXP 32
+/* A parameter's label: room for eff(<format> w<P_w>a<P_a>kv<P_kv>) with the longest
+ * format (PSL_FORMAT_MAX), so labels stay whole and distinct. */
+#define PSL_PNAME_MAX (PSL_FORMAT_MAX + 48)
 
 enum psl_target { PSL_TARGET_LOSS, PSL_TARGET_DELTA };
 
@@ -78,7 +81,7 @@ typedef struct psl_law {
 struct psl_model {
     const psl_law *law;
     int np;
-    char pname[PSL_MAXP][48];
+    char pname[PSL_MAXP][PSL_PNAME_MAX];
     unsigned char logp[PSL_MAXP]; /* fitted as log of the shown value */
     unsigned char grid[PSL_MAXP]; /* enum psl_grid */
     /* Centring: the optimiser works on v with u[c] = v[c] + s * v[e] for each shift, so
@@ -97,7 +100,7 @@ struct psl_model {
     /* per-format eff laws: the format keys that own a parameter */
     int nkeys;
     int key0; /* index of the first key parameter */
-    char key_fmt[PSL_MAXP][24];
+    char key_fmt[PSL_MAXP][PSL_FORMAT_MAX];
     double key_p[PSL_MAXP][3];
 };
 

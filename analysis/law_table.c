@@ -201,7 +201,7 @@ static int add_eff_keys(psl_model *m, const psl_point *const *pts, size_t n) {
         m->key_p[k][0] = p->P_w;
         m->key_p[k][1] = p->P_a;
         m->key_p[k][2] = p->P_kv;
-        char nm[96];
+        char nm[PSL_PNAME_MAX];
         /* the whole format name: labels are per key, and two formats may share a prefix */
         snprintf(nm, sizeof nm, "eff(%s w%ga%gkv%g)", p->format, p->P_w, p->P_a, p->P_kv);
         psl_model_add_param(m, nm, 1, PSL_G_EFF);

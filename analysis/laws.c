@@ -54,6 +54,13 @@ double psl_log1mexp(double z, double *dz) {
     return log1p(-e);
 }
 
+/* d/d log y of log(1 - exp(-y)), from its d/dy dy: y dy, which is 0 at y = +inf (C_x
+ * overflowed: the factor is exactly 1 and flat) where the product would be 0 * inf = NaN.
+ * Every finite y gives y dy as before. */
+double psl_dlog1mexp_dlog(double dy, double y) {
+    return dy == 0 ? 0 : dy * y;
+}
+
 double psl_log_factor(double P, double gamma, double n, double *dz) {
     return psl_log1mexp(P / gamma - n, dz);
 }
@@ -244,7 +251,7 @@ static double unified_delta_eval(const psl_model *m, const double *u, const psl_
         if (g) {
             /* d log N_eff / d log gamma_x; 0 at gamma -> 0, where the factor is flat */
             g[k] = dz > 0 ? gN * dz * P[x] / gam : 0;
-            g[c + k] = dy * y;
+            g[c + k] = psl_dlog1mexp_dlog(dy, y);
         }
         k++;
     }
@@ -401,7 +408,7 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
                     double y, dz;
                     ld += unified_l1m(prep, x, jx[x], q, prep ? prep->cx[x] : exp(u[c]), gap, &y,
                                       &dz);
-                    if (g) dd[c] = dz * y;
+                    if (g) dd[c] = psl_dlog1mexp_dlog(dz, y);
                 }
                 c++;
             }

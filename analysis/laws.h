@@ -91,6 +91,8 @@ void psl_model_collect_pv(psl_model *m, const psl_point *const *pts, size_t n);
 
 double psl_lse(const double *t, int k, double *w);
 double psl_log1mexp(double z, double *dz);
+/* d/d log y of log(1 - exp(-y)) given its d/dy: y dy, and 0 at y = +inf (not 0 * inf). */
+double psl_dlog1mexp_dlog(double dy, double y);
 int psl_eff_key(const psl_model *m, const psl_point *p);
 
 double psl_lp_chinchilla(const psl_model *m, const double *u, const psl_point *p, double *g);

@@ -140,6 +140,72 @@ static void test_gradients_at_vanishing_gamma(void **state) {
     assert_true(checked >= 6);
 }
 
+/* C_x -> infinity (log C_x past 709, where exp overflows): the degradation factor
+ * 1 - exp(-C_x (P_x - P_post)) is exactly 1 and flat in C_x, so d/d log C_x is 0, as
+ * central differences there say; it was 0 * inf = NaN, and a fit that wandered there
+ * stopped with a NaN gradient. Checked direct and prepared, at finite large C_x against
+ * central differences too. */
+static void test_gradients_at_infinite_cx(void **state) {
+    (void)state;
+    int checked = 0;
+    for (int L = 0; L < psl_nlaws; L++) {
+        const psl_law *law = &psl_laws[L];
+        psl_data d;
+        const psl_point **pts;
+        psl_model m;
+        size_t n = law_points(law, 5, &d, &pts, &m);
+        int cx[PSL_MAXP], ncx = 0;
+        for (int j = 0; j < m.np; j++)
+            if (!strcmp(m.pname[j], "C_w") || !strcmp(m.pname[j], "C_a") ||
+                !strcmp(m.pname[j], "C_kv"))
+                cx[ncx++] = j;
+        static const double big[] = {3, 6, 800, 1e300};
+        for (int b = 0; ncx && b < 4; b++) {
+            double u[PSL_MAXP], g[PSL_MAXP], g2[PSL_MAXP];
+            mid_params(&m, u);
+            for (int k = 0; k < ncx; k++) u[cx[k]] = big[b];
+            psl_prep pb;
+            const psl_prep *prep = psl_prepare(&m, u, &pb);
+            size_t used = 0;
+            for (size_t i = 0; i < n; i++) {
+                double f = law->logpred(&m, u, pts[i], g);
+                if (!isfinite(f)) continue;
+                double f2 = psl_eval(&m, u, prep, pts[i], g2);
+                if (f2 != f) fail_msg("%s: prepared %.17g direct %.17g", law->name, f2, f);
+                used++;
+                for (int j = 0; j < m.np; j++) {
+                    if (!isfinite(g[j]) || !isfinite(g2[j]))
+                        fail_msg("%s: d/d%s at point %zu, log C_x %g: %g (prepared %g)", law->name,
+                                 m.pname[j], i, big[b], g[j], g2[j]);
+                    if (g[j] != g2[j])
+                        fail_msg("%s: d/d%s prepared %g direct %g", law->name, m.pname[j], g2[j],
+                                 g[j]);
+                }
+                for (int k = 0; k < ncx; k++) {
+                    int j = cx[k];
+                    double h = 1e-6, up[PSL_MAXP], dn[PSL_MAXP];
+                    memcpy(up, u, sizeof u);
+                    memcpy(dn, u, sizeof u);
+                    up[j] += h * (1 + fabs(u[j]));
+                    dn[j] -= h * (1 + fabs(u[j]));
+                    double num =
+                        (law->logpred(&m, up, pts[i], NULL) - law->logpred(&m, dn, pts[i], NULL)) /
+                        (up[j] - dn[j]);
+                    if (!(fabs(num - g[j]) <= 1e-5 * (1 + fabs(num))))
+                        fail_msg("%s: d/d%s at point %zu, log C_x %g: analytic %.10g numeric "
+                                 "%.10g",
+                                 law->name, m.pname[j], i, big[b], g[j], num);
+                }
+            }
+            if (used < 5) fail_msg("%s: only %zu points at log C_x %g", law->name, used, big[b]);
+        }
+        checked += ncx > 0;
+        free(pts);
+        psl_data_free(&d);
+    }
+    assert_true(checked >= 4); /* unified_w, unified and their _loss views */
+}
+
 /* The baselines' parameter counts (docs/laws.md "Baselines") and that each one's
  * logpred is the formula it prints, at shown values chosen here. */
 static void test_baseline_layouts(void **state) {
@@ -221,6 +287,7 @@ int main(void) {
         cmocka_unit_test(test_baseline_layouts),
         cmocka_unit_test(test_prepared_matches_direct),
         cmocka_unit_test(test_gradients_at_vanishing_gamma),
+        cmocka_unit_test(test_gradients_at_infinite_cx),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

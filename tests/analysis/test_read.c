@@ -16,6 +16,7 @@
 #include <hdf5.h>
 
 #include "h5write.h"
+#include "laws.h"
 #include "read.h"
 
 static int has_note(const psl_notes *n, const char *a, const char *b) {
@@ -275,6 +276,67 @@ static void test_ptq_method_long_names(void **state) {
     psl_data_free(&d);
 }
 
+/* Text fields are kept whole or refused (data.h): formats of 25 and 63 characters, and two
+ * that share their first 30, stay whole and distinct through the CSV reader and the
+ * per-format eff law (keys and labels); a 64-character format, a 70-character method and
+ * a 200-character run_id are refused with the file, line, column and the limit. (The
+ * format field had 24 bytes: "gptq_int_tensor_asym_g128" came out cut at 23.) */
+static void test_long_text_fields(void **state) {
+    (void)state;
+    char f63[64], f63b[64], f64[65], m70[71], id200[201], t[2048];
+    memset(f63, 'x', 63), f63[63] = 0;
+    memcpy(f63b, f63, 64), f63b[62] = 'y';
+    memset(f64, 'z', 64), f64[64] = 0;
+    memset(m70, 'm', 70), m70[70] = 0;
+    memset(id200, 'r', 200), id200[200] = 0;
+    snprintf(t, sizeof t,
+             "N,D,P_w,format,P_post,method,run_id,loss\n"
+             "1e7,1e8,16,bf16,,,a,3.5\n"                           /* 2 */
+             "1e7,1e8,4,gptq_int_tensor_asym_g128,,,b,3.7\n"       /* 3 */
+             "1e7,1e8,4,gptq_int_tensor_asym_g128_other,,,c,3.8\n" /* 4 */
+             "2e7,2e8,4,%s,,,d,3.6\n"                              /* 5 */
+             "2e7,2e8,4,%s,,,e,3.65\n"                             /* 6 */
+             "2e7,2e8,4,%s,,,f,3.6\n"                              /* 7: format too long */
+             "2e7,2e8,16,bf16,4,%s,a,3.6\n"                        /* 8: method too long */
+             "2e7,2e8,16,bf16,,,%s,3.6\n"                          /* 9: run_id too long */
+             "2e7,2e8,16,bf16,,, %s ,3.3\n",                       /* 10: 63 + spaces: whole */
+             f63, f63b, f64, m70, id200, f63);
+    psl_data d;
+    psl_notes n;
+    char err[512];
+    assert_int_equal(parse(t, &d, &n, err, 0), 6);
+    assert_string_equal(d.pt[1].format, "gptq_int_tensor_asym_g128");
+    assert_string_equal(d.pt[2].format, "gptq_int_tensor_asym_g128_other");
+    assert_string_equal(d.pt[3].format, f63);
+    assert_string_equal(d.pt[4].format, f63b);
+    assert_string_equal(d.pt[5].run_id, f63);
+    assert_true(has_note(&n, "t.csv:7:", "column 'format': value of 64 characters, at most 63"));
+    assert_true(has_note(&n, "t.csv:8:", "column 'method': value of 70 characters, at most 63"));
+    assert_true(has_note(&n, "t.csv:9:", "column 'run_id': value of 200 characters, at most 127"));
+    /* the per-format eff law: four keys, each label whole and distinct */
+    const psl_law *law = psl_law_find("quest_eff");
+    assert_non_null(law);
+    const psl_point **pts;
+    size_t np = psl_law_select(law, &d, 0, &pts);
+    psl_model m;
+    char why[512];
+    /* (these few runs do not identify the law; its keys are laid out first) */
+    psl_model_setup(&m, law, pts, np, why, sizeof why);
+    assert_int_equal(m.nkeys, 4);
+    const char *want[] = {"gptq_int_tensor_asym_g128", "gptq_int_tensor_asym_g128_other", f63,
+                          f63b};
+    for (int k = 0; k < 4; k++) {
+        char lab[PSL_PNAME_MAX];
+        snprintf(lab, sizeof lab, "eff(%s w4a16kv16)", want[k]);
+        assert_string_equal(m.key_fmt[k], want[k]);
+        assert_string_equal(m.pname[m.key0 + k], lab);
+    }
+    for (size_t i = 0; i < np; i++) assert_true(psl_eff_key(&m, pts[i]) >= -1);
+    free(pts);
+    psl_data_free(&d);
+    psl_notes_free(&n);
+}
+
 /* Two symbolic links from a results directory to itself used to make the walk
  * exponential (a hang): each directory is read once, by device and inode. */
 static void test_dir_link_loop(void **state) {
@@ -374,6 +436,7 @@ int main(void) {
         cmocka_unit_test(test_h5),
         cmocka_unit_test(test_keep_ptq_method),
         cmocka_unit_test(test_ptq_method_long_names),
+        cmocka_unit_test(test_long_text_fields),
         cmocka_unit_test(test_dir_link_loop),
         cmocka_unit_test(test_array_string_attribute),
     };
