@@ -10,6 +10,7 @@
 
 #include "figures.h"
 #include "floor.h"
+#include "input.h"
 #include "read.h"
 #include "report.h"
 
@@ -20,6 +21,10 @@ static void usage(FILE *f) {
           "held-out quality, and optionally writes a report with figures.\n\n"
           "  --out DIR            write report.md, report.json, pred_<law>.tsv and figures\n"
           "  --csv FILE           also read runs from a CSV (docs/csv.md); repeatable\n"
+          "  --jsonl FILE         also read runs from JSON Lines, one object per run with the\n"
+          "                       CSV's column names as keys; repeatable\n"
+          "  --map COL=NAME,...   the --csv and --jsonl files name fitlaws' column COL\n"
+          "                       NAME (e.g. N=params,D=tokens,loss=val_loss)\n"
           "  --bootstrap N        bootstrap replicates over runs (default 200; 0 = none)\n"
           "  --seed S             seed of the bootstrap and the k-fold split (default 1)\n"
           "  --kfold K            folds of the (N, D)-cell cross-validation (default 5)\n"
@@ -73,8 +78,10 @@ int main(int argc, char **argv) {
     psl_analysis_opts_default(&ao);
     psl_read_opts ro = {0};
     const char *out = NULL, *laws = NULL, *figs = "paper", *ptq_method = "auto";
-    const char *csvs[64];
-    int ncsv = 0;
+    const char *csvs[64], *jsonls[64];
+    int ncsv = 0, njsonl = 0;
+    static psl_colmap cmap;
+    const char *mapspec = NULL;
     enum {
         O_OUT = 256,
         O_CSV,
@@ -88,10 +95,14 @@ int main(int argc, char **argv) {
         O_LIST,
         O_POL,
         O_PTQM,
-        O_VERSION
+        O_VERSION,
+        O_JSONL,
+        O_MAP
     };
     static const struct option lo[] = {{"out", 1, 0, O_OUT},
                                        {"csv", 1, 0, O_CSV},
+                                       {"jsonl", 1, 0, O_JSONL},
+                                       {"map", 1, 0, O_MAP},
                                        {"bootstrap", 1, 0, O_BOOT},
                                        {"seed", 1, 0, O_SEED},
                                        {"include-diverged", 0, 0, O_DIV},
@@ -119,6 +130,26 @@ int main(int argc, char **argv) {
             }
             csvs[ncsv++] = optarg;
             break;
+        case O_JSONL:
+            if (njsonl == 64) {
+                fprintf(stderr, "fitlaws: at most 64 --jsonl files\n");
+                return 2;
+            }
+            jsonls[njsonl++] = optarg;
+            break;
+        case O_MAP: {
+            char merr[512];
+            if (mapspec) {
+                fprintf(stderr, "fitlaws: --map given twice (one mapping, comma separated)\n");
+                return 2;
+            }
+            mapspec = optarg;
+            if (psl_colmap_parse(optarg, &cmap, merr, sizeof merr)) {
+                fprintf(stderr, "fitlaws: %s\n", merr);
+                return 2;
+            }
+            break;
+        }
         case O_BOOT:
             ao.bootstrap = (int)strtol(optarg, &end, 10);
             if (*end || ao.bootstrap < 0 || ao.bootstrap > 1000000) {
@@ -189,7 +220,11 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (optind >= argc && ncsv == 0) {
+    if (mapspec && ncsv + njsonl == 0) {
+        fprintf(stderr, "fitlaws: --map applies to --csv and --jsonl files; none given\n");
+        return 2;
+    }
+    if (optind >= argc && ncsv == 0 && njsonl == 0) {
         usage(stderr);
         return 2;
     }
@@ -219,9 +254,14 @@ int main(int argc, char **argv) {
         if (ninputs < 256) inputs[ninputs++] = argv[i];
     }
     for (int i = 0; i < ncsv; i++) {
-        if (psl_csv_read(csvs[i], &ro, &d, &notes, err, sizeof err) < 0)
+        if (psl_csv_read_map(csvs[i], &ro, mapspec ? &cmap : NULL, &d, &notes, err, sizeof err) < 0)
             psl_note(&notes, "%s", err);
         if (ninputs < 256) inputs[ninputs++] = csvs[i];
+    }
+    for (int i = 0; i < njsonl; i++) {
+        if (psl_jsonl_read(jsonls[i], &ro, mapspec ? &cmap : NULL, &d, &notes, err, sizeof err) < 0)
+            psl_note(&notes, "%s", err);
+        if (ninputs < 256) inputs[ninputs++] = jsonls[i];
     }
     psl_data_fill_deltas(&d);
     /* an explicit method that no run has is a mistake (a typo), not a fit of no points */

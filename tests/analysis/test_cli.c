@@ -179,6 +179,95 @@ static void test_cli_errors(void **state) {
     cleanup();
 }
 
+static char *read_out(const char *name) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    if (!f) return NULL;
+    static char buf[2][1 << 16];
+    static int k;
+    char *b = buf[k++ & 1];
+    size_t n = fread(b, 1, sizeof buf[0] - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* The law's section of the terminal output (from "== name" to the next "== "). */
+static char *section(char *out, const char *name) {
+    char head[64];
+    snprintf(head, sizeof head, "== %s:", name);
+    char *a = strstr(out, head);
+    if (!a) return NULL;
+    char *e = strstr(a + 3, "\n== ");
+    if (e) *e = 0;
+    return a;
+}
+
+/* --csv with --map and --jsonl: the same runs in a table with another tool's column names
+ * and as JSON Lines fit exactly as the CSV with fitlaws' names; errors of the options. */
+static void test_map_and_jsonl(void **state) {
+    (void)state;
+    strcpy(dir, "/tmp/psl_test_cli_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char p1[128], p2[128], p3[128];
+    snprintf(p1, sizeof p1, "%s/a.csv", dir);
+    snprintf(p2, sizeof p2, "%s/b.csv", dir);
+    snprintf(p3, sizeof p3, "%s/c.jsonl", dir);
+    FILE *a = fopen(p1, "w"), *b = fopen(p2, "w"), *c = fopen(p3, "w");
+    assert_true(a && b && c);
+    fprintf(a, "N,D,loss\n");
+    fprintf(b, "model_params,train_tokens,final_val_loss\n");
+    uint64_t st = 5;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            double N = 2e7 * pow(2, i), D = N * 10 * pow(2, j);
+            double u = (double)(psl_rng_next(&st) >> 11) / 9007199254740992.0;
+            double L = (400 * pow(N, -0.34) + 410 * pow(D, -0.28) + 1.69) * exp(0.004 * (u - 0.5));
+            fprintf(a, "%.17g,%.17g,%.17g\n", N, D, L);
+            fprintf(b, "%.17g,%.17g,%.17g\n", N, D, L);
+            fprintf(
+                c,
+                "{\"model_params\": %.17g, \"train_tokens\": %.17g, \"final_val_loss\": %.17g}\n",
+                N, D, L);
+        }
+    fclose(a);
+    fclose(b);
+    fclose(c);
+    const char *map = "--map N=model_params,D=train_tokens,loss=final_val_loss";
+    const char *opts = "--laws chinchilla_tied --bootstrap 20 --no-heldout --figures none";
+    char args[600];
+    snprintf(args, sizeof args, "%s --csv %s", opts, p1);
+    assert_int_equal(run(args), 0);
+    char ref[1 << 15];
+    snprintf(ref, sizeof ref, "%s", read_out("stdout.txt"));
+    char *want = section(ref, "chinchilla_tied");
+    assert_non_null(want);
+    const char *files[] = {"--csv", p2, "--jsonl", p3};
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "%s %s %s %s", opts, map, files[2 * k], files[2 * k + 1]);
+        assert_int_equal(run(args), 0);
+        char *got = section(read_out("stdout.txt"), "chinchilla_tied");
+        assert_non_null(got);
+        if (strcmp(got, want)) fail_msg("%s:\n%s\nwanted:\n%s", files[2 * k], got, want);
+    }
+    /* option errors: exit 2 with the reason */
+    snprintf(args, sizeof args, "--map N=model_params,Q=x --csv %s", p2);
+    assert_int_equal(run(args), 2);
+    assert_non_null(strstr(read_out("stderr.txt"), "'Q' is not a column of fitlaws"));
+    snprintf(args, sizeof args, "%s %s", map, dir);
+    assert_int_equal(run(args), 2);
+    assert_non_null(strstr(read_out("stderr.txt"), "--map applies to --csv and --jsonl"));
+    /* a file the map does not fit, and a missing one: named, nothing usable */
+    snprintf(args, sizeof args, "%s %s --csv %s --jsonl %s/none.jsonl", opts, map, p1, dir);
+    assert_int_equal(run(args), 1);
+    char *err = read_out("stderr.txt");
+    if (!strstr(err, "a.csv:1: --map N=model_params: the header has no column 'model_params'") ||
+        !strstr(err, "none.jsonl: cannot open"))
+        fail_msg("stderr: %s", err);
+    cleanup();
+}
+
 /* --ptq-method naming a method no run has (a typo) is an error naming the methods
  * present, not a fit without PTQ points; the right name fits; --version answers. */
 static void test_ptq_method_and_version(void **state) {
@@ -256,6 +345,7 @@ static void test_undetermined_on_figure(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_errors),
+        cmocka_unit_test(test_map_and_jsonl),
         cmocka_unit_test(test_ptq_method_and_version),
         cmocka_unit_test(test_missing_figures_explained),
         cmocka_unit_test(test_report_and_figures),

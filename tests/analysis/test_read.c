@@ -16,6 +16,7 @@
 #include <hdf5.h>
 
 #include "h5write.h"
+#include "input.h"
 #include "laws.h"
 #include "read.h"
 
@@ -337,6 +338,161 @@ static void test_long_text_fields(void **state) {
     psl_notes_free(&n);
 }
 
+/* The points of two readers are the same: values, text fields, runs. */
+static void same_points(const psl_data *a, const psl_data *b) {
+    assert_int_equal(a->n, b->n);
+    assert_int_equal(a->nruns, b->nruns);
+    for (size_t i = 0; i < a->n; i++) {
+        const psl_point *p = &a->pt[i], *q = &b->pt[i];
+        assert_true(p->N == q->N && p->D == q->D && p->loss == q->loss && p->P_w == q->P_w &&
+                    p->P_a == q->P_a && p->P_kv == q->P_kv && p->P_post == q->P_post &&
+                    p->run == q->run);
+        assert_true(p->G == q->G || (isnan(p->G) && isnan(q->G)));
+        assert_string_equal(p->format, q->format);
+        assert_string_equal(p->method, q->method);
+        assert_string_equal(p->run_id, q->run_id);
+    }
+}
+
+/* --map: a table with its own column names reads as the same table with fitlaws' names;
+ * messages name the file's column and fitlaws' one; a mapped column the header lacks
+ * makes the file unusable; bad mappings are refused with the reason. */
+static void test_csv_map(void **state) {
+    (void)state;
+    const char *plain = "N,D,P_w,format,P_post,method,loss\n"
+                        "1e7,2e8,16,bf16,,,3.5\n"
+                        "1e7,2e8,16,bf16,4,gptq,3.6\n"
+                        "2e7,4e8,4,int,,,3.4\n";
+    const char *own = "params,tokens,wbits,format,ptq_bits,method,val_loss,loss\n"
+                      "1e7,2e8,16,bf16,,,3.5,9\n"
+                      "1e7,2e8,16,bf16,4,gptq,3.6,9\n"
+                      "2e7,4e8,4,int,,,3.4,9\n"
+                      "2e7,4e8,4,int,,,x,9\n";
+    psl_colmap map;
+    char err[512];
+    assert_int_equal(psl_colmap_parse("N=params,D=tokens,P_w=wbits,P_post=ptq_bits,loss=val_loss",
+                                      &map, err, sizeof err),
+                     0);
+    psl_data a, b;
+    psl_notes na, nb;
+    assert_int_equal(parse(plain, &a, &na, err, 0), 3);
+    psl_data_init(&b);
+    psl_notes_init(&nb);
+    assert_int_equal(psl_csv_parse_map(own, strlen(own), "t.csv", NULL, &map, &b, &nb, err, 512),
+                     3);
+    same_points(&a, &b);
+    /* the file's own 'loss' column is not fitlaws' loss under this map */
+    assert_true(has_note(&nb, "t.csv:1:", "ignoring unknown column 'loss'"));
+    assert_true(has_note(&nb, "t.csv:5:", "column 'val_loss' (loss): expected a number, got 'x'"));
+    psl_data_free(&b);
+    psl_notes_free(&nb);
+    /* a mapped column that is not there */
+    psl_colmap m2;
+    assert_int_equal(psl_colmap_parse("loss=valid_loss", &m2, err, sizeof err), 0);
+    psl_data_init(&b);
+    psl_notes_init(&nb);
+    assert_int_equal(psl_csv_parse_map(plain, strlen(plain), "t.csv", NULL, &m2, &b, &nb, err, 512),
+                     -1);
+    assert_non_null(strstr(err, "t.csv:1: --map loss=valid_loss: the header has no column"));
+    psl_data_free(&b);
+    psl_notes_free(&nb);
+    /* mappings that are refused */
+    const char *badmaps[][2] = {{"loss", "is not COLUMN=NAME"},
+                                {"Loss=x", "'Loss' is not a column of fitlaws (N, D, loss"},
+                                {"N=a,N=b", "column N is mapped twice"},
+                                {"N=", "column name is empty"},
+                                {"N=a,", "trailing comma"},
+                                {"", "empty"}};
+    for (size_t k = 0; k < sizeof badmaps / sizeof *badmaps; k++) {
+        assert_int_equal(psl_colmap_parse(badmaps[k][0], &m2, err, sizeof err), -1);
+        if (!strstr(err, badmaps[k][1])) fail_msg("--map '%s': %s", badmaps[k][0], err);
+    }
+    psl_data_free(&a);
+    psl_notes_free(&na);
+}
+
+static long parse_jsonl(const char *text, const psl_colmap *map, psl_data *d, psl_notes *n,
+                        char *err) {
+    psl_data_init(d);
+    psl_notes_init(n);
+    return psl_jsonl_parse(text, strlen(text), "t.jsonl", NULL, map, d, n, err, 512);
+}
+
+/* JSON Lines: the same runs as a CSV give the same points (null is an empty field,
+ * strings are unescaped); each bad line is skipped with file:line:column and what is
+ * wrong, and the others are used. */
+static void test_jsonl(void **state) {
+    (void)state;
+    const char *csv = "N,D,P_w,format,P_post,method,loss,run_id\n"
+                      "1e7,2e8,16,bf16,,,3.5,a\n"
+                      "1e7,2e8,16,bf16,4,gptq,3.6,a\n"
+                      "2e7,4e8,4,\"int \xc3\xa9\",,,3.4,b\n";
+    const char *js =
+        "# runs\n"
+        "{\"N\": 1e7, \"D\": 2e8, \"P_w\": 16, \"format\": \"bf16\", \"P_post\": null, "
+        "\"loss\": 3.5, \"run_id\": \"a\", \"extra\": [1, {\"x\": \"]\"}]}\n"
+        "\n"
+        "{\"run_id\":\"a\",\"N\":1e7,\"D\":2e8,\"P_w\":16,\"format\":\"bf16\","
+        "\"P_post\":4,\"method\":\"gptq\",\"loss\":3.6}\r\n"
+        "  {\"N\": \"2e7\", \"D\": 4e8, \"P_w\": 4, \"format\": \"int \\u00e9\", "
+        "\"loss\": 3.4, \"run_id\": \"b\"}  \n";
+    psl_data a, b;
+    psl_notes na, nb;
+    char err[512];
+    assert_int_equal(parse(csv, &a, &na, err, 0), 3);
+    assert_int_equal(parse_jsonl(js, NULL, &b, &nb, err), 3);
+    same_points(&a, &b);
+    assert_string_equal(b.pt[2].format, "int \xc3\xa9");
+    assert_string_equal(b.pt[0].source, "t.jsonl:2");
+    assert_true(has_note(&nb, "t.jsonl:2:", "ignoring unknown key 'extra'"));
+    psl_data_free(&b);
+    psl_notes_free(&nb);
+    /* with a map, keys are the tool's own */
+    psl_colmap map;
+    assert_int_equal(psl_colmap_parse("N=params,D=tokens,loss=val_loss", &map, err, sizeof err), 0);
+    assert_int_equal(parse_jsonl("{\"params\": 1e7, \"tokens\": 2e8, \"val_loss\": 3.5}\n"
+                                 "{\"params\": 1e7, \"tokens\": 2e8, \"val_loss\": \"n/a\"}\n",
+                                 &map, &b, &nb, err),
+                     1);
+    assert_true(b.pt[0].N == 1e7 && b.pt[0].D == 2e8 && b.pt[0].loss == 3.5);
+    assert_true(has_note(&nb, "t.jsonl:2:44:", "key 'val_loss' (loss): expected a number"));
+    psl_data_free(&b);
+    psl_notes_free(&nb);
+    /* bad lines */
+    const char *bad = "{\"N\": 1e7, \"D\": 2e8, \"loss\": 3.5}\n"                     /* 1: good */
+                      "[1, 2]\n"                                                      /* 2 */
+                      "{\"N\": 1e7, \"D\": 2e8}\n"                                    /* 3 */
+                      "{\"N\": 1e7, \"D\": 2e8, \"loss\": [3.5]}\n"                   /* 4 */
+                      "{\"N\": 1e7, \"N\": 2e7, \"D\": 2e8, \"loss\": 3}\n"           /* 5 */
+                      "{\"N\": 1e7, \"D\": 2e8, \"loss\": 3.5} x\n"                   /* 6 */
+                      "{\"N\": 1e7, \"D\": 2e8, \"format\": \"int\n"                  /* 7 */
+                      "{\"N\": 1e7 \"D\": 2e8}\n"                                     /* 8 */
+                      "{\"N\": -1, \"D\": 2e8, \"loss\": 3}\n"                        /* 9 */
+                      "{\"N\": 1e7, \"D\": 2e8, \"P\": 4, \"P_w\": 4, \"loss\": 3}\n" /* 10 */
+                      "{\"N\": 1e7, \"D\": 2e8, \"loss\": 3.6, \"status\": \"failed\"}\n"; /* 11 */
+    assert_int_equal(parse_jsonl(bad, NULL, &b, &nb, err), 1);
+    assert_true(has_note(&nb, "t.jsonl:2:1:", "expected a JSON object"));
+    assert_true(has_note(&nb, "t.jsonl:3:", "no key 'loss' (required)"));
+    assert_true(has_note(&nb, "t.jsonl:4:30:",
+                         "key 'loss': expected a number, a string or null, "
+                         "got an array"));
+    assert_true(has_note(&nb, "t.jsonl:5:12:", "key 'N' appears twice"));
+    assert_true(has_note(&nb, "t.jsonl:6:35:", "text after the object"));
+    assert_true(has_note(&nb, "t.jsonl:7:32:", "string is not closed"));
+    assert_true(has_note(&nb, "t.jsonl:8:11:", "expected ',' or '}' after the value of key 'N'"));
+    assert_true(has_note(&nb, "t.jsonl:9:7:", "key 'N': expected a positive finite number"));
+    assert_true(has_note(&nb, "t.jsonl:10:", "P (tied precision) cannot be combined"));
+    assert_true(has_note(&nb, "t.jsonl:11:", "run failed"));
+    psl_data_free(&b);
+    psl_notes_free(&nb);
+    assert_int_equal(parse_jsonl("# nothing\n\n", NULL, &b, &nb, err), -1);
+    assert_non_null(strstr(err, "t.jsonl: no JSON objects"));
+    psl_data_free(&b);
+    psl_notes_free(&nb);
+    psl_data_free(&a);
+    psl_notes_free(&na);
+}
+
 /* Two symbolic links from a results directory to itself used to make the walk
  * exponential (a hang): each directory is read once, by device and inode. */
 static void test_dir_link_loop(void **state) {
@@ -437,6 +593,8 @@ int main(void) {
         cmocka_unit_test(test_keep_ptq_method),
         cmocka_unit_test(test_ptq_method_long_names),
         cmocka_unit_test(test_long_text_fields),
+        cmocka_unit_test(test_csv_map),
+        cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_dir_link_loop),
         cmocka_unit_test(test_array_string_attribute),
     };
