@@ -33,9 +33,9 @@ const char *psl_verdict_key(int v);
 #define PSL_MAXFIND 12
 
 typedef struct {
-    const char *id;       /* stable key: ptq_data, ptq_size, neff_w, ... */
-    const char *finding;  /* the paper's finding in words */
-    char measured[200];   /* the quantity measured and its value, or "-" */
+    const char *id;                        /* stable key: ptq_data, ptq_size, neff_w, ... */
+    const char *finding;                   /* the paper's finding in words */
+    char measured[2 * PSL_PNAME_MAX + 64]; /* the quantity measured and its value, or "-" */
     double value, lo, hi; /* the measured effect and its 95% interval (NAN: none) */
     char interval[96];    /* the interval in words, or "-" */
     char paper[200];      /* the paper's constant(s) */

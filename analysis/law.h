@@ -141,10 +141,23 @@ size_t psl_law_select(const psl_law *law, const psl_data *d, double dfloor, cons
 int psl_model_setup(psl_model *m, const psl_law *law, const psl_point *const *pts, size_t n,
                     char *why, size_t len);
 
-/* u = S v and back (see nshift), and the gradient's chain rule g_v = S^T g_u. */
-void psl_model_to_u(const psl_model *m, const double *v, double *u);
-void psl_model_to_v(const psl_model *m, const double *u, double *v);
-void psl_model_grad_v(const psl_model *m, const double *gu, double *gv);
+/* u = S v and back (see nshift), and the gradient's chain rule g_v = S^T g_u; inline, as
+ * the fits call them once per point and evaluation. */
+static inline void psl_model_to_u(const psl_model *m, const double *v, double *u) {
+    for (int i = 0; i < m->np; i++) u[i] = v[i];
+    for (int k = 0; k < m->nshift; k++) u[m->shift[k].c] += m->shift[k].s * v[m->shift[k].e];
+}
+
+static inline void psl_model_to_v(const psl_model *m, const double *u, double *v) {
+    /* exponents are never shifted, so the inverse only subtracts */
+    for (int i = 0; i < m->np; i++) v[i] = u[i];
+    for (int k = 0; k < m->nshift; k++) v[m->shift[k].c] -= m->shift[k].s * u[m->shift[k].e];
+}
+
+static inline void psl_model_grad_v(const psl_model *m, const double *gu, double *gv) {
+    for (int i = 0; i < m->np; i++) gv[i] = gu[i];
+    for (int k = 0; k < m->nshift; k++) gv[m->shift[k].e] += m->shift[k].s * gu[m->shift[k].c];
+}
 
 /* Points to the start values of grid family g; returns the count. */
 int psl_grid_values(int g, const double **v);

@@ -89,22 +89,6 @@ psl_centre psl_centre_of(const psl_point *const *pts, size_t n) {
     return c;
 }
 
-void psl_model_to_u(const psl_model *m, const double *v, double *u) {
-    for (int i = 0; i < m->np; i++) u[i] = v[i];
-    for (int k = 0; k < m->nshift; k++) u[m->shift[k].c] += m->shift[k].s * v[m->shift[k].e];
-}
-
-void psl_model_to_v(const psl_model *m, const double *u, double *v) {
-    /* exponents are never shifted, so the inverse only subtracts */
-    for (int i = 0; i < m->np; i++) v[i] = u[i];
-    for (int k = 0; k < m->nshift; k++) v[m->shift[k].c] -= m->shift[k].s * u[m->shift[k].e];
-}
-
-void psl_model_grad_v(const psl_model *m, const double *gu, double *gv) {
-    for (int i = 0; i < m->np; i++) gv[i] = gu[i];
-    for (int k = 0; k < m->nshift; k++) gv[m->shift[k].e] += m->shift[k].s * gu[m->shift[k].c];
-}
-
 /* Appends P to the distinct values v[0..*n) (*n -1 once more than PSL_MAXPV). */
 static void add_distinct(int *n, double *v, double P) {
     if (*n < 0) return;

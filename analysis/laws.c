@@ -12,7 +12,8 @@
  * w[]: the N term, the D term, E, and a law's extra term (PTQ or QAT penalty). */
 enum { T_N, T_D, T_E, T_X };
 
-double psl_lse(const double *t, int k, double *w) {
+/* psl_lse, inlined into the evaluators below (its weights stay in registers) */
+static inline __attribute__((always_inline)) double lse(const double *t, int k, double *w) {
     double m = -INFINITY;
     for (int i = 0; i < k; i++)
         if (t[i] > m) m = t[i];
@@ -31,6 +32,10 @@ double psl_lse(const double *t, int k, double *w) {
     double inv = 1 / s;
     for (int i = 0; i < k; i++) w[i] *= inv;
     return m + psl_log(s);
+}
+
+double psl_lse(const double *t, int k, double *w) {
+    return lse(t, k, w);
 }
 
 /* log(1 - exp(-z)). Below z0 it continues along its tangent: the factor 1 - exp(-z) is
@@ -70,7 +75,7 @@ double psl_lp_chinchilla(const psl_model *m, const double *u, const psl_point *p
     double lN = p->lnN, lD = p->lnD, w[3];
     double t[3] = {
         [T_N] = u[CH_A] - u[CH_ALPHA] * lN, [T_D] = u[CH_B] - u[CH_BETA] * lD, [T_E] = u[CH_E]};
-    double r = psl_lse(t, 3, w);
+    double r = lse(t, 3, w);
     if (g) {
         g[CH_A] = w[T_N];
         g[CH_ALPHA] = -w[T_N] * lN;
@@ -87,7 +92,7 @@ double psl_lp_chinchilla_tied(const psl_model *m, const double *u, const psl_poi
     double t[3] = {[T_N] = u[TIED_A] - u[TIED_ALPHA] * lN,
                    [T_D] = u[TIED_B] - u[TIED_ALPHA] * lD,
                    [T_E] = u[TIED_E]};
-    double r = psl_lse(t, 3, w);
+    double r = lse(t, 3, w);
     if (g) {
         g[TIED_A] = w[T_N];
         g[TIED_B] = w[T_D];
@@ -141,7 +146,7 @@ double psl_lp_base_loss(const psl_model *m, const double *u, const psl_point *p,
         first[nt] = k, x[nt] = 0;
         t[nt++] = u[k];
     }
-    double r = psl_lse(t, nt, w);
+    double r = lse(t, nt, w);
     for (int j = 0; g && j < nt; j++) {
         g[first[j] + BASE_COEF] = w[j];
         if (!(s->e && j == nt - 1)) g[first[j] + BASE_EXP] = -w[j] * x[j];
@@ -416,7 +421,7 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
         }
         k = ptq + PTQ_NP + nx;
     }
-    double r = psl_lse(t, 4, w);
+    double r = lse(t, 4, w);
     double mult = 0, sig = 0;
     /* k: first index of the power-law block */
     if (s->power == PSL_POWER_MUL) {
@@ -426,7 +431,7 @@ static double eff_eval(const psl_model *m, const double *u, const psl_prep *prep
         r += mult;
     } else if (s->power == PSL_POWER_ADD) {
         double t5[2] = {r, u[k + POW_C_P] - u[k + POW_GAMMA_P] * log(p->P_w)}, w5[2];
-        double r2 = psl_lse(t5, 2, w5);
+        double r2 = lse(t5, 2, w5);
         if (g) {
             for (int i = 0; i < 4; i++) w[i] *= w5[0];
             g[k + POW_C_P] = w5[1];
@@ -468,7 +473,7 @@ double psl_lp_quest(const psl_model *m, const double *u, const psl_point *p, dou
     double t[3] = {[T_N] = u[TIED_A] - u[TIED_ALPHA] * (lN + leff),
                    [T_D] = u[TIED_B] - u[TIED_ALPHA] * lD,
                    [T_E] = u[TIED_E]};
-    double r = psl_lse(t, 3, w);
+    double r = lse(t, 3, w);
     if (g) {
         memset(g, 0, (size_t)m->np * sizeof *g);
         g[TIED_A] = w[T_N];
@@ -490,7 +495,7 @@ double psl_lp_quest_free(const psl_model *m, const double *u, const psl_point *p
     double t[3] = {[T_N] = u[CH_A] - u[CH_ALPHA] * (lN + leff),
                    [T_D] = u[CH_B] - u[CH_BETA] * lD,
                    [T_E] = u[CH_E]};
-    double r = psl_lse(t, 3, w);
+    double r = lse(t, 3, w);
     if (g) {
         memset(g, 0, (size_t)m->np * sizeof *g);
         g[CH_A] = w[T_N];
@@ -558,7 +563,7 @@ double psl_lp_sun(const psl_model *m, const double *u, const psl_point *p, doubl
                    [T_D] = u[CH_B] - u[CH_BETA] * lD,
                    [T_E] = u[CH_E],
                    [T_X] = tx};
-    double r = psl_lse(t, 4, w);
+    double r = lse(t, 4, w);
     if (g) {
         g[CH_A] = w[T_N];
         g[CH_ALPHA] = -(w[T_N] + w[T_X]) * lN;
@@ -584,7 +589,7 @@ double psl_lp_chen(const psl_model *m, const double *u, const psl_point *p, doub
                    [T_X] = q ? u[CHEN_K] + u[CHEN_GAMMA_D] * lD + u[CHEN_GAMMA_G] * lG -
                                    u[CHEN_GAMMA_N] * lN
                              : -INFINITY};
-    double r = psl_lse(t, 4, w);
+    double r = lse(t, 4, w);
     if (g) {
         g[CH_A] = w[T_N];
         g[CH_ALPHA] = -w[T_N] * lN;
