@@ -60,7 +60,7 @@ static int plan_of(const char *knobs, qat_plan *p, char *err, size_t errlen) {
 static double bench_shape(backend be, int d, int L, int batch, int ctx, int vocab, int steps,
                           const char *quant) {
     char err[512];
-    model_shape s = {vocab, d, L, d / 64 > 0 ? d / 64 : 1, ctx, 0};
+    model_shape s = {vocab, d, L, d / 64 > 0 ? d / 64 : 1, ctx, 0, 0};
     s.ffn_hidden = model_default_ffn_hidden(d);
     int mb = micro_batch(batch, ctx, vocab), accum = batch / mb;
     model_f32 m;

@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
         }
     }
     train_set_threads(threads);
-    model_shape s = {4096, d, layers, d / 64, 256, model_default_ffn_hidden(d)};
+    model_shape s = {4096, d, layers, d / 64, 256, model_default_ffn_hidden(d), 0};
     model_f32 m;
     char err[512];
     if (model_create_f32(&m, &s, 8, err, sizeof err)) {

@@ -180,8 +180,8 @@ int main(int argc, char **argv) {
         while (*p) {
             int d = 0, L = 0;
             if (sscanf(p, "%dx%d", &d, &L) != 2) break;
-            model_shape s = {
-                vocab, d, L, d / 64 > 0 ? d / 64 : 1, ctx, model_default_ffn_hidden(d)};
+            model_shape s = {vocab, d, L, d / 64 > 0 ? d / 64 : 1, ctx, model_default_ffn_hidden(d),
+                             0};
             model m;
             char err[256];
             if (model_create_f32(&m, &s, batch, err, sizeof err)) {

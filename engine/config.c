@@ -22,6 +22,8 @@
 /* A knob added after runs existed: see knob_def.omit_at_default. */
 #define STR_LATER(f, def, choices, help)                                                           \
     { #f, KNOB_STR, OFF(f), SZ(f), def, 0, 0, choices, 1, help, 1, 0 }
+#define INT_LATER(f, def, lo, hi, help)                                                            \
+    { #f, KNOB_INT, OFF(f), 0, def, lo, hi, NULL, 1, help, 1, 0 }
 
 /* Sorted by name: the canonical JSON and the help list follow this order. */
 static const knob_def knobs[] = {
@@ -73,6 +75,10 @@ static const knob_def knobs[] = {
     STR(name, "", NULL, 0,
         "run name (empty: derived from the knobs, e.g. d128-l4-h4_D20N_fp32_s0)"),
     STR(out, "", NULL, 0, "run file path (empty: results/train/<name>.h5); checkpoint beside it"),
+    INT_LATER(proj_norm, "0", 0, 1,
+              "1: an RMSNorm with its own gain before the inputs of Wo and W2 (BitLinear's norm, "
+              "as Kumar et al. App. A; a_quant sees the normalised input; cpu only; "
+              "docs/engine.md)"),
     STR(ptq, "", NULL, 0,
         "post-training quantization at the end: rtn, gptq or rtn,gptq (empty: none)"),
     STR(ptq_bits, PTQ_DEFAULT_BITS, NULL, 0, "P_post bit widths of post-training quantization"),
@@ -283,6 +289,12 @@ int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen) {
     return config_set(c, name, eq + 1, err, errlen);
 }
 
+model_shape config_model_shape(const train_config *c) {
+    model_shape s = {(int)c->vocab, (int)c->d_model,    (int)c->n_layer,  (int)c->n_head,
+                     (int)c->ctx,   (int)c->ffn_hidden, (int)c->proj_norm};
+    return s;
+}
+
 int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen) {
     if (c->vocab == 0) c->vocab = data_vocab;
     if (data_vocab > 0 && c->vocab != data_vocab) {
@@ -291,8 +303,7 @@ int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen
         return -1;
     }
     if (c->ffn_hidden == 0) c->ffn_hidden = model_default_ffn_hidden((int)c->d_model);
-    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
-                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    model_shape s = config_model_shape(c);
     char why[200];
     if (model_shape_check(&s, why, sizeof why)) {
         snprintf(err, errlen, "bad model shape: %s", why);

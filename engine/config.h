@@ -10,9 +10,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "model.h"
+
 typedef struct train_config {
     /* model */
-    int64_t d_model, n_layer, n_head, ctx, ffn_hidden, vocab;
+    int64_t d_model, n_layer, n_head, ctx, ffn_hidden, vocab, proj_norm;
     /* data */
     char data[512];
     int64_t eval_tokens;
@@ -80,6 +82,10 @@ int config_set_arg(train_config *c, const char *arg, char *err, size_t errlen);
  * A run is resolved by run_config_resolve (engine/run_config.h), which calls this and
  * then checks the knobs against each other and names the run. */
 int config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen);
+
+/* The model's shape from the knobs (vocab and ffn_hidden as they stand: resolved after
+ * config_resolve). The one place a shape is made from a configuration. */
+model_shape config_model_shape(const train_config *c);
 
 /* Canonical JSON of the identity knobs (sorted keys, shortest round-trip reals), the run's
  * identity; the run id is FNV-1a 64 of it. Returns the length, or -1 if buf is

@@ -19,6 +19,10 @@ typedef struct model_shape {
     int n_head;
     int ctx;
     int ffn_hidden; /* width of the SwiGLU hidden layer (gate and up each) */
+    /* 1: an RMSNorm with its own gain before the inputs of Wo and W2, the two projections
+     * whose inputs the pre-norm block leaves unnormalised (the knob proj_norm; see
+     * docs/engine.md); 0 (the default): none, and no parameters for it. */
+    int proj_norm;
 } model_shape;
 
 enum param_tensor {
@@ -31,6 +35,9 @@ enum param_tensor {
     PT_W2,   /* [L][d][f]         SwiGLU down projection */
     PT_LNF,  /* [d]               final norm gain */
     PT_LM,   /* [vocab][d]        LM head */
+    /* proj_norm = 1 only (size 0 otherwise, so the layout before them is unchanged): */
+    PT_LNO,  /* [L][d]            gain of the norm before Wo (attention output) */
+    PT_LNW2, /* [L][f]            gain of the norm before W2 (SwiGLU output) */
     PT_COUNT
 };
 

@@ -7,17 +7,23 @@
 /* Activations saved by the forward pass for the backward pass, for up to
  * max_batch sequences of ctx tokens (M = max_batch * ctx rows). */
 typedef struct SFX(activations) {
-    REAL *res;          /* [L+1][M][d]   residual stream entering each block, and the output */
-    REAL *ln1;          /* [L][M][d]     normalised input of attention */
-    REAL *ln1_rstd;     /* [L][M] */
-    REAL *qkv;          /* [L][M][3d]    q and k after RoPE, v */
-    REAL *att;          /* [L][B][H][T][T] softmax probabilities (upper triangle unused) */
-    REAL *atty;         /* [L][M][d]     attention output before the output projection */
-    REAL *res_mid;      /* [L][M][d]     residual after attention */
-    REAL *ln2;          /* [L][M][d] */
-    REAL *ln2_rstd;     /* [L][M] */
-    REAL *h13;          /* [L][M][2f]    gate and up pre-activations */
-    REAL *swi;          /* [L][M][f]     silu(gate) * up */
+    REAL *res;      /* [L+1][M][d]   residual stream entering each block, and the output */
+    REAL *ln1;      /* [L][M][d]     normalised input of attention */
+    REAL *ln1_rstd; /* [L][M] */
+    REAL *qkv;      /* [L][M][3d]    q and k after RoPE, v */
+    REAL *att;      /* [L][B][H][T][T] softmax probabilities (upper triangle unused) */
+    REAL *atty;     /* [L][M][d]     input of the output projection Wo */
+    REAL *res_mid;  /* [L][M][d]     residual after attention */
+    REAL *ln2;      /* [L][M][d] */
+    REAL *ln2_rstd; /* [L][M] */
+    REAL *h13;      /* [L][M][2f]    gate and up pre-activations */
+    REAL *swi;      /* [L][M][f]     input of W2: silu(gate) * up */
+    /* proj_norm = 1 only (empty otherwise): the attention and SwiGLU outputs before the
+     * norms whose outputs atty and swi then are, and the norms' 1/rms. */
+    REAL *atty_raw;     /* [L][M][d] */
+    REAL *atty_rstd;    /* [L][M] */
+    REAL *swi_raw;      /* [L][M][f] */
+    REAL *swi_rstd;     /* [L][M] */
     REAL *lnf;          /* [M][d] */
     REAL *lnf_rstd;     /* [M] */
     REAL *logits;       /* [M][V]        logits, replaced by probabilities in the forward */
@@ -48,10 +54,15 @@ typedef struct SFX(model) {
  * BLOCK_W13 mid = x + atty Wo^T, then ln2 (and ln2_rstd); BLOCK_W2 h13 and swi from ln2;
  * BLOCK_OUT out = mid + swi W2^T. Each stage reads only what the stages before it wrote
  * (and x, up to BLOCK_W13), so buffers a stage no longer needs may be reused: ln1, atty
- * and ln2 may share one, and out may be x. */
+ * and ln2 may share one, and out may be x. atty and swi are always the inputs of Wo and
+ * W2; with proj_norm, BLOCK_O writes the attention output to atty_raw and its norm
+ * (atty_rstd) to atty, and BLOCK_W2 the SwiGLU output to swi_raw and its norm (swi_rstd)
+ * to swi; the forward needs these four within their stage only (the backward reads the
+ * saved ones; unused without proj_norm). */
 typedef struct SFX(block_bufs) {
     const REAL *x;
     REAL *ln1, *ln1_rstd, *qkv, *att, *atty, *mid, *ln2, *ln2_rstd, *h13, *swi, *out;
+    REAL *atty_raw, *atty_rstd, *swi_raw, *swi_rstd;
 } SFX(block_bufs);
 
 /* Allocates everything once (training never allocates per step). Returns -1 and

@@ -31,7 +31,8 @@ int model_shape_check(const model_shape *s, char *err, size_t errlen) {
     }
     if (outside("ctx", s->ctx, 2, 65536, "", err, errlen) ||
         outside("vocab", s->vocab, 2, 65536, " (tokens are uint16)", err, errlen) ||
-        outside("ffn_hidden", s->ffn_hidden, 1, 1 << 20, "", err, errlen))
+        outside("ffn_hidden", s->ffn_hidden, 1, 1 << 20, "", err, errlen) ||
+        outside("proj_norm", s->proj_norm, 0, 1, "", err, errlen))
         return -1;
     return 0;
 }
@@ -48,6 +49,8 @@ void model_layout(const model_shape *s, param_layout *out) {
     out->size[PT_W2] = L * C * F;
     out->size[PT_LNF] = C;
     out->size[PT_LM] = V * C;
+    out->size[PT_LNO] = s->proj_norm ? L * C : 0;
+    out->size[PT_LNW2] = s->proj_norm ? L * F : 0;
     size_t off = 0;
     for (int t = 0; t < PT_COUNT; t++) {
         out->offset[t] = off;
@@ -78,8 +81,8 @@ void model_matrix_shape(const model_shape *s, enum param_tensor t, size_t *rows,
 }
 
 const char *param_tensor_name(enum param_tensor t) {
-    static const char *const names[PT_COUNT] = {"wte", "ln1", "wqkv", "wo", "ln2",
-                                                "w13", "w2",  "lnf",  "lm"};
+    static const char *const names[PT_COUNT] = {"wte", "ln1", "wqkv", "wo",  "ln2", "w13",
+                                                "w2",  "lnf", "lm",   "lno", "lnw2"};
     return (t >= 0 && t < PT_COUNT) ? names[t] : "?";
 }
 
@@ -105,5 +108,5 @@ double model_flops_per_token(const model_shape *s) {
 }
 
 int param_tensor_decays(enum param_tensor t) {
-    return !(t == PT_LN1 || t == PT_LN2 || t == PT_LNF);
+    return !(t == PT_LN1 || t == PT_LN2 || t == PT_LNF || t == PT_LNO || t == PT_LNW2);
 }

@@ -18,14 +18,20 @@ int run_config_resolve(train_config *c, int64_t data_vocab, char *err, size_t er
                  c->matmul);
         return -1;
     }
+    if (c->proj_norm && strcmp(c->device, "cpu")) {
+        snprintf(err, errlen,
+                 "knob proj_norm=%lld: device=%s does not implement the norms before Wo and W2 "
+                 "(the CPU engine does; use device=cpu or proj_norm=0)",
+                 (long long)c->proj_norm, c->device);
+        return -1;
+    }
     qat_plan plan;
     if (qat_plan_from_config(c, &plan, err, errlen)) return -1;
     ptq_request reqs[2];
     int nreq;
     if (ptq_requests_from_config(c, reqs, &nreq, err, errlen)) return -1;
     /* the scheme sweep run names its runs with (run_name.h) */
-    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
-                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    model_shape s = config_model_shape(c);
     if (c->name[0] == 0) run_base_name(c, model_params_nonembedding(&s), c->name, sizeof c->name);
     if (c->out[0] == 0) {
         int n = snprintf(c->out, sizeof c->out, "results/train/%s.h5", c->name);

@@ -1,7 +1,7 @@
 #pragma once
 /* The readable name of a run: one scheme for `sweep train` (run_config_resolve's default
  * name) and `sweep run` (the sweep's generated names, which the committed results use):
- *     d<d_model>-l<n_layer>-h<n_head>_<tokens>_<precision>_s<seed>
+ *     d<d_model>-l<n_layer>-h<n_head>[-pn]_<tokens>_<precision>_s<seed>   (-pn: proj_norm=1)
  * e.g. d64-l2-h2_D20N_fp32_s0, d96-l3-h3_D2.1G_w4a4-quest_s1. A sweep appends the knobs
  * that vary between its runs (sweeps/sweepdef_names.c); the run's identity is its id,
  * never its name. */

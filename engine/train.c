@@ -409,8 +409,7 @@ static int train_open(trainer *t, const train_hooks *hooks, train_result *res, c
     if (open_data(t, err, errlen)) return PART_ERR;
     if (run_config_resolve(&t->cfg, t->train_tok.vocab, err, errlen)) return PART_ERR;
     res->config = t->cfg;
-    t->shape = (model_shape){(int)t->cfg.vocab,  (int)t->cfg.d_model, (int)t->cfg.n_layer,
-                             (int)t->cfg.n_head, (int)t->cfg.ctx,     (int)t->cfg.ffn_hidden};
+    t->shape = config_model_shape(&t->cfg);
     t->total_steps = (t->cfg.tokens + t->cfg.batch * t->cfg.ctx - 1) / (t->cfg.batch * t->cfg.ctx);
     if (t->total_steps < 1) t->total_steps = 1;
     t->windows = (int64_t)(t->train_tok.n - 1) / t->cfg.ctx;

@@ -10,6 +10,6 @@ sweep=$1 out=${2:-docs/knobs.md}
   printf '`scripts/gen_knobs_doc.sh` from the table in engine/config.c; a test keeps them equal.\n'
   printf 'The identity knobs (all but `ckpt_every`, `log_every`, `name`, `out`, `threads` and the `ptq*` knobs)\n'
   printf "make up the run's canonical config and its \`run_id\`. Knobs added after runs existed\n"
-  printf '(`g_quant`, `device`) are left out of it while at their default, so older runs keep their identity.\n\n'
+  printf '(`g_quant`, `device`, `matmul`, `proj_norm`) are left out of it while at their default, so older runs keep their identity.\n\n'
   "$sweep" train --help-markdown
 } > "$out"

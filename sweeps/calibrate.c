@@ -16,8 +16,7 @@ static void pass(model_f32 *m, const uint16_t *in, const uint16_t *tg, int mb, i
 }
 
 double calibrate_tokens_per_s(const train_config *c, int threads, double budget_s) {
-    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
-                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    model_shape s = config_model_shape(c);
     int mb = (int)c->micro_batch;
     train_set_threads(threads);
     model_f32 m;

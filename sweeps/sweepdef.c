@@ -103,8 +103,7 @@ static int resolve(loader *ld, train_config *c, int64_t *N, double *fpt, int64_t
         return -1;
     }
     if (run_config_resolve(c, vocab, why, whylen)) return -1;
-    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
-                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    model_shape s = config_model_shape(c);
     *N = model_params_nonembedding(&s);
     *fpt = model_flops_per_token(&s);
     return 0;
@@ -222,8 +221,7 @@ static void push_run_view(lua_State *L, const loader *ld, const train_config *c,
             lua_pushstring(L, p);
         lua_setfield(L, -2, k->name);
     }
-    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
-                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    model_shape s = config_model_shape(c);
     lua_pushinteger(L, N);
     lua_setfield(L, -2, "N");
     lua_pushinteger(L, model_params_total(&s));

@@ -91,7 +91,9 @@ static int on_input(pass_ctx *p, enum param_tensor t, int site, int l, const flo
  * set: X the residual stream, Xmid the mid-block residual and S the SwiGLU outputs of
  * every calibration token (what the observed inputs are and what later stages read);
  * ln1, atty and ln2 share A, which holds each stage's observed input in turn; per-chunk
- * work space (qkv, attention weights, rstd, h13) from the model's activations. */
+ * work space (qkv, attention weights, rstd, h13, and with proj_norm the attention and
+ * SwiGLU outputs before their norms) from the model's activations. With proj_norm, A
+ * and S hold the normalised inputs of Wo and W2, what those matrices see. */
 static block_bufs_f32 chunk_bufs(model_f32 *m, int b0, float *X, float *Xmid, float *A, float *S) {
     const model_shape *s = &m->shape;
     size_t rowsC = (size_t)b0 * s->ctx * s->d_model, rowsF = (size_t)b0 * s->ctx * s->ffn_hidden;
@@ -109,6 +111,10 @@ static block_bufs_f32 chunk_bufs(model_f32 *m, int b0, float *X, float *Xmid, fl
         .h13 = a->h13,
         .swi = S + rowsF,
         .out = X + rowsC,
+        .atty_raw = a->atty_raw,
+        .atty_rstd = a->atty_rstd,
+        .swi_raw = a->swi_raw,
+        .swi_rstd = a->swi_rstd,
     };
     return b;
 }

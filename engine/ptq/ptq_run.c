@@ -55,7 +55,10 @@ static int read_run_info(const runlog *rl, const char *file, run_info *ri, char 
     const char *names[] = {"vocab", "d_model", "n_layer", "n_head", "ctx", "ffn_hidden"};
     for (int i = 0; i < 6; i++)
         if (config_int(rl, file, names[i], &v[i], err, errlen)) return -1;
-    ri->shape = (model_shape){(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5]};
+    ri->shape = (model_shape){(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], 0};
+    /* a knob added later: run files from before it have none (and no such norms) */
+    const attr *pn = attr_get(&rl->config, "proj_norm");
+    if (pn && pn->type == ATTR_INT) ri->shape.proj_norm = (int)pn->i;
     if (config_int(rl, file, "eval_tokens", &ri->eval_tokens, err, errlen) ||
         config_int(rl, file, "micro_batch", &ri->micro_batch, err, errlen))
         return -1;

@@ -93,7 +93,7 @@ static int plan_of(const char *quant, qat_plan *p) {
  * the weight gradients mapped back). */
 static void test_grads_at_init(const char *quant, const char *matmul, double tol, double floor) {
     char err[512];
-    model_shape s = {512, 64, 2, 4, 64, 0};
+    model_shape s = {512, 64, 2, 4, 64, 0, 0};
     s.ffn_hidden = model_default_ffn_hidden(s.d_model);
     const int B = 4, M = B * s.ctx;
     model_f32 cpu, gpu;

@@ -250,11 +250,17 @@ static double full_loss(void *p) {
     full_ctx *c = p;
     return model_forward_f64(&c->m, c->in, c->tg, 2) * 0.1;
 }
-static void test_full_model(void **state) {
-    (void)state;
+/* The whole model's gradient, every tensor in full; proj_norm adds the norms before Wo
+ * and W2 (their gains, and the gradients through them into every tensor before). */
+static void run_full_model(int proj_norm) {
     full_ctx c;
-    model_shape s = {
-        .vocab = 11, .d_model = 8, .n_layer = 2, .n_head = 2, .ctx = 5, .ffn_hidden = 12};
+    model_shape s = {.vocab = 11,
+                     .d_model = 8,
+                     .n_layer = 2,
+                     .n_head = 2,
+                     .ctx = 5,
+                     .ffn_hidden = 12,
+                     .proj_norm = proj_norm};
     char err[256];
     assert_int_equal(model_create_f64(&c.m, &s, 2, err, sizeof err), 0);
     for (size_t i = 0; i < c.m.layout.total; i++) c.m.params[i] = urand() * 0.5;
@@ -271,8 +277,18 @@ static void test_full_model(void **state) {
         if (worst >= REL_TOL)
             fprintf(stderr, "tensor %s: worst rel err %g\n", param_tensor_name(t), worst);
         assert_true(worst < REL_TOL);
+        if (t == PT_LNO || t == PT_LNW2) /* present exactly when the knob is on */
+            assert_int_equal(c.m.layout.size[t] > 0, proj_norm);
     }
     model_destroy_f64(&c.m);
+}
+static void test_full_model(void **state) {
+    (void)state;
+    run_full_model(0);
+}
+static void test_full_model_proj_norm(void **state) {
+    (void)state;
+    run_full_model(1);
 }
 
 int main(void) {
@@ -285,6 +301,7 @@ int main(void) {
         cmocka_unit_test(test_swiglu),
         cmocka_unit_test(test_crossentropy),
         cmocka_unit_test(test_full_model),
+        cmocka_unit_test(test_full_model_proj_norm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@
 #include "ptq/ptq.h"
 #include "qat/qat_model.h"
 
-static const model_shape shape = {50, 32, 2, 2, 16, 64};
+static const model_shape shape = {50, 32, 2, 2, 16, 64, 0};
 
 static void make_plan_g(qat_plan *p, const char *w, const char *a, const char *kv,
                         const char *backward, const char *g) {

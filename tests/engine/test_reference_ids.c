@@ -91,8 +91,7 @@ static void check_name(const char *path, const train_config *c) {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     if (base[0] != 'd' || base[1] < '0' || base[1] > '9') return;
-    model_shape s = {(int)c->vocab,  (int)c->d_model, (int)c->n_layer,
-                     (int)c->n_head, (int)c->ctx,     (int)c->ffn_hidden};
+    model_shape s = config_model_shape(c);
     char want[256];
     run_base_name(c, model_params_nonembedding(&s), want, sizeof want);
     size_t n = strlen(want);

@@ -18,6 +18,7 @@
 #include "fsutil.h"
 #include "model_f32.h"
 #include "optimizer.h"
+#include "run_config.h"
 #include "runlog.h"
 #include "tokfile.h"
 #include "train.h"
@@ -63,7 +64,7 @@ static void test_initial_loss(void **state) {
     char err[256], path[300];
     snprintf(path, sizeof path, "%s/train.tok", data_dir);
     assert_int_equal(tokfile_open(path, &tf, err, sizeof err), 0);
-    model_shape s = {(int)tf.vocab, 64, 2, 4, 64, model_default_ffn_hidden(64)};
+    model_shape s = {(int)tf.vocab, 64, 2, 4, 64, model_default_ffn_hidden(64), 0};
     model m;
     assert_int_equal(model_create_f32(&m, &s, 4, err, sizeof err), 0);
     init_params(m.params, &s, &m.layout, 0.02, 1);
@@ -78,7 +79,7 @@ static void test_initial_loss(void **state) {
 /* 16 tokens memorised by a small model: the loss must approach zero. */
 static void test_overfit_tiny_batch(void **state) {
     (void)state;
-    model_shape s = {40, 32, 2, 2, 16, 64};
+    model_shape s = {40, 32, 2, 2, 16, 64, 0};
     model m;
     char err[256];
     assert_int_equal(model_create_f32(&m, &s, 2, err, sizeof err), 0);
@@ -259,6 +260,50 @@ static void test_resume_after_final_checkpoint(void **state) {
     runlog_free(&a), runlog_free(&b);
 }
 
+/* proj_norm=1 (norms before Wo and W2) with activation quantization after them: the loss
+ * falls, N counts the two gains per block, PTQ (RTN and GPTQ, calibrated through the norms)
+ * runs at the end, and a run killed after 25 steps resumes bit-identically. */
+static void test_proj_norm_trains_and_resumes(void **state) {
+    (void)state;
+    train_config full, cut;
+    char err[512];
+    const char *knobs[] = {"proj_norm=1", "a_quant=int8", "ptq=rtn,gptq", "ptq_bits=4",
+                           "ptq_calib=8"};
+    tiny_config(&full, "pnfull.h5");
+    tiny_config(&cut, "pncut.h5");
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        assert_int_equal(config_set_arg(&full, knobs[i], err, sizeof err), 0);
+        assert_int_equal(config_set_arg(&cut, knobs[i], err, sizeof err), 0);
+    }
+    train_result rf, rc1, rc2;
+    run_ok(&full, &rf, 0);
+    assert_string_equal(rf.status, "done");
+    assert_non_null(strstr(rf.config.name, "-pn_"));
+    run_ok(&cut, &rc1, 25);
+    assert_string_equal(rc1.status, "aborted");
+    run_ok(&cut, &rc2, 0);
+    assert_string_equal(rc2.status, "done");
+    assert_int_equal(rc2.resumed_from, 20);
+    runlog a, b;
+    load_log(rf.run_file, &a);
+    load_log(rc2.run_file, &b);
+    assert_same_series(&a, &b, "/train");
+    assert_same_series(&a, &b, "/eval");
+    assert_memory_equal(&rf.val_loss, &rc2.val_loss, sizeof(double));
+    const table *tr = runlog_find_table(&a, "/train");
+    assert_true(table_get(tr, 2, tr->rows - 1) < table_get(tr, 2, 0) - 1.0);
+    assert_non_null(runlog_find_table(&a, "/ptq/rtn"));
+    assert_non_null(runlog_find_table(&a, "/ptq/gptq"));
+    assert_int_equal(attr_get(&a.config, "proj_norm")->i, 1);
+    /* N: the knob-off model's plus one gain of d_model and one of ffn_hidden per block */
+    train_config off = rf.config;
+    off.proj_norm = 0;
+    model_shape s = config_model_shape(&off);
+    assert_int_equal(attr_get(&a.config, "N")->i,
+                     model_params_nonembedding(&s) + s.n_layer * (s.d_model + s.ffn_hidden));
+    runlog_free(&a), runlog_free(&b);
+}
+
 /* A second writer of the same run file is refused before it reads or writes anything. */
 static void test_run_file_lock(void **state) {
     (void)state;
@@ -351,6 +396,20 @@ static void test_knob_errors(void **state) {
     assert_true(config_canonical_json(&c, json, sizeof json) > 0);
     assert_non_null(strstr(json, "\"g_quant\":\"int8\""));
     assert_true(config_run_id(&c) != id0);
+    /* proj_norm likewise; the CUDA backend does not implement it and says so */
+    config_defaults(&c);
+    id0 = config_run_id(&c);
+    assert_true(config_canonical_json(&c, json, sizeof json) > 0);
+    assert_null(strstr(json, "proj_norm"));
+    assert_int_equal(config_set_arg(&c, "proj_norm=2", err, sizeof err), -1);
+    assert_int_equal(config_set_arg(&c, "proj_norm=1", err, sizeof err), 0);
+    assert_true(config_canonical_json(&c, json, sizeof json) > 0);
+    assert_non_null(strstr(json, "\"proj_norm\":1"));
+    assert_true(config_run_id(&c) != id0);
+    assert_int_equal(config_set_arg(&c, "device=cuda", err, sizeof err), 0);
+    assert_int_equal(run_config_resolve(&c, 384, err, sizeof err), -1);
+    assert_non_null(strstr(err, "proj_norm=1"));
+    assert_non_null(strstr(err, "device=cuda"));
     assert_int_equal(config_set_arg(&c, "n_head=3", err, sizeof err), 0);
     assert_int_equal(config_resolve(&c, 384, err, sizeof err), -1);
     assert_non_null(strstr(err, "n_head=3"));
@@ -561,6 +620,7 @@ int main(void) {
         cmocka_unit_test(test_loss_falls_and_determinism),
         cmocka_unit_test(test_resume_is_bit_identical),
         cmocka_unit_test(test_resume_after_final_checkpoint),
+        cmocka_unit_test(test_proj_norm_trains_and_resumes),
         cmocka_unit_test(test_run_file_lock),
         cmocka_unit_test(test_resume_after_failed_final_ptq),
         cmocka_unit_test(test_divergence_is_recorded),

@@ -38,8 +38,8 @@ static void compare(const double *H, const double *ref, size_t cols, const char 
         fail_msg("%s: Hessian differs from the forward's by %.3g (relative)", what, rel);
 }
 
-static void check(const char *a_quant, const char *kv_quant) {
-    model_shape s = {300, 32, 2, 2, 16, model_default_ffn_hidden(32)};
+static void check(const char *a_quant, const char *kv_quant, int proj_norm) {
+    model_shape s = {300, 32, 2, 2, 16, model_default_ffn_hidden(32), proj_norm};
     const int mb = 3, nseq = 6, T = s.ctx, C = s.d_model, F = s.ffn_hidden, L = s.n_layer;
     model_f32 m;
     char err[512];
@@ -83,8 +83,9 @@ static void check(const char *a_quant, const char *kv_quant) {
         for (int k = 0; k < 4; k++) {
             size_t off = (size_t)l * per + (size_t)k * C * C, cols = k == 3 ? (size_t)F : (size_t)C;
             char what[96];
-            snprintf(what, sizeof what, "%s%s%s block %d %s", a_quant ? "a=" : "",
-                     a_quant ? a_quant : "", kv_quant ? " kv" : "", l, names[k]);
+            snprintf(what, sizeof what, "%s%s%s%s block %d %s", a_quant ? "a=" : "",
+                     a_quant ? a_quant : "", kv_quant ? " kv" : "", proj_norm ? " pn" : "", l,
+                     names[k]);
             compare(hs.h + off, ref + off, cols, what);
         }
     compare(hs.h + (size_t)L * per, ref + (size_t)L * per, C, "LM head");
@@ -96,12 +97,20 @@ static void check(const char *a_quant, const char *kv_quant) {
 
 static void test_pass_matches_forward(void **state) {
     (void)state;
-    check(NULL, NULL);
+    check(NULL, NULL, 0);
 }
 
 static void test_pass_matches_quantized_forward(void **state) {
     (void)state;
-    check("int4", "int4");
+    check("int4", "int4", 0);
+}
+
+/* proj_norm: Wo and W2 see the normalised attention and SwiGLU outputs (what the forward
+ * saves in atty and swi), in the pass as in the forward. */
+static void test_pass_matches_forward_proj_norm(void **state) {
+    (void)state;
+    check(NULL, NULL, 1);
+    check("int4", "int4", 1);
 }
 
 int main(void) {
@@ -109,6 +118,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pass_matches_forward),
         cmocka_unit_test(test_pass_matches_quantized_forward),
+        cmocka_unit_test(test_pass_matches_forward_proj_norm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,7 +113,7 @@ static void test_derived_fields(void **state) {
     char err[1024];
     assert_int_equal(load(text, &d, err, sizeof err), 0);
     assert_int_equal(d.n, 2);
-    model_shape s = {384, 32, 2, 2, 32, model_default_ffn_hidden(32)};
+    model_shape s = {384, 32, 2, 2, 32, model_default_ffn_hidden(32), 0};
     int64_t N = model_params_nonembedding(&s);
     assert_int_equal(d.runs[0].N, N);
     assert_int_equal(d.runs[0].cfg.tokens, 10 * N);
