@@ -2,9 +2,36 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "findings.h"
+
+#ifndef PSL_VERSION
+#define PSL_VERSION "unknown"
+#endif
+
+/* The commit fitlaws was built from (analysis/CMakeLists.txt: the engine's generated
+ * git_commit.c, renamed). */
+const char *psl_analysis_git_commit(void);
+
+/* The time of the report, UTC, ISO 8601; SOURCE_DATE_EPOCH when set (reproducible
+ * builds' convention), so a report can be made byte for byte again. */
+static void report_time(char *buf, size_t len) {
+    time_t t = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (!*end && v >= 0) t = (time_t)v;
+    }
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        snprintf(buf, len, "unknown");
+}
 
 static void qual(char *b, size_t n, const psl_quality *q) {
     snprintf(b, n, "R^2 %.4f, RMSE %.4g (log); R^2 %.4f, RMSE %.4g (linear); %zu points", q->r2_log,
@@ -356,11 +383,38 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
         snprintf(err, len, "%s: %s", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "{\n  \"points\": %zu,\n  \"runs\": %d,\n  \"inputs\": [", r->data->n,
+    char when[32];
+    report_time(when, sizeof when);
+    fputs("{\n  \"tool\": \"fitlaws\",\n  \"version\": ", f);
+    json_str(f, PSL_VERSION);
+    fputs(",\n  \"git_commit\": ", f);
+    json_str(f, psl_analysis_git_commit());
+    fputs(",\n  \"generated\": ", f);
+    json_str(f, when);
+    fprintf(f, ",\n  \"points\": %zu,\n  \"runs\": %d,\n  \"inputs\": [", r->data->n,
             r->data->nruns);
     for (int i = 0; i < r->ninputs; i++) {
         if (i) fputs(", ", f);
         json_str(f, r->inputs[i]);
+    }
+    /* The runs read, once each in the order of their index: where the first point of the
+     * run was read (the file; file:line for CSV) and its run id ("" when unknown). */
+    fputs("],\n  \"run_list\": [", f);
+    {
+        int nr = r->data->nruns, k = 0;
+        char *seen = nr > 0 ? calloc((size_t)nr, 1) : NULL;
+        for (size_t i = 0; seen && i < r->data->n; i++) {
+            const psl_point *p = &r->data->pt[i];
+            if (p->run < 0 || p->run >= nr || seen[p->run]) continue;
+            seen[p->run] = 1;
+            fputs(k++ ? ",\n    {\"path\": " : "\n    {\"path\": ", f);
+            json_str(f, p->source);
+            fputs(", \"run_id\": ", f);
+            json_str(f, p->run_id);
+            fputc('}', f);
+        }
+        free(seen);
+        if (k) fputs("\n  ", f);
     }
     fprintf(f,
             "],\n  \"bootstrap\": %d,\n  \"seed\": %llu,\n  \"huber_delta\": %g,\n"
@@ -519,6 +573,8 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
                                       : "false");
             }
             fputc(']', f);
+        } else {
+            fputs(", \"params\": []", f); /* not fitted: no values, but every law has the key */
         }
         fputc('}', f);
     }
