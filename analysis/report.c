@@ -377,6 +377,111 @@ static void json_notes(FILE *f, const psl_notes *n) {
     fputc(']', f);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* delta_PTQ per PTQ method and bit width over every PTQ point read (before --ptq-method
+ * kept one), of runs trained at more bits than P_post: median, range and count, one row per bit
+ * width, one column per method. */
+#define PSL_PTQ_TAB_MAX 16
+typedef struct {
+    char method[PSL_PTQ_TAB_MAX][PSL_METHOD_MAX];
+    double bits[64];
+    int nm, nb;
+} ptq_tab;
+
+static void ptq_tab_build(const psl_data *d, ptq_tab *t) {
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; d && i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!(p->P_post > 0) || !isfinite(p->delta) || !(p->P_w > p->P_post)) continue;
+        int m = 0;
+        while (m < t->nm && strcmp(t->method[m], p->method)) m++;
+        if (m == t->nm && t->nm < PSL_PTQ_TAB_MAX)
+            snprintf(t->method[t->nm++], PSL_METHOD_MAX, "%s", p->method);
+        int b = 0;
+        while (b < t->nb && t->bits[b] != p->P_post) b++;
+        if (b == t->nb && t->nb < 64) t->bits[t->nb++] = p->P_post;
+    }
+    qsort(t->bits, (size_t)t->nb, sizeof *t->bits, cmp_double);
+}
+
+/* Median, min, max and count of delta_PTQ at (method, bits); returns the count. */
+static int ptq_cell(const psl_data *d, const char *method, double bits, double *med, double *lo,
+                    double *hi) {
+    int n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->pt[i].P_post == bits && isfinite(d->pt[i].delta) && d->pt[i].P_w > bits &&
+            !strcmp(d->pt[i].method, method))
+            n++;
+    if (!n) return 0;
+    double *v = malloc((size_t)n * sizeof *v);
+    if (!v) return 0;
+    int k = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->pt[i].P_post == bits && isfinite(d->pt[i].delta) && d->pt[i].P_w > bits &&
+            !strcmp(d->pt[i].method, method))
+            v[k++] = d->pt[i].delta;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    *med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    *lo = v[0];
+    *hi = v[n - 1];
+    free(v);
+    return n;
+}
+
+static void ptq_table_md(FILE *f, const psl_data *d) {
+    ptq_tab t;
+    ptq_tab_build(d, &t);
+    if (!t.nm) return;
+    fputs("\n## Post-training quantization by method\n\ndelta_PTQ (loss after PTQ minus loss "
+          "before) per method and bit width, over the runs trained at more bits than P_post: "
+          "median [min, max] (runs). The laws "
+          "are fitted on one method (--ptq-method); this table shows them all.\n\n| P_post |",
+          f);
+    for (int m = 0; m < t.nm; m++) fprintf(f, " %s |", t.method[m][0] ? t.method[m] : "(none)");
+    fputs("\n|---|", f);
+    for (int m = 0; m < t.nm; m++) fputs("---|", f);
+    fputc('\n', f);
+    for (int b = 0; b < t.nb; b++) {
+        fprintf(f, "| %g |", t.bits[b]);
+        for (int m = 0; m < t.nm; m++) {
+            double med, lo, hi;
+            int n = ptq_cell(d, t.method[m], t.bits[b], &med, &lo, &hi);
+            if (n)
+                fprintf(f, " %.4g [%.3g, %.3g] (%d) |", med, lo, hi, n);
+            else
+                fputs(" - |", f);
+        }
+        fputc('\n', f);
+    }
+}
+
+static void ptq_table_json(FILE *f, const psl_data *d) {
+    ptq_tab t;
+    ptq_tab_build(d, &t);
+    fputs(",\n  \"ptq_by_method\": [", f);
+    int k = 0;
+    for (int m = 0; m < t.nm; m++)
+        for (int b = 0; b < t.nb; b++) {
+            double med, lo, hi;
+            int n = ptq_cell(d, t.method[m], t.bits[b], &med, &lo, &hi);
+            if (!n) continue;
+            fputs(k++ ? ",\n    {\"method\": " : "\n    {\"method\": ", f);
+            json_str(f, t.method[m]);
+            fprintf(f, ", \"bits\": %g, \"runs\": %d, \"delta_median\": ", t.bits[b], n);
+            json_num(f, med);
+            fputs(", \"delta_min\": ", f);
+            json_num(f, lo);
+            fputs(", \"delta_max\": ", f);
+            json_num(f, hi);
+            fputc('}', f);
+        }
+    fputs(k ? "\n  ]" : "]", f);
+}
+
 int psl_report_json(const char *path, const psl_report *r, char *err, size_t len) {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -461,6 +566,7 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
                 meth[r->floor->method], r->floor->nused, r->floor->n_ptq, r->floor->n_floor,
                 r->floor->n_nonpos);
     }
+    if (r->ptq_all) ptq_table_json(f, r->ptq_all);
     fputs(",\n  \"laws\": [", f);
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
@@ -827,6 +933,7 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
             fprintf(f, "- D_crit: not available: %s.\n", dv->why_dcrit);
         }
     }
+    if (r->ptq_all) ptq_table_md(f, r->ptq_all);
     fputs("\n## Figures\n\n", f);
     for (size_t i = 0; r->figures && i < r->figures->n; i++)
         fprintf(f, "![%s](%s.png) (`%s.svg`, data `%s.dat`, script `%s.gp`)\n\n",

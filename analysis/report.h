@@ -22,6 +22,8 @@ typedef struct {
     const psl_notes *figs_missing; /* figures not drawn, with why */
     double seconds;                /* wall time of fitting */
     const psl_floor *floor;        /* the delta_PTQ noise floor (NULL: not estimated) */
+    const psl_data *ptq_all;       /* every PTQ point, of every method, before --ptq-method
+                                      kept one (NULL: not given; the table is left out) */
 } psl_report;
 
 void psl_report_terminal(FILE *f, const psl_report *r);

@@ -1,6 +1,7 @@
 /* report.json's provenance (issue 15 item 4): the tool, its version and git commit, the
  * time of the report (SOURCE_DATE_EPOCH when set), the runs read (path and run id, once
- * each), and a "params" key on every law, fitted or not. Runs the real binary on the
+ * each), and a "params" key on every law, fitted or not; the table of delta_PTQ per PTQ
+ * method (RTN beside GPTQ). Runs the real binary on the
  * committed demo runs (results/reference/demo). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,11 +135,30 @@ static void test_every_law_has_params(void **state) {
     assert_true(refused > 0);
 }
 
+/* RTN beside GPTQ (issue 15 item 3): the demo's PTQ methods in report.md and report.json. */
+static void test_ptq_by_method(void **state) {
+    (void)state;
+    const char *v = value(json, "ptq_by_method");
+    assert_non_null(v);
+    assert_non_null(
+        strstr(v, "{\"method\": \"rtn\", \"bits\": 3, \"runs\": 9, \"delta_median\": "));
+    assert_non_null(strstr(v, "{\"method\": \"gptq\", \"bits\": 8, \"runs\": 9, "));
+    char path[128];
+    snprintf(path, sizeof path, "%s/out/report.md", dir);
+    char *md = slurp(path);
+    assert_non_null(md);
+    assert_non_null(strstr(md, "## Post-training quantization by method"));
+    assert_non_null(strstr(md, "| P_post | gptq | rtn |"));
+    assert_non_null(strstr(md, "\n| 3 | "));
+    free(md);
+}
+
 int main(void) {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_tool_version_commit_time),
         cmocka_unit_test(test_run_list),
         cmocka_unit_test(test_every_law_has_params),
+        cmocka_unit_test(test_ptq_by_method),
     };
     return cmocka_run_group_tests(t, setup, teardown);
 }
