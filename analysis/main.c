@@ -274,6 +274,11 @@ int main(int argc, char **argv) {
         psl_notes_free(&notes);
         return 2;
     }
+    /* every PTQ point of every method, for report.md's table of methods (report.c) */
+    psl_data ptq_all;
+    psl_data_init(&ptq_all);
+    for (size_t i = 0; i < d.n; i++)
+        if (d.pt[i].P_post > 0) psl_data_push(&ptq_all, &d.pt[i]);
     psl_data_keep_ptq_method(&d, ptq_method, &notes);
     psl_data_note_format_bits(&d, &notes);
     psl_floor fl;
@@ -289,6 +294,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fitlaws: no usable runs\n");
         psl_notes_free(&notes);
         psl_data_free(&d);
+        psl_data_free(&ptq_all);
         return 1;
     }
     psl_law_result *res = calloc((size_t)psl_nlaws, sizeof *res);
@@ -312,8 +318,8 @@ int main(int argc, char **argv) {
     psl_notes figdone, figmiss;
     psl_notes_init(&figdone);
     psl_notes_init(&figmiss);
-    psl_report rep = {&d,     &notes,  res,      nres,     &ao,  &dv,
-                      inputs, ninputs, &figdone, &figmiss, secs, &fl};
+    psl_report rep = {&d,      &notes,   res,      nres, &ao, &dv,     inputs,
+                      ninputs, &figdone, &figmiss, secs, &fl, &ptq_all};
     int rc = 0;
     if (out) {
         if (mkdir_p(out)) {
@@ -344,5 +350,6 @@ int main(int argc, char **argv) {
     psl_notes_free(&figmiss);
     psl_notes_free(&notes);
     psl_data_free(&d);
+    psl_data_free(&ptq_all);
     return rc;
 }
