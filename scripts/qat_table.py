@@ -37,7 +37,7 @@ def runs(d):
             out.append({
                 "name": os.path.basename(f)[:-3],
                 "N": int(c["N"]), "D": int(c["D"]), "seed": int(c["seed"]),
-                "P_w": float(c["P_w"]), "P_a": float(c["P_a"]),
+                "P_w": float(c["P_w"]), "P_a": float(c["P_a"]), "P_kv": float(c["P_kv"]),
                 "fmt": text(c.get("format_w", "fp32")),
                 "val": float(fin["val_loss"]), "tokens": int(fin["tokens"]),
                 "flops": float(fin["flops"]), "wall": float(fin.get("wall_s", 0.0)),
@@ -46,7 +46,13 @@ def runs(d):
 
 
 def family(r):
-    return "fp32" if r["P_w"] >= 32 else r["fmt"]
+    """fp32 for an unquantized run, the weight format's family for W = A runs with an
+    unquantized KV cache (what this table compares), None for any other run."""
+    if r["P_w"] >= 32 and r["P_a"] >= 32 and r["P_kv"] >= 32:
+        return "fp32"
+    if r["P_w"] == r["P_a"] and r["P_kv"] >= 32:
+        return r["fmt"]
+    return None
 
 
 def main(argv):
@@ -71,6 +77,10 @@ def main(argv):
         return 1
     by = defaultdict(dict)  # (N, D) -> (family, bits) -> val
     for r in rs:
+        if family(r) is None:
+            print(f"skipped (not W = A bits with fp32 KV; scripts/part_table.py reads "
+                  f"one-part runs): {r['name']}", file=sys.stderr)
+            continue
         by[(r["N"], r["D"])][(family(r), int(r["P_w"]))] = r["val"]
     fams = sorted({k[0] for v in by.values() for k in v if k[0] != "fp32"})
     bits = sorted({k[1] for v in by.values() for k in v if k[0] != "fp32"}, reverse=True)
