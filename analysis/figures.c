@@ -3,6 +3,8 @@
  * redraw) and the PNG and SVG it draws. */
 #include "figures.h"
 
+#include "read.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -749,6 +751,326 @@ static void fig7(const char *dir, const psl_data *d, psl_notes *done, psl_notes 
     fig_draw(&f, "Fig. 7 centre/right analogue", done, missing);
 }
 
+/* Log-axis tic marks at 1, 2 and 5 times the powers of ten in [lo, hi], labelled with
+ * SI suffixes (20k, 1M, 5G): gnuplot's default puts one label on an axis spanning less
+ * than two decades. Writes "set <axis>tics (...)". */
+static void log_tics(fig *f, const char *axis, double lo, double hi) {
+    static const char *const suf[] = {"", "k", "M", "G", "T", "P"};
+    gp(f, "set %stics (", axis);
+    int first = 1;
+    const int step = log10(hi / lo) > 2.2 ? 9 : 1; /* wide: the powers of ten only */
+    for (int e = (int)floor(log10(lo)) - 1; e <= (int)ceil(log10(hi)); e++)
+        for (int m = 1; m <= 5; m += step == 9 ? 9 : m == 1 ? 1 : 3) {
+            double v = m * pow(10, e);
+            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
+            int k = e >= 0 ? e / 3 : 0;
+            if (k > 5) k = 5;
+            char lab[32];
+            if (e < 0)
+                snprintf(lab, sizeof lab, "%g", v);
+            else
+                snprintf(lab, sizeof lab, "%g%s", v / pow(1000, k), suf[k]);
+            gp(f, "%s\"%s\" %.10g", first ? "" : ", ", lab, v);
+            first = 0;
+        }
+    gp(f, ")\n");
+}
+
+/* ---- training curves ---- */
+
+#define CURVE_BINS 80
+
+/* A run's training precision as a short label: the unquantized format ("fp32", "bf16") or
+ * the quantized parts with their bits ("int W3", "A4", "quest W4A4"; the format is the
+ * weights' and shown when they are quantized). */
+static void prec_label(const psl_point *p, char *b, size_t n) {
+    if (psl_point_high_precision(p)) {
+        snprintf(b, n, "%s",
+                 *p->format && psl_format_unquantized(p->format) ? p->format : "unquantized");
+        return;
+    }
+    size_t k = 0;
+    if (p->P_w < 16 && *p->format) k += (size_t)snprintf(b + k, n - k, "%s ", p->format);
+    if (k < n && p->P_w < 16) k += (size_t)snprintf(b + k, n - k, "W%g", p->P_w);
+    if (k < n && p->P_a < 16) k += (size_t)snprintf(b + k, n - k, "A%g", p->P_a);
+    if (k < n && p->P_kv < 16) snprintf(b + k, n - k, "KV%g", p->P_kv);
+}
+
+typedef struct {
+    const psl_point *p; /* the run's first point: N, D, precisions, source */
+    char label[PSL_FORMAT_MAX + 32];
+    int group;  /* index into the sorted labels */
+    int panel;  /* index into the sizes drawn; -1: not drawn */
+    int ei, ti; /* data blocks of the eval and train curves; -1: none */
+} curve_run;
+
+static int label_cmp(const curve_run *a, const curve_run *b) {
+    int ha = psl_point_high_precision(a->p), hb = psl_point_high_precision(b->p);
+    if (ha != hb) return hb - ha; /* unquantized first */
+    const double x[4] = {a->p->P_w, a->p->P_a, a->p->P_kv},
+                 y[4] = {b->p->P_w, b->p->P_a, b->p->P_kv};
+    int c = strcmp(a->p->format, b->p->format);
+    if (!ha && c) return c;
+    for (int k = 0; k < 3; k++)
+        if (x[k] != y[k]) return x[k] < y[k] ? -1 : 1;
+    return strcmp(a->label, b->label);
+}
+
+/* Okabe & Ito's colour-blind-safe colours (yellow left out: too light on white). */
+static const char *const okabe_ito[] = {"#0072B2", "#D55E00", "#009E73",
+                                        "#CC79A7", "#E69F00", "#56B4E9"};
+
+/* Colour and dash type of label group g (of the sorted groups; hp: an unquantized one):
+ * unquantized black, then Okabe-Ito's colours, cycling the dash type past six. */
+static void group_style(int g, int hp, int nhp, char *lc, size_t n, int *dt) {
+    if (hp) {
+        snprintf(lc, n, "#000000");
+        *dt = 1 + g % 5;
+    } else {
+        int q = g - nhp;
+        snprintf(lc, n, "%s", okabe_ito[q % 6]);
+        *dt = 1 + (q / 6) % 5;
+    }
+}
+
+/* Training curves: validation loss (top row) and training loss (bottom row) against the
+ * tokens seen, one line per run, one panel per size, coloured by training precision;
+ * from the /eval and /train tables of the HDF5 run files (CSV input has none). */
+static void fig_curves(const char *dir, const psl_data *d, psl_notes *done, psl_notes *missing) {
+    int nr = d->nruns;
+    curve_run *cr = nr > 0 ? calloc((size_t)nr, sizeof *cr) : NULL;
+    psl_curve *cv = nr > 0 ? calloc((size_t)nr, sizeof *cv) : NULL;
+    int nh5 = 0, nbad = 0;
+    char firsterr[512] = "";
+    for (size_t i = 0; cr && cv && i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (p->run < 0 || p->run >= nr || cr[p->run].p) continue;
+        cr[p->run].p = p;
+        cr[p->run].panel = cr[p->run].ei = cr[p->run].ti = -1;
+        size_t L = strlen(p->source);
+        if (L < 3 || strcmp(p->source + L - 3, ".h5")) continue; /* CSV, JSON Lines */
+        nh5++;
+        char e[512];
+        if (psl_h5_read_curve(p->source, &cv[p->run], e, sizeof e)) {
+            if (!nbad++) snprintf(firsterr, sizeof firsterr, "%s", e);
+        }
+    }
+    /* the sizes of the runs with an evaluation past 0 tokens */
+    double Ns[MAXV] = {0};
+    int nN = 0;
+    for (int r = 0; cr && cv && r < nr; r++) {
+        int ok = 0;
+        for (long k = 0; k < cv[r].neval; k++) ok |= cv[r].eval_tokens[k] > 0;
+        if (ok && cr[r].p && nN < MAXV) Ns[nN++] = cr[r].p->N;
+    }
+    nN = uniq(Ns, nN);
+    if (!nN) {
+        if (!cr || !cv)
+            psl_note(missing, "fig_curves (training curves): out of memory");
+        else
+            psl_note(missing,
+                     "fig_curves (training curves): needs the /eval tables of HDF5 run files "
+                     "(%d of %d runs read from HDF5%s%s)",
+                     nh5, nr, nbad ? "; " : "", firsterr);
+        goto out;
+    }
+    /* at most 6 panels: sizes spread over the range */
+    int allN = nN;
+    double shown[6];
+    if (nN > 6) {
+        for (int k = 0; k < 6; k++) shown[k] = Ns[(int)lround(k * (nN - 1) / 5.0)];
+        nN = 6;
+    } else {
+        for (int k = 0; k < nN; k++) shown[k] = Ns[k];
+    }
+    /* label groups, sorted */
+    int *order = malloc((size_t)nr * sizeof *order);
+    if (!order) goto out;
+    int no = 0;
+    for (int r = 0; r < nr; r++) {
+        if (!cr[r].p) continue;
+        prec_label(cr[r].p, cr[r].label, sizeof cr[r].label);
+        for (int k = 0; k < nN; k++)
+            if (cr[r].p->N == shown[k]) cr[r].panel = k;
+        if (cr[r].panel >= 0 && cv[r].neval > 0) order[no++] = r;
+    }
+    for (int i = 1; i < no; i++) /* insertion sort by label, then N, D, run */
+        for (int j = i; j > 0; j--) {
+            const curve_run *a = &cr[order[j - 1]], *b = &cr[order[j]];
+            int c = label_cmp(a, b);
+            if (!c) c = a->p->D < b->p->D ? -1 : a->p->D > b->p->D;
+            if (c <= 0) break;
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    int ng = 0, nhp = 0;
+    char glabel[64][PSL_FORMAT_MAX + 32];
+    int ghp[64];
+    for (int i = 0; i < no; i++) {
+        curve_run *c = &cr[order[i]];
+        int g = 0;
+        while (g < ng && strcmp(glabel[g], c->label)) g++;
+        if (g == ng && ng < 64) {
+            snprintf(glabel[ng], sizeof glabel[ng], "%s", c->label);
+            ghp[ng] = psl_point_high_precision(c->p);
+            nhp += ghp[ng];
+            ng++;
+        }
+        c->group = g < 64 ? g : 63;
+    }
+    fig f;
+    const int W = 360 * nN + 230, H = 700;
+    if (fig_open(&f, dir, "fig_curves", W, H)) {
+        free(order);
+        goto out;
+    }
+    double tlo = INFINITY, thi = 0;
+    for (int i = 0; i < no; i++) {
+        curve_run *c = &cr[order[i]];
+        const psl_curve *v = &cv[order[i]];
+        c->ei = block(&f, "eval: %s (N = %g, D = %g, %s): tokens validation_loss", c->p->source,
+                      c->p->N, c->p->D, c->label);
+        for (long k = 0; k < v->neval; k++)
+            if (v->eval_tokens[k] > 0 && isfinite(v->eval_loss[k])) {
+                fprintf(f.dat, "%.10g %.8g\n", v->eval_tokens[k], v->eval_loss[k]);
+                tlo = fmin(tlo, v->eval_tokens[k]), thi = fmax(thi, v->eval_tokens[k]);
+            }
+        if (v->ntrain <= 0) continue;
+        /* the training loss of single steps is noisy: means over bins of equal width in
+         * log tokens (at most CURVE_BINS per run), so early steps stay resolved */
+        double t0 = INFINITY, t1 = 0;
+        for (long k = 0; k < v->ntrain; k++)
+            if (v->train_tokens[k] > 0 && isfinite(v->train_loss[k]))
+                t0 = fmin(t0, v->train_tokens[k]), t1 = fmax(t1, v->train_tokens[k]);
+        if (!(t1 > 0)) continue;
+        c->ti = block(&f,
+                      "train: %s (N = %g, D = %g, %s): tokens training_loss (means over %d bins "
+                      "of equal width in log tokens)",
+                      c->p->source, c->p->N, c->p->D, c->label, CURVE_BINS);
+        const double lw = t1 > t0 ? log(t1 / t0) : 1;
+        long k = 0;
+        while (k < v->ntrain) {
+            int bin = -1;
+            double st = 0, sl = 0;
+            long cnt = 0;
+            for (; k < v->ntrain; k++) {
+                double t = v->train_tokens[k];
+                if (!(t > 0) || !isfinite(v->train_loss[k])) continue;
+                int b = (int)fmin(CURVE_BINS - 1, floor(CURVE_BINS * log(t / t0) / lw));
+                if (bin >= 0 && b != bin) break;
+                bin = b;
+                st += t, sl += v->train_loss[k], cnt++;
+            }
+            if (cnt) {
+                fprintf(f.dat, "%.10g %.8g\n", st / cnt, sl / cnt);
+                tlo = fmin(tlo, st / cnt), thi = fmax(thi, st / cnt);
+            }
+        }
+    }
+    const double L = 70.0 / W, R = (W - 230.0) / W, SX = 88.0 / W;
+    gp(&f,
+       "set multiplot layout 2,%d margins %.4f,%.4f,0.08,0.88 spacing %.4f,0.15 title "
+       "'Training curves: validation loss (top) and training loss (bottom), one line per "
+       "run%s'\n"
+       "set logscale x\nset xlabel 'training tokens (log scale)'\nset xrange [%g:%g]\n",
+       nN, L, R, SX, allN > nN ? "; 6 of the sizes" : "", tlo / 1.15, thi * 1.15);
+    log_tics(&f, "x", tlo / 1.15, thi * 1.15);
+    for (int row = 0; row < 2; row++)
+        for (int a = 0; a < nN; a++) {
+            gp(&f, "set title 'N = %.3g'\nset ylabel '%s (nats/token)'\n", shown[a],
+               row ? "training loss" : "validation loss");
+            if (a == 0 && row == 0)
+                gp(&f,
+                   "set key at screen %.4f, screen 0.86 left top Left reverse samplen 3 "
+                   "title 'training precision' font ',9'\n",
+                   R + 12.0 / W);
+            else
+                gp(&f, "unset key\n");
+            gp(&f, "plot ");
+            int first = 1;
+            for (int i = 0; i < no; i++) {
+                const curve_run *c = &cr[order[i]];
+                int ix = row ? c->ti : c->ei;
+                if (c->panel != a || ix < 0) continue;
+                char lc[16];
+                int dt;
+                group_style(c->group, ghp[c->group], nhp, lc, sizeof lc, &dt);
+                gp(&f, "%s'fig_curves.dat' index %d using 1:2 with %s lc rgb '%s' dt %d notitle",
+                   first ? "" : ", ", ix, row ? "lines lw 1" : "linespoints pt 7 ps 0.45 lw 1.5",
+                   lc, dt);
+                first = 0;
+            }
+            if (a == 0 && row == 0) /* the key: one entry per precision, in the first panel */
+                for (int g = 0; g < ng; g++) {
+                    char lc[16];
+                    int dt;
+                    group_style(g, ghp[g], nhp, lc, sizeof lc, &dt);
+                    gp(&f,
+                       "%sNaN with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '%s' dt %d title '%s'",
+                       first ? "" : ", ", lc, dt, glabel[g]);
+                    first = 0;
+                }
+            if (first) gp(&f, "NaN notitle");
+            gp(&f, "\n");
+        }
+    fig_draw(&f, "training curves", done, missing);
+    free(order);
+out:
+    for (int r = 0; cv && r < nr; r++) psl_curve_free(&cv[r]);
+    free(cv);
+    free(cr);
+}
+
+static const struct {
+    const char *name, *caption;
+} captions[] = {
+    {"fig1_ptq",
+     "Fig. 1 left / Fig. 2 analogue. Top: validation loss (nats/token) of the unquantized-"
+     "trained runs against tokens per parameter (log scale), before PTQ (black) and after PTQ "
+     "to each bit width (colours and markers), one panel per size N. Bottom: delta_PTQ (nats, "
+     "log scale) of the same runs, points measured, lines the fitted ptq law (up to 6 sizes, "
+     "8 bit widths)."},
+    {"fig3_neff",
+     "Fig. 3 left analogue. N_eff/N against training precision (bits) for weights, "
+     "activations and KV cache (and all three tied, dashed), from the joint N_eff law when "
+     "fitted, else the per-part laws; curves from the fitted constants, no points."},
+    {"fig3_isoloss",
+     "Fig. 3 centre/right analogue. Iso-loss contours (validation loss, nats/token, labelled) "
+     "over N (non-embedding parameters, log scale) and weight precision P_w (bits), predicted "
+     "by the weights-only N_eff law at the one D (or D/N) holding the most weights-only runs; "
+     "the measured runs as points with their losses, unquantized runs drawn at the top edge."},
+    {"fig4_loss_vs_pw",
+     "Fig. 4 analogue. Final validation loss (nats/token) against the training precision of "
+     "the weights P_w (bits; 32 = FP32, unquantized), one colour per size N, one "
+     "panel per D (or D/N); points measured, lines the fitted weights-only N_eff law."},
+    {"fig5_pred",
+     "Fig. 5 / 7 left analogue. Predicted against measured, for the loss law (nats/token) and "
+     "the delta_PTQ law (nats, log-log) covering the most points; the dashed line is "
+     "prediction = measurement, R^2 on log targets in the panel title."},
+    {"fig6_compute",
+     "Fig. 6 analogue (predicted, no points). Left: loss (nats/token) of models of equal "
+     "training compute C = (6/16) N D P against the tied precision P (bits), at the middle "
+     "size's D. Right: the compute-optimal precision P* (bits) against D (tokens, log scale) at "
+     "fixed N; from the joint N_eff law."},
+    {"fig7_heatmap",
+     "Fig. 7 centre/right analogue. delta_PTQ (nats, colour and the value at each cell; mean "
+     "over repeats) by the weights' training precision P_w (bits, x) and the PTQ bit width "
+     "P_post (bits, y), at the (N, D) cell with the most pairs."},
+    {"fig_curves",
+     "Training curves from the run files' /eval and /train tables: validation loss (top, "
+     "points at each evaluation) and training loss (bottom, means over 80 bins of equal width "
+     "in log tokens per run) in nats/token against training tokens (log scale), one line per "
+     "run, one panel per size N (up to 6), coloured by training precision; runs of one "
+     "precision at several D end at their own D."},
+};
+
+const char *psl_figure_caption(const char *name) {
+    for (size_t i = 0; i < sizeof captions / sizeof *captions; i++)
+        if (!strcmp(captions[i].name, name)) return captions[i].caption;
+    return "";
+}
+
 int psl_figures_paper(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                       const psl_derived *dv, psl_notes *done, psl_notes *missing) {
     (void)dv;
@@ -759,5 +1081,6 @@ int psl_figures_paper(const char *dir, const psl_data *d, const psl_law_result *
     fig5(dir, res, nres, done, missing);
     fig6(dir, d, res, nres, done, missing);
     fig7(dir, d, done, missing);
+    fig_curves(dir, d, done, missing);
     return (int)done->n;
 }

@@ -11,4 +11,8 @@
 int psl_figures_paper(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                       const psl_derived *dv, psl_notes *done, psl_notes *missing);
 
+/* The caption of figure name (one of the names psl_figures_paper puts in done): what is
+ * drawn, from which points or law, and the axes; "" for an unknown name. */
+const char *psl_figure_caption(const char *name);
+
 #endif

@@ -279,6 +279,62 @@ oom:
     return -1;
 }
 
+/* One table's tokens and loss columns (both or none: absent table, 0 rows). */
+static int curve_table(hid_t f, const char *path, const char *table, long *n, double **tok,
+                       double **loss, char *err, size_t errlen) {
+    *n = 0;
+    *tok = *loss = NULL;
+    if (H5Lexists(f, table, H5P_DEFAULT) <= 0) return 0;
+    hid_t g = H5Gopen2(f, table, H5P_DEFAULT);
+    if (g < 0) {
+        snprintf(err, errlen, "%s: %s is not a group", path, table);
+        return -1;
+    }
+    long a = read_column(g, "tokens", tok), b = read_column(g, "loss", loss);
+    H5Gclose(g);
+    if (a < 0 || b < 0 || a != b) {
+        snprintf(err, errlen, "%s: %s/%s", path, table,
+                 a < 0   ? "tokens is missing or not a 1-D numeric dataset"
+                 : b < 0 ? "loss is missing or not a 1-D numeric dataset"
+                         : "tokens and loss differ in length");
+        free(*tok);
+        free(*loss);
+        *tok = *loss = NULL;
+        return -1;
+    }
+    *n = a;
+    return 0;
+}
+
+void psl_curve_free(psl_curve *c) {
+    free(c->train_tokens);
+    free(c->train_loss);
+    free(c->eval_tokens);
+    free(c->eval_loss);
+    memset(c, 0, sizeof *c);
+}
+
+int psl_h5_read_curve(const char *path, psl_curve *c, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
+    int rc = -1;
+    H5E_BEGIN_TRY {
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        if (f < 0) {
+            snprintf(err, errlen, "%s: not a readable HDF5 file (truncated or corrupt?)", path);
+        } else {
+            rc = curve_table(f, path, "/train", &c->ntrain, &c->train_tokens, &c->train_loss, err,
+                             errlen);
+            if (!rc)
+                rc = curve_table(f, path, "/eval", &c->neval, &c->eval_tokens, &c->eval_loss, err,
+                                 errlen);
+            H5Fclose(f);
+        }
+    }
+    H5E_END_TRY;
+    if (rc) psl_curve_free(c);
+    return rc;
+}
+
 long psl_h5_read(const char *path, const psl_read_opts *o, psl_data *d, psl_notes *notes, char *err,
                  size_t errlen) {
     long r = -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "figures.h"
 #include "findings.h"
 
 #ifndef PSL_VERSION
@@ -709,6 +710,14 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
     }
     fputs(",\n  \"figures\": ", f);
     json_notes(f, r->figures);
+    fputs(",\n  \"figure_captions\": {", f);
+    for (size_t i = 0; r->figures && i < r->figures->n; i++) {
+        fputs(i ? ", " : "", f);
+        json_str(f, r->figures->msg[i]);
+        fputs(": ", f);
+        json_str(f, psl_figure_caption(r->figures->msg[i]));
+    }
+    fputc('}', f);
     fputs(",\n  \"figures_missing\": ", f);
     json_notes(f, r->figs_missing);
     fputs("\n}\n", f);
@@ -935,10 +944,11 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
     }
     if (r->ptq_all) ptq_table_md(f, r->ptq_all);
     fputs("\n## Figures\n\n", f);
-    for (size_t i = 0; r->figures && i < r->figures->n; i++)
-        fprintf(f, "![%s](%s.png) (`%s.svg`, data `%s.dat`, script `%s.gp`)\n\n",
-                r->figures->msg[i], r->figures->msg[i], r->figures->msg[i], r->figures->msg[i],
-                r->figures->msg[i]);
+    for (size_t i = 0; r->figures && i < r->figures->n; i++) {
+        const char *nm = r->figures->msg[i];
+        fprintf(f, "![%s](%s.png)\n\n**%s.** %s (`%s.svg`, data `%s.dat`, script `%s.gp`)\n\n", nm,
+                nm, nm, psl_figure_caption(nm), nm, nm, nm);
+    }
     if (r->figs_missing && r->figs_missing->n) {
         fputs("Not drawn:\n\n", f);
         for (size_t i = 0; i < r->figs_missing->n; i++)

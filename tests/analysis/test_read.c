@@ -585,8 +585,54 @@ static void test_array_string_attribute(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* psl_h5_read_curve: the /train and /eval tables of a run file (the schema helper writes
+ * three rows each: tokens 1000, 2000, 3000, loss 5, 4.5, 4); a file without them has 0
+ * rows; a missing file is an error naming it. */
+static void test_h5_curve(void **state) {
+    (void)state;
+    char dir[64] = "/tmp/psl_test_curve_XXXXXX", p[256], cmd[160], err[512];
+    assert_non_null(mkdtemp(dir));
+    h5run r = h5run_default("00000000000000e1", 1000000, 20000000, 16);
+    snprintf(p, sizeof p, "%s/run.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    psl_curve c;
+    assert_int_equal(psl_h5_read_curve(p, &c, err, sizeof err), 0);
+    assert_int_equal(c.ntrain, 3);
+    assert_int_equal(c.neval, 3);
+    for (int k = 0; k < 3; k++) {
+        assert_true(c.train_tokens[k] == 1000.0 * (k + 1));
+        assert_true(c.eval_tokens[k] == 1000.0 * (k + 1));
+        assert_true(c.train_loss[k] == 5 - 0.5 * k);
+        assert_true(c.eval_loss[k] == 5 - 0.5 * k);
+    }
+    psl_curve_free(&c);
+    /* without the tables: 0 rows, no error */
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    assert_true(H5Ldelete(f, "/train", H5P_DEFAULT) >= 0);
+    assert_true(H5Ldelete(f, "/eval/loss", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    assert_int_equal(psl_h5_read_curve(p, &c, err, sizeof err), -1); /* /eval without loss */
+    assert_non_null(strstr(err, "run.h5: /eval/loss is missing"));
+    assert_null(c.eval_tokens);
+    f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(H5Ldelete(f, "/eval", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    assert_int_equal(psl_h5_read_curve(p, &c, err, sizeof err), 0);
+    assert_int_equal(c.ntrain, 0);
+    assert_int_equal(c.neval, 0);
+    psl_curve_free(&c);
+    snprintf(p, sizeof p, "%s/none.h5", dir);
+    assert_int_equal(psl_h5_read_curve(p, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "none.h5: not a readable HDF5 file"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_h5_curve),
         cmocka_unit_test(test_csv_basic),
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_h5),
