@@ -3,14 +3,14 @@
  * to the CPU (docs/gpu.md, "Quantizers on the device").
  *
  * How bit-identity is kept:
- *  - every element function below mirrors its CPU source (qint.c, qfp.c, qmx.c, qsr.c,
- *    qquest.c) operation for operation in the same association; the library is built
- *    with --fmad=false, IEEE division and square root and denormals kept, so each
- *    float and double operation rounds as the CPU's does;
+ *  - the element functions (FP rounding, INT and MXINT8 grids, stochastic rounding,
+ *    QuEST's grid) are the CPU's own, from quant/qcore.h, compiled here for the device;
+ *    the library is built with --fmad=false, IEEE division and square root and
+ *    denormals kept, so each float and double operation rounds as the CPU's does;
  *  - NaN payloads: the GPU returns a canonical NaN from any arithmetic on a NaN, x86 SSE
  *    the first NaN operand quieted (or the default NaN 0xFFC00000 for an invalid
  *    operation such as Inf/Inf or 0*Inf). Operations whose NaN can reach an output go
- *    through xdiv/xmul/xadd/xsub, which give the x86 result;
+ *    through qcore.h's qx_div/qx_mul/qx_add/qx_sub, which give the x86 result;
  *  - reductions: max and min are exact, so any order gives the CPU's result (NaN is
  *    ignored as the CPU ignores it; a min/max of signed zeros may differ in sign, which
  *    qint_params_asym erases). The double sums (mean |x| of INT1, the RMS of QuEST) are
@@ -27,18 +27,16 @@
  * one warp per 128 consecutive values for QuEST, whose lanes hold 4 values each so that
  * every Hadamard block of up to 128 lies in one warp). */
 #include "internal.h"
+#include "quant/qcore.h"
 
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #define FULL_MASK 0xffffffffu
-#define DEF_NAN   0xffc00000u /* x86's default NaN (invalid operation) */
-#define MAGIC_F   12582912.0f /* 1.5 * 2^23: (v + M) - M rounds half to even */
-#define RED_G     1024        /* blocks of the per-tensor max/min reduction */
+#define RED_G     1024 /* blocks of the per-tensor max/min reduction */
 #define SEG_ALIGN 256
 
-enum { PATH_MAGIC = 0, PATH_BITS = 1, PATH_WIDE = 2 };      /* as qfp.c */
 enum { MODE_AMAX = 0, MODE_MINMAX, MODE_SUMABS, MODE_RMS }; /* per-segment statistic */
 enum { BW_PRE_HAD = 1, BW_MASK = 2, BW_POST_HAD = 4 };      /* had_kernel stages */
 
@@ -69,175 +67,15 @@ typedef struct qparams {
     size_t rows, cols, g, nsr, bps, nbr; /* segment length and count per row; blocks */
 } qparams;
 
-/* ---------------------------------------------------------- x86 NaN semantics ---- */
-
-__device__ __forceinline__ float quietf(float a) {
-    return __uint_as_float(__float_as_uint(a) | 0x00400000u);
-}
-/* The NaN x86 SSE returns for a op b: the first NaN operand quieted, else the default. */
-__device__ __forceinline__ float nan_of(float a, float b) {
-    if (a != a) return quietf(a);
-    if (b != b) return quietf(b);
-    return __uint_as_float(DEF_NAN);
-}
-__device__ __forceinline__ float xdiv(float a, float b) {
-    float r = a / b;
-    return r == r ? r : nan_of(a, b);
-}
-__device__ __forceinline__ float xmul(float a, float b) {
-    float r = a * b;
-    return r == r ? r : nan_of(a, b);
-}
-__device__ __forceinline__ float xadd(float a, float b) {
-    float r = a + b;
-    return r == r ? r : nan_of(a, b);
-}
-__device__ __forceinline__ float xsub(float a, float b) {
-    float r = a - b;
-    return r == r ? r : nan_of(a, b);
-}
-
-/* ------------------------------------------------------------- FP ExMy (qfp.c) ---- */
-
-__device__ __forceinline__ float round_magic(float a, int emin, int m) {
-    int ea = (int)(__float_as_uint(a) >> 23) - 127;
-    int k = (ea > emin ? ea : emin) - m;
-    float c = __uint_as_float((uint32_t)(k + 23 + 127) << 23);
-    return (a + c) - c;
-}
-
-__device__ __forceinline__ float round_magic0(float a, int emin) {
-    uint32_t u = __float_as_uint(a);
-    int ea = (int)(u >> 23) - 127;
-    float r = round_magic(a, emin, 0);
-    int down = ((u & 0x7fffffu) == 0x400000u) & (ea >= emin) & (ea & 1);
-    return down ? __uint_as_float(u & 0xff800000u) : r;
-}
-
-__device__ __forceinline__ float round_bits(float a, int m) {
-    uint32_t s = 23u - (uint32_t)m;
-    uint32_t u = __float_as_uint(a);
-    u += ((1u << s) >> 1) - 1u + ((u >> s) & 1u);
-    u &= ~((1u << s) - 1u);
-    return __uint_as_float(u);
-}
-
-__device__ __forceinline__ float round_wide(float a, int emin, int m) {
-    double d = a;
-    uint64_t b = (uint64_t)__double_as_longlong(d);
-    int ea = (int)(b >> 52) - 1023;
-    int kmin = emin - m < -150 ? -150 : emin - m;
-    int k = ea - m > kmin ? ea - m : kmin;
-    double c = __longlong_as_double((long long)((uint64_t)(k + 52 + 1023) << 52));
-    double r = (d + c) - c;
-    if (m == 0 && (b & 0xFFFFFFFFFFFFFull) == 0x8000000000000ull && ea >= emin && (ea & 1))
-        r = __longlong_as_double((long long)(b & 0xFFF0000000000000ull));
-    return (float)r;
-}
-
-/* a = |x| already clamped to [0, maxval] */
-__device__ __forceinline__ float round_abs(const qfpp &f, float a) {
-    if (f.path == PATH_MAGIC)
-        return f.m == 0 ? round_magic0(a, f.emin) : round_magic(a, f.emin, f.m);
-    if (f.path == PATH_BITS) return round_bits(a, f.m);
-    return round_wide(a, f.emin, f.m);
-}
-
-/* qfp_round */
-__device__ __forceinline__ float qfp_round_dev(const qfpp &f, float x) {
-    if (x != x) return x;
-    float a = fabsf(x);
-    a = a < f.maxval ? a : f.maxval;
-    float r = round_abs(f, a);
-    return __uint_as_float(__float_as_uint(r) | (__float_as_uint(x) & 0x80000000u));
-}
+/* ------------------------------------------------------ element functions ---- */
 
 /* One element of QFP_KERNEL (scaled: x / scale, then r * scale) or of QFP_KERNEL_V. */
 __device__ __forceinline__ float fp_elem(const qfpp &f, float x, float scale, bool scaled,
                                          uint8_t *ok) {
-    float v = scaled ? xdiv(x, scale) : x;
-    float a = fabsf(v);
-    *ok = !(a > f.clip);
-    a = a < f.maxval ? a : f.maxval;
-    float r = round_abs(f, a);
-    r = __uint_as_float(__float_as_uint(r) | (__float_as_uint(v) & 0x80000000u));
-    r = v != v ? v : r;
-    return scaled ? xmul(r, scale) : r;
-}
-
-/* ----------------------------------------------------- stochastic rounding (qsr.c) ---- */
-
-__device__ __forceinline__ uint32_t sr_hash(uint64_t seed, uint64_t index) {
-    uint64_t z = seed + 0x9E3779B97F4A7C15ull * (index + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
-__device__ __forceinline__ double sr_uniform(uint64_t seed, uint64_t index) {
-    return (double)(sr_hash(seed, index) >> 8) * (1.0 / 16777216.0);
-}
-/* 2^k in double, exactly (|k| well inside double's normal range here) */
-__device__ __forceinline__ double pow2d(int k) {
-    return __longlong_as_double((long long)((uint64_t)(k + 1023) << 52));
-}
-/* ilogbf of a finite a > 0, subnormals included */
-__device__ __forceinline__ int ilogb_pos(float a) {
-    uint32_t u = __float_as_uint(a);
-    int e = (int)(u >> 23);
-    return e ? e - 127 : -118 - __clz((int)u);
-}
-
-__device__ __forceinline__ float fp_elem_sr(const qfpp &f, float xi, float scale, uint64_t seed,
-                                            uint64_t idx, uint8_t *ok) {
-    float v = scale == 1.0f ? xi : xdiv(xi, scale);
-    float a = fabsf(v);
-    *ok = !(a > f.clip);
-    a = a < f.maxval ? a : f.maxval;
-    float r = a;
-    if (a > 0.0f) {
-        int ea = ilogb_pos(a);
-        int k = (ea > f.emin ? ea : f.emin) - f.m;
-        double q = (double)a * pow2d(-k);
-        double fl = floor(q + sr_uniform(seed, idx));
-        r = (float)(fl * pow2d(k));
-        r = r < f.maxval ? r : f.maxval;
-    }
-    r = copysignf(r, v);
-    r = v != v ? v : r;
-    return scale == 1.0f ? r : xmul(r, scale);
-}
-
-/* ------------------------------------------------------------------- INT (qint.c) ---- */
-
-__device__ __forceinline__ float int_elem(float x, float scale, float lo, float hi, uint8_t *ok) {
-    const float lo_in = lo - 0.5f, hi_in = hi + 0.5f;
-    float v = xdiv(x, scale);
-    *ok = (uint8_t)(!(v < lo_in) & !(v > hi_in));
-    float c = v < lo ? lo : v;
-    c = c > hi ? hi : c;
-    float r = (c + MAGIC_F) - MAGIC_F;
-    r = xmul(r, scale);
-    return v != v ? v : r;
-}
-
-__device__ __forceinline__ float int_elem_onebit(float v, float s, uint8_t *ok) {
-    const float lim = 2.0f * s;
-    *ok = !(fabsf(v) > lim);
-    float r = v < 0.0f ? -s : s;
-    return v != v ? v : r;
-}
-
-__device__ __forceinline__ float int_elem_sr(float xi, float scale, double lo, double hi,
-                                             uint64_t seed, uint64_t idx, uint8_t *ok) {
-    float vf = xdiv(xi, scale);
-    double v = (double)vf;
-    *ok = !(v < lo - 0.5) && !(v > hi + 0.5);
-    double c = v < lo ? lo : (v > hi ? hi : v);
-    double r = floor(c + sr_uniform(seed, idx));
-    r = r > hi ? hi : r;
-    if (xi != xi) return xi;
-    if (vf != vf) return quietf(vf); /* x86 carries this NaN through double and back */
-    return xmul((float)r, scale);
+    float v = scaled ? qx_div(x, scale) : x;
+    float a = qfp_clamp_abs(v, f.maxval, f.clip, ok);
+    float r = qfp_restore(qfp_round_abs(a, f.path, f.emin, f.m), v);
+    return scaled ? qx_mul(r, scale) : r;
 }
 
 /* --------------------------------------------------------- per-segment parameters ---- */
@@ -262,7 +100,7 @@ __device__ __forceinline__ qseg seg_from_minmax(const qparams &P, float lo, floa
     if (s.a > 0.0f && isfinite(s.a)) {
         float z = -lo / s.a;
         z = z < qmax ? z : qmax;
-        s.z = (int32_t)((z + MAGIC_F) - MAGIC_F);
+        s.z = (int32_t)((z + QCORE_MAGIC) - QCORE_MAGIC);
     }
     return s;
 }
@@ -544,17 +382,18 @@ __global__ void ew_kernel(qparams P, const float *x, float *y, uint8_t *pass, co
                 if (!(scale > 0.0f))
                     out = xv; /* all-zero granule: kept */
                 else if (onebit)
-                    out = int_elem_onebit(xv, scale, &ok);
+                    out = qint_elem_onebit(xv, scale, &ok);
                 else if (P.stochastic)
-                    out = int_elem_sr(xv, scale, (double)(qmin - zero), (double)(P.qmax - zero),
-                                      P.seed, i, &ok);
+                    out = qint_elem_sr(xv, scale, (double)(qmin - zero), (double)(P.qmax - zero),
+                                       qsr_uniform(P.seed, i), &ok);
                 else
-                    out = int_elem(xv, scale, (float)(qmin - zero), (float)(P.qmax - zero), &ok);
+                    out = qint_elem(xv, scale, (float)(qmin - zero), (float)(P.qmax - zero), &ok);
             } else {
                 if (P.scaled && !(scale > 0.0f))
                     out = xv;
                 else if (P.stochastic)
-                    out = fp_elem_sr(P.fmt, xv, scale, P.seed, i, &ok);
+                    out = qfp_elem_sr(xv, scale, P.fmt.maxval, P.fmt.clip, P.fmt.emin, P.fmt.m,
+                                      qsr_uniform(P.seed, i), &ok);
                 else
                     out = fp_elem(P.fmt, xv, scale, scale != 1.0f, &ok);
             }
@@ -569,23 +408,9 @@ __global__ void ew_kernel(qparams P, const float *x, float *y, uint8_t *pass, co
 /* ----------------------------------------------------------------- MX and NVFP4 ---- */
 
 __device__ __forceinline__ int mx_shared_exp(float amax, int emax_elem) {
-    int e = isfinite(amax) ? ilogb_pos(amax) : 127 + emax_elem;
+    int e = isfinite(amax) ? qcore_ilogb_pos(amax) : 127 + emax_elem;
     e -= emax_elem;
     return e < -127 ? -127 : (e > 127 ? 127 : e);
-}
-__device__ __forceinline__ float qpow2f_dev(int k) {
-    if (k < -149) return 0.0f;
-    if (k > 127) return INFINITY;
-    uint32_t u = k >= -126 ? (uint32_t)(k + 127) << 23 : 1u << (k + 149);
-    return __uint_as_float(u);
-}
-__device__ __forceinline__ float mxint8_elem(float x, float sc, uint8_t *ok) {
-    float v = xdiv(x, sc);
-    *ok = (uint8_t)(!(v < -127.5f) & !(v > 127.5f));
-    float c = v < -127.0f ? -127.0f : v;
-    c = c > 127.0f ? 127.0f : c;
-    float r = xmul((c + MAGIC_F) - MAGIC_F, sc);
-    return v != v ? v : r;
 }
 
 /* Groups of W lanes, one per block of W (MX 32) or 16 (NVFP4) values; groups arranged
@@ -628,13 +453,15 @@ __global__ void blk_kernel(qparams P, const float *x, float *y, uint8_t *pass, c
             float out;
             if (nv) {
                 const float ts = seg[P.tensor ? 0 : r * P.nsr + sj].a;
-                float sb = ts > 0.0f ? qfp_round_dev(P.e4m3, a / 6.0f / ts) : 0.0f;
+                float sb = ts > 0.0f ? qfp_round_one(a / 6.0f / ts, P.e4m3.maxval, P.e4m3.path,
+                                                     P.e4m3.emin, P.e4m3.m)
+                                     : 0.0f;
                 s = sb * ts;
                 s = s > 0.0f ? s : FLT_MAX;
                 out = fp_elem(P.fmt, xv, s, true, &ok);
             } else {
-                s = a > 0.0f ? qpow2f_dev(mx_shared_exp(a, P.mx_emax) + P.mx_shift) : 1.0f;
-                out = P.mx_int8 ? mxint8_elem(xv, s, &ok) : fp_elem(P.fmt, xv, s, true, &ok);
+                s = a > 0.0f ? qcore_pow2f(mx_shared_exp(a, P.mx_emax) + P.mx_shift) : 1.0f;
+                out = P.mx_int8 ? qmx_int8_elem(xv, s, &ok) : fp_elem(P.fmt, xv, s, true, &ok);
             }
             y[i] = out;
             if (pass) pass[i] = ok;
@@ -659,11 +486,11 @@ __global__ void mx_generic_kernel(qparams P, int bs, const float *x, float *y, u
             float a = fabsf(x[base + e]);
             am = a > am ? a : am;
         }
-        const float s = am > 0.0f ? qpow2f_dev(mx_shared_exp(am, P.mx_emax) + P.mx_shift) : 1.0f;
+        const float s = am > 0.0f ? qcore_pow2f(mx_shared_exp(am, P.mx_emax) + P.mx_shift) : 1.0f;
         for (size_t e = 0; e < len; e++) {
             uint8_t ok = 1;
             float xv = x[base + e];
-            float out = P.mx_int8 ? mxint8_elem(xv, s, &ok) : fp_elem(P.fmt, xv, s, true, &ok);
+            float out = P.mx_int8 ? qmx_int8_elem(xv, s, &ok) : fp_elem(P.fmt, xv, s, true, &ok);
             y[base + e] = out;
             if (pass) pass[base + e] = ok;
             clipped += !ok;
@@ -683,21 +510,21 @@ __device__ __forceinline__ void had_warp(float v[4], int lane, int hb, float hs)
     for (int h = 1; h < hb && h < 32; h <<= 1)
         for (int k = 0; k < 4; k++) {
             float o = __shfl_xor_sync(FULL_MASK, v[k], h);
-            v[k] = (lane & h) ? xsub(o, v[k]) : xadd(v[k], o);
+            v[k] = (lane & h) ? qx_sub(o, v[k]) : qx_add(v[k], o);
         }
     if (hb > 32)
         for (int k = 0; k < 4; k += 2) {
             float a = v[k], b = v[k + 1];
-            v[k] = xadd(a, b);
-            v[k + 1] = xsub(a, b);
+            v[k] = qx_add(a, b);
+            v[k + 1] = qx_sub(a, b);
         }
     if (hb > 64)
         for (int k = 0; k < 2; k++) {
             float a = v[k], b = v[k + 2];
-            v[k] = xadd(a, b);
-            v[k + 2] = xsub(a, b);
+            v[k] = qx_add(a, b);
+            v[k + 2] = qx_sub(a, b);
         }
-    for (int k = 0; k < 4; k++) v[k] = xmul(v[k], hs);
+    for (int k = 0; k < 4; k++) v[k] = qx_mul(v[k], hs);
 }
 
 /* y = [H] ([mask] ([H] x)) by the flags, over n values in place or not. */
@@ -734,32 +561,32 @@ __device__ __forceinline__ void had16(float v[8], int lane, int hb, float hs) {
 #pragma unroll
         for (int k = 0; k < 8; k++) {
             float o = __shfl_xor_sync(FULL_MASK, v[k], h, 16);
-            v[k] = (lane & h) ? xsub(o, v[k]) : xadd(v[k], o);
+            v[k] = (lane & h) ? qx_sub(o, v[k]) : qx_add(v[k], o);
         }
     if (hb > 16)
 #pragma unroll
         for (int k = 0; k < 8; k += 2) {
             float a = v[k], b = v[k + 1];
-            v[k] = xadd(a, b);
-            v[k + 1] = xsub(a, b);
+            v[k] = qx_add(a, b);
+            v[k + 1] = qx_sub(a, b);
         }
     if (hb > 32)
 #pragma unroll
         for (int k = 0; k < 8; k++)
             if (!(k & 2)) {
                 float a = v[k], b = v[k + 2];
-                v[k] = xadd(a, b);
-                v[k + 2] = xsub(a, b);
+                v[k] = qx_add(a, b);
+                v[k + 2] = qx_sub(a, b);
             }
     if (hb > 64)
 #pragma unroll
         for (int k = 0; k < 4; k++) {
             float a = v[k], b = v[k + 4];
-            v[k] = xadd(a, b);
-            v[k + 4] = xsub(a, b);
+            v[k] = qx_add(a, b);
+            v[k + 4] = qx_sub(a, b);
         }
 #pragma unroll
-    for (int k = 0; k < 8; k++) v[k] = xmul(v[k], hs);
+    for (int k = 0; k < 8; k++) v[k] = qx_mul(v[k], hs);
 }
 
 /* QuEST per row or per tensor: one group of 16 threads per row rotates the row into y
@@ -835,17 +662,10 @@ __global__ void quest_kernel(qparams P, float *y, uint8_t *pass, const qseg *seg
                 v[k] = xv; /* zero or NaN granule: kept, mask all ones */
                 continue;
             }
-            const float sv = s.a, step = s.b;
-            float cl = xv < -sv ? -sv : xv;
-            cl = cl > sv ? sv : cl;
-            float t = xadd(xdiv(cl, step), 0.5f);
-            float rr = xsub(xadd(t, MAGIC_F), MAGIC_F);
-            float qv = xmul(xsub(rr, 0.5f), step);
-            clipped += fabsf(xv) > sv;
-            float d = use_err ? fabsf(qv - xv) : fabsf(xv);
-            ok[k] = (uint8_t)(d <= s.c);
+            uint8_t cl;
+            v[k] = qquest_elem(xv, s.a, s.b, s.c, use_err, &ok[k], &cl);
+            clipped += cl;
             masked += !ok[k];
-            v[k] = xv != xv ? xv : qv;
         }
         if (back) had_warp(v, lane, P.hb, P.hs);
         for (int k = 0; k < 4; k++) {

@@ -10,28 +10,17 @@
  *    bit pattern at bit 23 - m (carry into the exponent) is exact, subnormals included.
  *  - WIDE (e >= 9): as MAGIC but in double, since C would overflow float32.
  * Ties go to the even code. For m >= 1 that is the even mantissa, which MAGIC and WIDE
- * give directly; for m = 0 it is the even biased exponent, fixed up in round_magic0 and
- * round_wide (the float32 bit pattern has it already for BITS).
+ * give directly; for m = 0 it is the even biased exponent, fixed up in qfp_round_magic0
+ * and qfp_round_wide (the float32 bit pattern has it already for BITS).
  * Saturation is applied before rounding: every |x| above maxval rounds to maxval anyway
- * (maxval is representable and rounding is monotone), and Inf becomes maxval. */
+ * (maxval is representable and rounding is monotone), and Inf becomes maxval.
+ * The kernels themselves are in quant/qcore.h, shared with the GPU (cuda/quant.cu). */
+#include "quant/qcore.h"
 #include "quant/qinternal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-enum { PATH_MAGIC = 0, PATH_BITS = 1, PATH_WIDE = 2 };
-
-static inline uint32_t f2u(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-static inline float u2f(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
 
 qfp_special qfp_default_special(int e, int m) {
     if (e == 4 && m == 3) return QFP_FN;
@@ -86,69 +75,12 @@ int qfp_format_init(qfp_format *f, int e, int m, qfp_special special, char *err,
     f->clip = clipv > 3.4028234663852886e38 ? INFINITY : (float)clipv;
     f->min_normal = f->emin >= -149 ? (float)ldexp(1.0, f->emin) : 0.0f;
     f->min_sub = f->emin - m >= -149 ? (float)ldexp(1.0, f->emin - m) : 0.0f;
-    f->path = e <= 7 ? PATH_MAGIC : (e == 8 ? PATH_BITS : PATH_WIDE);
+    f->path = e <= 7 ? QFP_PATH_MAGIC : (e == 8 ? QFP_PATH_BITS : QFP_PATH_WIDE);
     return 0;
 }
 
-/* The kernels work on a = |x| already clamped to [0, maxval]; the sign and NaN are
- * restored by the caller. Written branch-free so loops over them vectorise. */
-static inline float round_magic(float a, int emin, int m) {
-    int ea = (int)(f2u(a) >> 23) - 127; /* float32 subnormals give -127 < emin */
-    int k = (ea > emin ? ea : emin) - m;
-    float c = u2f((uint32_t)(k + 23 + 127) << 23);
-    return (a + c) - c;
-}
-
-/* m = 0: ties between 2^ea and 2^(ea+1) go to the even code, i.e. the even biased
- * exponent; MAGIC would always pick 2^(ea+1). The bias is odd for e >= 2, so the tie goes
- * down exactly when ea is odd (e = 1 has no such tie below its maximum). */
-static inline float round_magic0(float a, int emin) {
-    uint32_t u = f2u(a);
-    int ea = (int)(u >> 23) - 127;
-    float r = round_magic(a, emin, 0);
-    int down = ((u & 0x7fffffu) == 0x400000u) & (ea >= emin) & (ea & 1);
-    return down ? u2f(u & 0xff800000u) : r;
-}
-
-static inline float round_bits(float a, int m) {
-    uint32_t s = 23u - (uint32_t)m;
-    uint32_t u = f2u(a);
-    u += ((1u << s) >> 1) - 1u + ((u >> s) & 1u);
-    u &= ~((1u << s) - 1u);
-    return u2f(u);
-}
-
-static inline float round_wide(float a, int emin, int m) {
-    double d = a;
-    uint64_t b;
-    memcpy(&b, &d, 8);
-    int ea = (int)(b >> 52) - 1023;
-    int kmin = emin - m < -150 ? -150 : emin - m; /* finer than 2^-149 changes nothing */
-    int k = ea - m > kmin ? ea - m : kmin;
-    uint64_t cb = (uint64_t)(k + 52 + 1023) << 52;
-    double c;
-    memcpy(&c, &cb, 8);
-    double r = (d + c) - c;
-    /* m = 0 ties go to the even biased exponent, as in round_magic0 */
-    if (m == 0 && (b & 0xFFFFFFFFFFFFFull) == 0x8000000000000ull && ea >= emin && (ea & 1)) {
-        uint64_t db = b & 0xFFF0000000000000ull;
-        memcpy(&r, &db, 8);
-    }
-    return (float)r;
-}
-
 float qfp_round(const qfp_format *f, float x) {
-    if (x != x) return x;
-    float a = fabsf(x);
-    a = a < f->maxval ? a : f->maxval;
-    float r;
-    if (f->path == PATH_MAGIC)
-        r = f->m == 0 ? round_magic0(a, f->emin) : round_magic(a, f->emin, f->m);
-    else if (f->path == PATH_BITS)
-        r = round_bits(a, f->m);
-    else
-        r = round_wide(a, f->emin, f->m);
-    return u2f(f2u(r) | (f2u(x) & 0x80000000u));
+    return qfp_round_one(x, f->maxval, f->path, f->emin, f->m);
 }
 
 /* One exact kernel per path over a chunk; restrict lets GCC vectorise without alias
@@ -167,12 +99,9 @@ float qfp_round(const qfp_format *f, float x) {
         size_t clipped = 0;                                                                        \
         _Pragma("omp simd reduction(+ : clipped)") for (size_t i = 0; i < n; i++) {                \
             float v = LOAD;                                                                        \
-            float a = fabsf(v);                                                                    \
-            uint8_t p = !(a > clip);                                                               \
-            a = a < maxv ? a : maxv;                                                               \
-            float r = ROUND;                                                                       \
-            r = u2f(f2u(r) | (f2u(v) & 0x80000000u));                                              \
-            r = v != v ? v : r;                                                                    \
+            uint8_t p;                                                                             \
+            float a = qfp_clamp_abs(v, maxv, clip, &p);                                            \
+            float r = qfp_restore(ROUND, v);                                                       \
             y[i] = STORE;                                                                          \
             pass[i] = p;                                                                           \
             clipped += (size_t)(1 - p);                                                            \
@@ -181,32 +110,32 @@ float qfp_round(const qfp_format *f, float x) {
     }
 
 /* Unscaled and scaled variants: the division is kept out of plain rounding. */
-QFP_KERNEL(kernel_magic, float, round_magic(a, emin, m), x[i], r)
-QFP_KERNEL(kernel_magic0, float, round_magic0(a, emin), x[i], r)
-QFP_KERNEL(kernel_magic0_s, float, round_magic0(a, emin), x[i] / scale, r *scale)
-QFP_KERNEL(kernel_bits, float, round_bits(a, m), x[i], r)
-QFP_KERNEL(kernel_wide, float, round_wide(a, emin, m), x[i], r)
-QFP_KERNEL(kernel_magic_s, float, round_magic(a, emin, m), x[i] / scale, r *scale)
-QFP_KERNEL(kernel_bits_s, float, round_bits(a, m), x[i] / scale, r *scale)
-QFP_KERNEL(kernel_wide_s, float, round_wide(a, emin, m), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_magic, float, qfp_round_magic(a, emin, m), x[i], r)
+QFP_KERNEL(kernel_magic0, float, qfp_round_magic0(a, emin), x[i], r)
+QFP_KERNEL(kernel_magic0_s, float, qfp_round_magic0(a, emin), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_bits, float, qfp_round_bits(a, m), x[i], r)
+QFP_KERNEL(kernel_wide, float, qfp_round_wide(a, emin, m), x[i], r)
+QFP_KERNEL(kernel_magic_s, float, qfp_round_magic(a, emin, m), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_bits_s, float, qfp_round_bits(a, m), x[i] / scale, r *scale)
+QFP_KERNEL(kernel_wide_s, float, qfp_round_wide(a, emin, m), x[i] / scale, r *scale)
 
 /* Per-element scales (block formats: one scale repeated over each block), so a whole row
  * runs through one vector loop instead of one short loop per block. */
 #define QFP_KERNEL_V(NAME, ROUND)                                                                  \
     QFP_KERNEL(NAME, const float *restrict, ROUND, x[i] / scale[i], r * scale[i])
 
-QFP_KERNEL_V(kernel_magic_v, round_magic(a, emin, m))
-QFP_KERNEL_V(kernel_magic0_v, round_magic0(a, emin))
-QFP_KERNEL_V(kernel_bits_v, round_bits(a, m))
-QFP_KERNEL_V(kernel_wide_v, round_wide(a, emin, m))
+QFP_KERNEL_V(kernel_magic_v, qfp_round_magic(a, emin, m))
+QFP_KERNEL_V(kernel_magic0_v, qfp_round_magic0(a, emin))
+QFP_KERNEL_V(kernel_bits_v, qfp_round_bits(a, m))
+QFP_KERNEL_V(kernel_wide_v, qfp_round_wide(a, emin, m))
 
 /* The kernel of f's path (MAGIC with m = 0, MAGIC, BITS, WIDE), variant SFX: nothing
  * (unscaled), _s (one scale) or _v (a scale per element). */
 #define PATH_KERNEL(f, SFX, ...)                                                                   \
-    ((f)->path == PATH_MAGIC && (f)->m == 0 ? kernel_magic0##SFX(f, __VA_ARGS__)                   \
-     : (f)->path == PATH_MAGIC              ? kernel_magic##SFX(f, __VA_ARGS__)                    \
-     : (f)->path == PATH_BITS               ? kernel_bits##SFX(f, __VA_ARGS__)                     \
-                                            : kernel_wide##SFX(f, __VA_ARGS__))
+    ((f)->path == QFP_PATH_MAGIC && (f)->m == 0 ? kernel_magic0##SFX(f, __VA_ARGS__)               \
+     : (f)->path == QFP_PATH_MAGIC              ? kernel_magic##SFX(f, __VA_ARGS__)                \
+     : (f)->path == QFP_PATH_BITS               ? kernel_bits##SFX(f, __VA_ARGS__)                 \
+                                                : kernel_wide##SFX(f, __VA_ARGS__))
 
 /* x through the kernels of f's path a chunk at a time: one scale, or one per element (sc). */
 static size_t round_chunks(const qfp_format *f, const float *x, float *y, size_t n, float scale,
@@ -240,7 +169,7 @@ size_t qfp_round_array(const qfp_format *f, const float *x, float *y, size_t n, 
 }
 
 int qfp_encode(const qfp_format *f, float x, uint32_t *code) {
-    uint32_t sign = (f2u(x) >> 31) << (f->e + f->m);
+    uint32_t sign = (psl_f2u(x) >> 31) << (f->e + f->m);
     uint32_t top = (1u << f->e) - 1u;
     uint32_t mmask = (1u << f->m) - 1u;
     if (x != x) {

@@ -3,12 +3,11 @@
  * (|v| <= 2^16), (v + M) - M is v rounded to an integer by the hardware's
  * round-to-nearest-even, exactly, and the loop vectorises. Clamping before rounding is
  * equivalent to clamping after, since the bounds are integers. */
+#include "quant/qcore.h"
 #include "quant/quant.h"
 
 #include <math.h>
 #include <string.h>
-
-static const float MAGIC = 12582912.0f; /* 1.5 * 2^23 */
 
 qint_params qint_params_sym(int bits, float amax, float mean_abs) {
     qint_params p = {0};
@@ -37,28 +36,23 @@ qint_params qint_params_asym(int bits, float lo, float hi) {
     if (p.scale > 0.0f && isfinite(p.scale)) {
         float z = -lo / p.scale;
         z = z < (float)p.qmax ? z : (float)p.qmax;
-        p.zero = (int32_t)((z + MAGIC) - MAGIC);
+        p.zero = (int32_t)((z + QCORE_MAGIC) - QCORE_MAGIC);
     }
     return p;
 }
 
 #define QINT_CHUNK 512
 
+/* The elements are quant/qcore.h's, shared with the GPU (cuda/quant.cu). */
 static size_t kernel_int(const qint_params *p, const float *restrict x, float *restrict y,
                          uint8_t *restrict pass, size_t n) {
     const float scale = p->scale;
     const float lo = (float)(p->qmin - p->zero), hi = (float)(p->qmax - p->zero);
-    const float lo_in = lo - 0.5f, hi_in = hi + 0.5f;
     size_t clipped = 0;
 #pragma omp simd reduction(+ : clipped)
     for (size_t i = 0; i < n; i++) {
-        float v = x[i] / scale;
-        uint8_t ok = (uint8_t)(!(v < lo_in) & !(v > hi_in));
-        float c = v < lo ? lo : v;
-        c = c > hi ? hi : c;
-        float r = (c + MAGIC) - MAGIC;
-        r = r * scale;
-        y[i] = v != v ? v : r;
+        uint8_t ok;
+        y[i] = qint_elem(x[i], scale, lo, hi, &ok);
         pass[i] = ok;
         clipped += (size_t)(1 - ok);
     }
@@ -67,14 +61,12 @@ static size_t kernel_int(const qint_params *p, const float *restrict x, float *r
 
 static size_t kernel_onebit(const qint_params *p, const float *restrict x, float *restrict y,
                             uint8_t *restrict pass, size_t n) {
-    const float s = p->scale, lim = 2.0f * p->scale;
+    const float s = p->scale;
     size_t clipped = 0;
 #pragma omp simd reduction(+ : clipped)
     for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        uint8_t ok = !(fabsf(v) > lim);
-        float r = v < 0.0f ? -s : s;
-        y[i] = v != v ? v : r;
+        uint8_t ok;
+        y[i] = qint_elem_onebit(x[i], s, &ok);
         pass[i] = ok;
         clipped += (size_t)(1 - ok);
     }
@@ -108,7 +100,7 @@ int32_t qint_encode(const qint_params *p, float x) {
     float lo = (float)(p->qmin - p->zero), hi = (float)(p->qmax - p->zero);
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
-    return (int32_t)((v + MAGIC) - MAGIC) + p->zero;
+    return (int32_t)((v + QCORE_MAGIC) - QCORE_MAGIC) + p->zero;
 }
 
 float qint_decode(const qint_params *p, int32_t code) {

@@ -1,6 +1,7 @@
 /* OCP MX v1.0 block formats (32 elements sharing an E8M0 power-of-two scale) and NVFP4
  * (16 E2M1 elements, an E4M3 block scale and an FP32 per-granule scale). Elements are
  * rounded by the generic ExMy routine (or the INT grid for MXINT8), saturating. */
+#include "quant/qcore.h"
 #include "quant/qinternal.h"
 
 #include <float.h>
@@ -8,12 +9,7 @@
 #include <string.h>
 
 float qpow2f(int k) {
-    if (k < -149) return 0.0f;
-    if (k > 127) return INFINITY;
-    uint32_t u = k >= -126 ? (uint32_t)(k + 127) << 23 : 1u << (k + 149);
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
+    return qcore_pow2f(k);
 }
 
 int qmx_shared_exp(float amax, int emax_elem) {
@@ -30,16 +26,11 @@ int qmx_shared_exp(float amax, int emax_elem) {
  * reference emulation clamps); the scale per element already includes the 2^-6. */
 static size_t int8_kernel(const float *restrict x, float *restrict y, uint8_t *restrict pass,
                           size_t n, const float *restrict sc) {
-    const float magic = 12582912.0f;
     size_t clipped = 0;
 #pragma omp simd reduction(+ : clipped)
     for (size_t i = 0; i < n; i++) {
-        float v = x[i] / sc[i];
-        uint8_t ok = (uint8_t)(!(v < -127.5f) & !(v > 127.5f));
-        float c = v < -127.0f ? -127.0f : v;
-        c = c > 127.0f ? 127.0f : c;
-        float r = ((c + magic) - magic) * sc[i];
-        y[i] = v != v ? v : r;
+        uint8_t ok;
+        y[i] = qmx_int8_elem(x[i], sc[i], &ok);
         pass[i] = ok;
         clipped += (size_t)(1 - ok);
     }

@@ -1,5 +1,6 @@
 /* QuEST forward quantizer on rotated values: RMS-based Gaussian-optimal clip, the
  * mid-rise grid with 2^b levels and no zero level, and the backward masks. */
+#include "quant/qcore.h"
 #include "quant/quant.h"
 
 #include <math.h>
@@ -26,26 +27,18 @@ double quest_alpha_paper(int bits) {
     return bits >= 1 && bits <= QUEST_MAX_BITS ? ALPHA_PAPER[bits] : 0.0;
 }
 
-static const float MAGIC = 12582912.0f; /* 1.5 * 2^23: (t + M) - M rounds half to even */
-
 #define QUEST_CHUNK 512
 
+/* The element is quant/qcore.h's qquest_elem, shared with the GPU (cuda/quant.cu). */
 static size_t kernel(float *restrict xh, uint8_t *restrict pass, size_t n, float s, float step,
                      float thr, int use_err) {
     size_t clipped = 0;
 #pragma omp simd reduction(+ : clipped)
     for (size_t i = 0; i < n; i++) {
-        float v = xh[i];
-        float c = v < -s ? -s : v;
-        c = c > s ? s : c;
-        float t = c / step + 0.5f;
-        float r = (t + MAGIC) - MAGIC;
-        float qv = (r - 0.5f) * step;
-        clipped += (size_t)(fabsf(v) > s);
-        /* trust: |q - xh| <= thr; clip/range: |xh| <= thr */
-        float d = use_err ? fabsf(qv - v) : fabsf(v);
-        pass[i] = (uint8_t)(d <= thr);
-        xh[i] = v != v ? v : qv;
+        uint8_t ok, cl;
+        xh[i] = qquest_elem(xh[i], s, step, thr, use_err, &ok, &cl);
+        pass[i] = ok;
+        clipped += cl;
     }
     return clipped;
 }
