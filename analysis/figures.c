@@ -26,6 +26,12 @@ typedef struct {
     char warn[512]; /* drawn on the figure: laws it comes from that are not determined */
 } fig;
 
+/* Okabe & Ito's colour-blind-safe colours (their yellow left out: too light on white),
+ * then Tol's wine and a grey: series of one figure, in order. Ordered values (bit widths,
+ * sizes) take them in order; the heat map uses a viridis-like sequential palette. */
+static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                      "#E69F00", "#56B4E9", "#882255", "#999999"};
+
 static int fig_open(fig *f, const char *dir, const char *name, int w, int h) {
     memset(f, 0, sizeof *f);
     f->dir = dir;
@@ -109,16 +115,19 @@ static int fig_draw(fig *f, const char *title, psl_notes *done, psl_notes *missi
             "# fitlaws: %s\n# Data in %s.dat (blocks addressed by 'index'). Redraw: gnuplot "
             "%s.gp\nset encoding utf8\nset key font ',9'\n",
             title, f->name, f->name);
+    /* gnuplot's default colours (contours, unstyled series) from the palette too */
+    for (int k = 0; k < 8; k++) fprintf(g, "set linetype %d lc rgb '%s' lw 1\n", k + 1, palette[k]);
     const char *term[2] = {"pngcairo enhanced font 'Sans,10'", "svg enhanced dynamic"};
     const char *ext[2] = {"png", "svg"};
     for (int t = 0; t < 2; t++) {
         fprintf(g, "\nset terminal %s size %d,%d\nset output '%s.%s'\n", term[t], f->w, f->h,
                 f->name, ext[t]);
         if (*f->warn) /* a global label: every panel of a multiplot draws it at the same place */
-            fprintf(g,
-                    "set label 999 \"%s\" at screen 0.5, screen 0.012 center front tc rgb "
-                    "'#c00000' font ',9'\nset bmargin 4\n",
-                    f->warn);
+            fprintf(
+                g,
+                "set label 999 \"%s\" at screen 0.5, screen 0 offset 0, 0.8 center front tc rgb "
+                "'#c00000' font ',9' noenhanced\nset bmargin 4\n",
+                f->warn);
         fputs(f->body ? f->body : "", g);
         fputs("unset multiplot\nset output\n", g);
     }
@@ -160,13 +169,16 @@ static void fig_law(fig *f, const psl_law_result *r) {
     int v = psl_law_determined(r, NULL);
     if (v == 1) return;
     size_t k = strlen(f->warn);
-    snprintf(f->warn + k, sizeof f->warn - k, "%s%s: %s", k ? "; " : "", esc(r->law->name).s,
+    /* drawn noenhanced: law names keep their underscores */
+    snprintf(f->warn + k, sizeof f->warn - k, "%s%s: %s", k ? "; " : "", r->law->name,
              v < 0 ? "uncertainty not estimated (no bootstrap)"
                    : "constants NOT DETERMINED by these runs, curves not a finding");
     fprintf(f->dat, "# WARNING: %s: %s\n", r->law->name,
             v < 0 ? "uncertainty not estimated (no bootstrap)"
                   : "constants not determined by the bootstrap; the curves are one of many fits");
 }
+
+static void log_tics(fig *f, const char *axis, double lo, double hi);
 
 /* ---- helpers over points ---- */
 
@@ -253,9 +265,6 @@ static const psl_law_result *weights_law(const psl_law_result *res, int nres) {
     return fit ? fit : psl_result_find(res, nres, "neff_w");
 }
 
-static const char *const palette[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
-                                      "#66a61e", "#e6ab02", "#a6761d", "#666666"};
-
 /* Fig. 1 left / Fig. 2: loss after PTQ and delta vs tokens per parameter, panel per N. */
 static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, int nres,
                  psl_notes *done, psl_notes *missing) {
@@ -275,12 +284,18 @@ static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, 
     if (nP > 8) nP = 8;
     const psl_law_result *pt = psl_result_find(res, nres, "ptq");
     fig f;
-    if (fig_open(&f, dir, "fig1_ptq", 320 * nN + 80, 640)) return;
+    const int W = 320 * nN + 230;
+    if (fig_open(&f, dir, "fig1_ptq", W, 640)) return;
     fig_law(&f, pt);
+    /* the panels on the left, one key for all of them on the right (a key inside a panel
+     * covered points) */
     gp(&f,
-       "set multiplot layout 2,%d title 'Loss after PTQ (top) and {/Symbol d}_{PTQ} "
-       "(bottom) vs tokens per parameter'\nset logscale x\nset xlabel 'tokens / parameter'\n",
-       nN);
+       "set multiplot layout 2,%d margins %.4f,%.4f,0.1,0.88 spacing %.4f,0.14 title 'Loss "
+       "after PTQ (top) and {/Symbol d}_{PTQ} (bottom) vs tokens per parameter%s'\nset "
+       "logscale x\nset xlabel 'training tokens / parameter (log scale)'\nset xrange [%g:%g]\n",
+       nN, 70.0 / W, (W - 160.0) / W, 75.0 / W,
+       pt ? "; bottom: points measured, lines the ptq law" : "", T[0] / 1.25, T[nT - 1] * 1.25);
+    log_tics(&f, "x", T[0] / 1.25, T[nT - 1] * 1.25);
     int idx[6][9], fitidx[6][8];
     for (int a = 0; a < nN; a++) {
         for (int b = 0; b <= nP; b++) {
@@ -322,29 +337,46 @@ static void fig1(const char *dir, const psl_data *d, const psl_law_result *res, 
         }
     }
     for (int a = 0; a < nN; a++) {
-        gp(&f, "set title 'N = %.3g'\nunset logscale y\nset ylabel 'validation loss'\nplot ",
+        gp(&f,
+           "set title 'N = %.3g'\nunset logscale y\nset ylabel 'validation loss (nats/token)'\n",
            Ns[a]);
-        for (int b = 0; b <= nP; b++) {
-            char lab[32];
-            if (b < nP)
-                snprintf(lab, sizeof lab, "INT%g", Pp[b]);
-            else
-                snprintf(lab, sizeof lab, "no PTQ");
-            gp(&f, "%s'fig1_ptq.dat' index %d using 1:3 with linespoints lc rgb '%s' title '%s'",
-               b ? ", " : "", idx[a][b], b < nP ? palette[b % 8] : "#000000", lab);
-        }
+        if (a == 0)
+            gp(&f, "set key at screen %.4f, screen 0.86 left top Left reverse title 'P_{post}'\n",
+               (W - 150.0) / W);
+        else
+            gp(&f, "unset key\n");
+        gp(&f, "plot ");
+        /* no PTQ first, wide and grey, so the PTQ lines it mostly hides stay on top; each
+         * bit width its own marker and dash, as the losses often coincide */
+        gp(&f,
+           "'fig1_ptq.dat' index %d using 1:3 with linespoints lw 4 pt 5 ps 1.3 lc rgb '#999999' "
+           "title 'no PTQ'",
+           idx[a][nP]);
+        for (int b = 0; b < nP; b++)
+            gp(&f,
+               ", 'fig1_ptq.dat' index %d using 1:3 with linespoints lw 1.2 pt %d dt %d lc rgb "
+               "'%s' title 'INT%g'",
+               idx[a][b], 4 + 2 * (b % 6), 1 + b % 5, palette[b % 8], Pp[b]);
         gp(&f, "\n");
     }
     for (int a = 0; a < nN; a++) {
+        int nonpos = 0; /* not drawable on the log axis: counted in the title */
+        for (size_t i = 0; i < d->n; i++) {
+            const psl_point *p = &d->pt[i];
+            if (k_hp_ptq(p) && p->N == Ns[a] && !(p->delta > 0))
+                for (int b = 0; b < nP; b++) nonpos += p->P_post == Pp[b];
+        }
+        char np[64] = "";
+        if (nonpos) snprintf(np, sizeof np, " (%d with {/Symbol d} <= 0 not drawn)", nonpos);
         gp(&f,
-           "set title 'N = %.3g'\nset logscale y\nset format y '10^{%%L}'\nset key top left\n"
-           "set ylabel '{/Symbol d}_{PTQ}'\nplot ",
-           Ns[a]);
+           "set title 'N = %.3g%s'\nset logscale y\nset format y '10^{%%L}'\nunset key\n"
+           "set ylabel '{/Symbol d}_{PTQ} (nats)'\nplot ",
+           Ns[a], np);
         for (int b = 0; b < nP; b++) {
             gp(&f,
                "%s'fig1_ptq.dat' index %d using 1:($4 > 0 ? $4 : 1/0) with points lc rgb '%s' "
-               "pt 7 title 'INT%g'",
-               b ? ", " : "", idx[a][b], palette[b % 8], Pp[b]);
+               "pt %d notitle",
+               b ? ", " : "", idx[a][b], palette[b % 8], 5 + 2 * (b % 6));
             if (pt)
                 gp(&f, ", 'fig1_ptq.dat' index %d using 1:2 with lines lc rgb '%s' notitle",
                    fitidx[a][b], palette[b % 8]);
@@ -393,7 +425,8 @@ static void fig3(const char *dir, const psl_law_result *res, int nres, psl_notes
             fprintf(f.dat, "%.2f %.6g\n", P, exp(psl_neff_log_ratio(j, P, 7)));
     }
     gp(&f, "set title 'Effective parameters: N_{eff}/N vs training precision'\nset xlabel "
-           "'bits'\nset ylabel 'N_{eff} / N'\nset yrange [0:1.05]\nset key bottom right\nplot ");
+           "'training precision P (bits)'\nset ylabel 'N_{eff} / N (fraction of parameters)'\n"
+           "set yrange [0:1.05]\nset key bottom right\nplot ");
     int first = 1;
     for (int x = 0; x < 3; x++) {
         if (!src[x]) continue;
@@ -481,23 +514,26 @@ static void fig3_isoloss(const char *dir, const psl_data *d, const psl_law_resul
     }
     /* levels spread over the measured losses, so the contours pass among the points */
     if (!(Lhi > Llo)) Llo -= 0.05, Lhi += 0.05;
-    gp(&f, "set view map\nset contour base\nset cntrparam levels discrete ");
+    gp(&f, "set style textbox opaque noborder margins 1,1\nset view map\nset contour base\n"
+           "set cntrparam levels discrete ");
     for (int k = 0; k < 7; k++) gp(&f, "%s%.4g", k ? "," : "", Llo + (Lhi - Llo) * k / 6.0);
     gp(&f,
-       "\nset cntrlabel format '%%.3f' font ',8' start 10 interval 60\nset logscale x\n"
-       "set format x '%%.0t{/Symbol \\327}10^{%%T}'\nset xlabel 'N (non-embedding parameters)'\n"
+       "\nset cntrlabel format '%%.3f' font ',8' start 15 interval 120\nset logscale x\n"
+       "set xlabel 'N (non-embedding parameters, log scale)'\n"
        "set ylabel 'P_w (bits; top edge: "
-       "unquantized)'\nset yrange [%g:%g]\nset xrange [%g:%g]\nset key outside right\n"
-       "set title 'Iso-loss contours over N and P_w at %s = %.3g: law %s (lines), runs "
-       "(points)'\n",
+       "unquantized)'\nset yrange [%g:%g]\nset xrange [%g:%g]\nunset key\n"
+       "set title 'Iso-loss contours of validation loss (nats/token) at %s = %.3g: law %s "
+       "(lines), runs (black points)'\n",
        P0, P1 + 0.5, Nlo / 2, 2 * Nhi, by_tpp ? "D/N" : "D", best_key, esc(fit->law->name).s);
+    log_tics(&f, "x", Nlo / 2, 2 * Nhi);
     gp(&f,
-       "splot 'fig3_isoloss.dat' index %d using 1:2:3 with lines lw 1.5 nosurface notitle, "
-       "'fig3_isoloss.dat' index %d using 1:2:3 with labels notitle, "
+       "splot 'fig3_isoloss.dat' index %d using 1:2:3 with lines lw 1.5 "
+       "nosurface notitle, "
+       "'fig3_isoloss.dat' index %d using 1:2:3 with labels tc rgb '#333333' notitle, "
        "'fig3_isoloss.dat' index %d using 1:2:3 with points pt 7 ps 1.2 lc rgb '#000000' "
-       "nocontours title 'measured', "
-       "'fig3_isoloss.dat' index %d using 1:2:3:(sprintf('%%.3f', $3)) with labels offset 0,0.9 "
-       "font ',8' nocontours notitle\n",
+       "nocontours notitle, "
+       "'fig3_isoloss.dat' index %d using 1:2:3:(sprintf('%%.3f', $3)) with labels boxed offset "
+       "0,1 font ',8' nocontours notitle\n",
        gi, gi, mi, mi);
     fig_draw(&f, "Fig. 3 centre/right analogue", done, missing);
 }
@@ -535,12 +571,21 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
     if (nN > 8) nN = 8;
     const psl_law_result *fit = weights_law(res, nres);
     fig f;
-    if (fig_open(&f, dir, "fig4_loss_vs_pw", 360 * nT + 60, 420)) return;
+    const int W = 360 * nT + 240;
+    if (fig_open(&f, dir, "fig4_loss_vs_pw", W, 440)) return;
     fig_law(&f, fit);
+    /* the panels on the left, one key for all of them on the right */
     gp(&f,
-       "set multiplot layout 1,%d title 'Final loss vs training precision of the weights'\n"
-       "set xlabel 'P_w (bits)'\nset ylabel 'validation loss'\n",
-       nT);
+       "set multiplot layout 1,%d margins %.4f,%.4f,0.16,0.86 spacing %.4f,0.1 title 'Final "
+       "loss vs training precision of the weights: runs (points)%s%s%s'\n"
+       "set xlabel 'P_w (bits, log scale; %g: unquantized)'\nset ylabel 'validation loss "
+       "(nats/token)'\nset logscale x 2\nset xrange [%g:%g]\nset offsets 0, 0, graph 0.05, "
+       "graph 0.05\nset xtics (",
+       nT, 70.0 / W, (W - 190.0) / W, 80.0 / W, fit ? ", law " : "",
+       fit ? esc(fit->law->name).s : "", fit ? " (lines)" : "", P[nP - 1], P[0] / 1.12,
+       P[nP - 1] * 1.12);
+    for (int k = 0; k < nP; k++) gp(&f, "%s%g", k ? ", " : "", P[k]);
+    gp(&f, ")\n");
     int idx[4][8], fidx[4][8], has[4][8] = {{0}};
     for (int t = 0; t < nT; t++)
         for (int a = 0; a < nN; a++) {
@@ -558,7 +603,10 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
             if (fit) {
                 fidx[t][a] = block(&f, "fitted %s, %s = %g, N = %g", fit->law->name,
                                    by_tpp ? "D/N" : "D", T[t], Ns[a]);
-                for (double b = P[0]; b <= (P[nP - 1] < 16 ? P[nP - 1] : 16) + 1e-9; b += 0.1) {
+                /* up to the highest P_w trained (32: the unquantized points), the law
+                 * taking P_w as it is, as in the fit */
+                for (int s = 0; s <= 80; s++) {
+                    double b = P[0] * pow(P[nP - 1] / P[0], s / 80.0);
                     psl_point q;
                     psl_point_clear(&q);
                     q.N = Ns[a];
@@ -572,14 +620,25 @@ static void fig4(const char *dir, const psl_data *d, const psl_law_result *res, 
             }
         }
     for (int t = 0; t < nT; t++) {
-        gp(&f, "set title '%s = %.3g'\nplot ", by_tpp ? "D/N (rounded)" : "D", T[t]);
+        gp(&f, "set title '%s = %.3g'\n", by_tpp ? "D/N (rounded)" : "D", T[t]);
+        if (t == 0)
+            gp(&f, "set key at screen %.4f, screen 0.84 left top Left reverse title 'size'\n",
+               (W - 178.0) / W);
+        else
+            gp(&f, "unset key\n");
+        gp(&f, "plot ");
         int first = 1;
+        for (int a = 0; t == 0 && a < nN; a++) {
+            gp(&f, "%sNaN with linespoints pt %d lc rgb '%s' title 'N = %.3g'", first ? "" : ", ",
+               7 + 2 * (a % 4), palette[a % 8], Ns[a]);
+            first = 0;
+        }
         for (int a = 0; a < nN; a++) {
             if (!has[t][a]) continue;
             gp(&f,
-               "%s'fig4_loss_vs_pw.dat' index %d using 1:2 with points pt 7 lc rgb '%s' title "
-               "'N=%.3g'",
-               first ? "" : ", ", idx[t][a], palette[a % 8], Ns[a]);
+               "%s'fig4_loss_vs_pw.dat' index %d using 1:2 with points pt %d lc rgb '%s' "
+               "notitle",
+               first ? "" : ", ", idx[t][a], 7 + 2 * (a % 4), palette[a % 8]);
             first = 0;
             if (fit)
                 gp(&f, ", 'fig4_loss_vs_pw.dat' index %d using 1:2 with lines lc rgb '%s' notitle",
@@ -624,14 +683,20 @@ static void fig5(const char *dir, const psl_law_result *res, int nres, psl_notes
             lo = fmin(lo, fmin(a, p));
             hi = fmax(hi, fmax(a, p));
         }
+        /* room around the extreme points, so none sits on the border */
+        double a0 = t ? lo / 1.6 : lo - 0.05 * (hi - lo), a1 = t ? hi * 1.6 : hi + 0.05 * (hi - lo);
+        if (!(a1 > a0)) a0 = t ? lo / 2 : lo - 0.05, a1 = t ? hi * 2 : hi + 0.05;
+        const char *what = t ? "{/Symbol d}_{PTQ} (nats)" : "loss (nats/token)";
         gp(&f,
-           "set title '%s (R^2 = %.4f)'\nset xlabel 'actual %s'\nset ylabel 'predicted'\n%s"
-           "set xrange [%g:%g]\nset yrange [%g:%g]\nplot 'fig5_pred.dat' index %d using 1:2 "
-           "with points pt 7 ps 0.6 lc rgb '%s' notitle, x with lines dt 2 lc rgb '#000000' "
-           "notitle\n",
-           esc(r->law->name).s, r->q.r2_log, t ? "{/Symbol d}_{PTQ}" : "loss",
-           t ? "set logscale xy\n" : "unset logscale\n", lo * 0.98, hi * 1.02, lo * 0.98, hi * 1.02,
-           b, palette[t]);
+           "set title '%s (R^2 = %.4f, log targets)'\nset xlabel 'measured %s'\nset ylabel "
+           "'predicted %s'\n%s"
+           "set xrange [%g:%g]\nset yrange [%g:%g]\nset size ratio -1\nplot 'fig5_pred.dat' "
+           "index %d using 1:2 with points pt 7 ps 0.6 lc rgb '%s' notitle, x with lines dt 2 lc "
+           "rgb '#000000' notitle\n",
+           esc(r->law->name).s, r->q.r2_log, what, what,
+           t ? "set logscale xy\nset format xy '10^{%L}'\n"
+             : "unset logscale\nset format xy '%g'\n",
+           a0, a1, a0, a1, b, palette[t]);
     }
     fig_draw(&f, "Fig. 5 / 7 left analogue", done, missing);
 }
@@ -655,8 +720,8 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
     if (fig_open(&f, dir, "fig6_compute", 980, 420)) return;
     fig_law(&f, j);
     gp(&f,
-       "set multiplot layout 1,2 title 'Compute-optimal precision (tied P_w = P_a = P_kv, C = "
-       "(6/16) N D P; from %s)'\n",
+       "set multiplot layout 1,2 title 'Compute-optimal precision (tied P_w = P_a = P_{kv}, C = "
+       "(6/16) N D P FLOPs; from %s)'\n",
        esc(j->law->name).s);
     /* left: at fixed D, N P constant: N = C 16 / (6 D P) */
     int li[3];
@@ -673,13 +738,13 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
         }
     }
     gp(&f,
-       "set title 'Predicted loss of compute-matched models (D = %.3g)'\nset xlabel 'P "
-       "(bits)'\nset ylabel 'loss'\nplot ",
+       "set title 'Predicted loss of compute-matched models (D = %.3g)'\nset xlabel "
+       "'tied training precision P (bits)'\nset ylabel 'predicted loss (nats/token)'\nplot ",
        Dmid);
     for (int c = 0; c < 3; c++)
         gp(&f,
            "%s'fig6_compute.dat' index %d using 1:2 with lines lw 2 lc rgb '%s' title 'C = "
-           "%.2g'",
+           "%.2g FLOPs'",
            c ? ", " : "", li[c], palette[c], Cs[c]);
     gp(&f, "\n");
     int ri[4];
@@ -692,8 +757,8 @@ static void fig6(const char *dir, const psl_data *d, const psl_law_result *res, 
         }
     }
     gp(&f, "set title 'Optimal precision at fixed N grows with data'\nset key top left\nset "
-           "logscale x\nset xlabel "
-           "'D (tokens)'\nset ylabel 'P* (bits)'\nplot ");
+           "logscale x\nset format x '10^{%%T}'\nset rmargin 4\nset xlabel "
+           "'D (training tokens, log scale)'\nset ylabel 'compute-optimal P* (bits)'\nplot ");
     for (int a = 0; a < nN; a++)
         gp(&f,
            "%s'fig6_compute.dat' index %d using 3:2 with lines lw 2 lc rgb '%s' title 'N = "
@@ -726,28 +791,83 @@ static void fig7(const char *dir, const psl_data *d, psl_notes *done, psl_notes 
             c += k_wptq(&d->pt[k]) && d->pt[k].N == p->N && d->pt[k].D == p->D;
         if (c > bc) bc = c, bN = p->N, bD = p->D;
     }
+    /* the columns and rows: the P_w and P_post of that cell */
+    nW = nP = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!k_wptq(p) || p->N != bN || p->D != bD) continue;
+        if (nW < MAXV) Pw[nW++] = p->P_w;
+        if (nP < MAXV) Pp[nP++] = p->P_post;
+    }
+    nW = uniq(Pw, nW);
+    nP = uniq(Pp, nP);
+    double *mean = calloc((size_t)nW * (size_t)nP, sizeof *mean);
+    int *cnt = calloc((size_t)nW * (size_t)nP, sizeof *cnt);
+    if (!mean || !cnt) {
+        free(mean);
+        free(cnt);
+        psl_note(missing, "fig7_heatmap (Fig. 7): out of memory");
+        return;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        const psl_point *p = &d->pt[i];
+        if (!k_wptq(p) || p->N != bN || p->D != bD) continue;
+        int a = 0, b = 0;
+        while (a < nW && Pw[a] != p->P_w) a++;
+        while (b < nP && Pp[b] != p->P_post) b++;
+        if (a < nW && b < nP) mean[a * nP + b] += p->delta, cnt[a * nP + b]++;
+    }
+    /* colour on a log scale from the smallest positive mean to the largest; cells at or
+     * below 0 (noise) at its bottom */
+    double lo = INFINITY, hi = 0;
+    for (int k = 0; k < nW * nP; k++)
+        if (cnt[k]) {
+            mean[k] /= cnt[k];
+            if (mean[k] > 0) lo = fmin(lo, mean[k]), hi = fmax(hi, mean[k]);
+        }
+    if (!(hi > 0)) lo = 1e-6, hi = 1e-5;
+    if (lo < hi * 1e-4) lo = hi * 1e-4; /* four decades: a 1e-10 would wash out the rest */
+    if (!(hi > lo)) lo = hi / 10;
     fig f;
-    if (fig_open(&f, dir, "fig7_heatmap", 600, 480)) return;
-    block(&f, "N = %g, D = %g: P_w P_post delta (mean over repeats)", bN, bD);
+    if (fig_open(&f, dir, "fig7_heatmap", 300 + 90 * nW, 170 + 55 * nP)) {
+        free(mean);
+        free(cnt);
+        return;
+    }
+    block(&f,
+          "N = %g, D = %g: column row P_w P_post delta (mean over repeats) colour_value "
+          "text_rgb",
+          bN, bD);
     for (int a = 0; a < nW; a++)
         for (int b = 0; b < nP; b++) {
-            double s = 0;
-            int c = 0;
-            for (size_t i = 0; i < d->n; i++) {
-                const psl_point *p = &d->pt[i];
-                if (k_wptq(p) && p->N == bN && p->D == bD && p->P_w == Pw[a] && p->P_post == Pp[b])
-                    s += p->delta, c++;
-            }
-            if (c) fprintf(f.dat, "%g %g %g\n", Pw[a], Pp[b], s / c);
+            if (!cnt[a * nP + b]) continue;
+            double v = mean[a * nP + b], c = v > lo ? v : lo;
+            double frac = log(c / lo) / log(hi / lo);
+            fprintf(f.dat, "%d %d %g %g %.6g %.6g %d\n", a, b, Pw[a], Pp[b], v, c,
+                    frac < 0.6 ? 0xffffff : 0x000000); /* light text on the dark end */
         }
     gp(&f,
-       "set title '{/Symbol d}_{PTQ} at N = %.3g, D = %.3g'\nset xlabel 'training P_w "
-       "(bits)'\nset ylabel 'P_{post} (bits)'\nset cblabel '{/Symbol d}_{PTQ}'\nset view map\n"
-       "set palette rgbformulae 33,13,10\nset offsets 1, 1, 0.5, 0.5\nunset key\nsplot "
-       "'fig7_heatmap.dat' index 0 using "
-       "1:2:3 with points pt 5 ps 5 palette, '' index 0 using 1:2:3:(sprintf('%%.2g',$3)) "
-       "with labels font ',7' offset 0,1.2\n",
-       bN, bD);
+       "set title '{/Symbol d}_{PTQ} (nats) after PTQ, at N = %.3g, D = %.3g'\n"
+       "set xlabel 'training precision of the weights P_w (bits)'\n"
+       "set ylabel 'PTQ bit width P_{post} (bits)'\n"
+       "set cblabel '{/Symbol d}_{PTQ} (nats, log scale; below %.2g at the bottom)'\n"
+       "set logscale cb\nset cbrange [%g:%g]\nset format cb '10^{%%L}'\n"
+       /* viridis, a perceptually uniform sequential palette readable in grey and by
+        * colour-blind readers */
+       "set palette defined (0 '#440154', 1 '#482878', 2 '#3E4A89', 3 '#31688E', "
+       "4 '#26828E', 5 '#1F9E89', 6 '#35B779', 7 '#6DCD59', 8 '#B4DE2C', 9 '#FDE725')\n"
+       "set xrange [-0.5:%g]\nset yrange [-0.5:%g]\nunset key\nset tics out nomirror\n"
+       "set xtics (",
+       bN, bD, lo, lo, hi, nW - 0.5, nP - 0.5);
+    for (int a = 0; a < nW; a++)
+        gp(&f, "%s\"%g%s\" %d", a ? ", " : "", Pw[a], Pw[a] >= 16 ? " (unquantized)" : "", a);
+    gp(&f, ")\nset ytics (");
+    for (int b = 0; b < nP; b++) gp(&f, "%s\"%g\" %d", b ? ", " : "", Pp[b], b);
+    gp(&f, ")\nplot 'fig7_heatmap.dat' index 0 using 1:2:(0.5):(0.5):6 with boxxyerror fs "
+           "solid 1.0 noborder fc palette, '' index 0 using 1:2:(sprintf('%%.2g', $5)):7 with "
+           "labels tc rgb variable font ',9'\n");
+    free(mean);
+    free(cnt);
     fig_draw(&f, "Fig. 7 centre/right analogue", done, missing);
 }
 
@@ -816,19 +936,16 @@ static int label_cmp(const curve_run *a, const curve_run *b) {
     return strcmp(a->label, b->label);
 }
 
-/* Okabe & Ito's colour-blind-safe colours (yellow left out: too light on white). */
-static const char *const okabe_ito[] = {"#0072B2", "#D55E00", "#009E73",
-                                        "#CC79A7", "#E69F00", "#56B4E9"};
-
 /* Colour and dash type of label group g (of the sorted groups; hp: an unquantized one):
- * unquantized black, then Okabe-Ito's colours, cycling the dash type past six. */
+ * unquantized black, then the first six colours (Okabe-Ito's), cycling the dash type past
+ * six. */
 static void group_style(int g, int hp, int nhp, char *lc, size_t n, int *dt) {
     if (hp) {
         snprintf(lc, n, "#000000");
         *dt = 1 + g % 5;
     } else {
         int q = g - nhp;
-        snprintf(lc, n, "%s", okabe_ito[q % 6]);
+        snprintf(lc, n, "%s", palette[q % 6]);
         *dt = 1 + (q / 6) % 5;
     }
 }
@@ -1027,10 +1144,11 @@ static const struct {
 } captions[] = {
     {"fig1_ptq",
      "Fig. 1 left / Fig. 2 analogue. Top: validation loss (nats/token) of the unquantized-"
-     "trained runs against tokens per parameter (log scale), before PTQ (black) and after PTQ "
-     "to each bit width (colours and markers), one panel per size N. Bottom: delta_PTQ (nats, "
-     "log scale) of the same runs, points measured, lines the fitted ptq law (up to 6 sizes, "
-     "8 bit widths)."},
+     "trained runs against training tokens per parameter (log scale), before PTQ (wide grey) "
+     "and after PTQ to each bit width (one colour, marker and dash each; they often coincide), "
+     "one panel per size N (up to 6, and up to 8 bit widths). Bottom: delta_PTQ (nats, log "
+     "scale) of the same runs, points measured, lines the fitted ptq law; points with "
+     "delta_PTQ <= 0 cannot sit on the log axis and are counted in the panel title."},
     {"fig3_neff",
      "Fig. 3 left analogue. N_eff/N against training precision (bits) for weights, "
      "activations and KV cache (and all three tied, dashed), from the joint N_eff law when "
@@ -1042,8 +1160,9 @@ static const struct {
      "the measured runs as points with their losses, unquantized runs drawn at the top edge."},
     {"fig4_loss_vs_pw",
      "Fig. 4 analogue. Final validation loss (nats/token) against the training precision of "
-     "the weights P_w (bits; 32 = FP32, unquantized), one colour per size N, one "
-     "panel per D (or D/N); points measured, lines the fitted weights-only N_eff law."},
+     "the weights P_w (bits, log scale; the highest, e.g. 32, unquantized), one colour and "
+     "marker per size N, one panel per D (or D/N; the 4 with the most runs); points measured, "
+     "lines the fitted weights-only N_eff law up to the highest P_w."},
     {"fig5_pred",
      "Fig. 5 / 7 left analogue. Predicted against measured, for the loss law (nats/token) and "
      "the delta_PTQ law (nats, log-log) covering the most points; the dashed line is "
@@ -1054,9 +1173,12 @@ static const struct {
      "size's D. Right: the compute-optimal precision P* (bits) against D (tokens, log scale) at "
      "fixed N; from the joint N_eff law."},
     {"fig7_heatmap",
-     "Fig. 7 centre/right analogue. delta_PTQ (nats, colour and the value at each cell; mean "
-     "over repeats) by the weights' training precision P_w (bits, x) and the PTQ bit width "
-     "P_post (bits, y), at the (N, D) cell with the most pairs."},
+     "Fig. 7 centre/right analogue. delta_PTQ (nats; colour on a log scale, the value written "
+     "in each cell; mean over repeats) by the weights' training precision P_w (bits, one "
+     "column per value trained) and the PTQ bit width P_post (bits, one row per value), at "
+     "the (N, D) cell with the most pairs; a blank cell was not measured. The colour scale "
+     "(viridis) spans at most four decades below the largest value; smaller values, 0 and "
+     "negative ones (noise) are drawn at its bottom."},
     {"fig_curves",
      "Training curves from the run files' /eval and /train tables: validation loss (top, "
      "points at each evaluation) and training loss (bottom, means over 80 bins of equal width "

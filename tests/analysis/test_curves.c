@@ -119,11 +119,45 @@ static void test_listed(void **state) {
     free(j);
 }
 
+/* Figure quality (issue 15): every figure drawn has a caption in report.md, labelled axes,
+ * the colour-blind-safe default colours; the heat map a sequential (viridis) palette, not
+ * a rainbow, and one column per trained P_w instead of a continuous axis. */
+static void test_quality(void **state) {
+    (void)state;
+    const char *figs[] = {"fig1_ptq", "fig7_heatmap", "fig_curves"};
+    char *md = slurp("report.md");
+    assert_non_null(md);
+    for (int i = 0; i < 3; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "**%s.** ", figs[i]);
+        const char *c = strstr(md, want);
+        if (!c) fail_msg("no caption for %s", figs[i]);
+        c += strlen(want);
+        assert_true(strlen(c) > 80 && c[0] != '(');
+        snprintf(want, sizeof want, "%s.gp", figs[i]);
+        char *gp = slurp(want);
+        assert_non_null(gp);
+        assert_non_null(strstr(gp, "set xlabel '"));
+        assert_non_null(strstr(gp, "set ylabel '"));
+        assert_non_null(strstr(gp, "set linetype 1 lc rgb '#0072B2'"));
+        assert_null(strstr(gp, "rgbformulae"));
+        free(gp);
+    }
+    free(md);
+    char *gp = slurp("fig7_heatmap.gp");
+    assert_non_null(strstr(gp, "set palette defined (0 '#440154'"));
+    assert_non_null(strstr(gp, "set xtics (\"3\" 0, \"32 (unquantized)\" 1)"));
+    assert_non_null(strstr(gp, "set ytics (\"3\" 0, \"4\" 1, \"6\" 2, \"8\" 3)"));
+    assert_non_null(strstr(gp, "set logscale cb"));
+    free(gp);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_written),
         cmocka_unit_test(test_series),
         cmocka_unit_test(test_listed),
+        cmocka_unit_test(test_quality),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
