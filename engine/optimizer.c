@@ -1,30 +1,36 @@
 #include "optimizer.h"
+#include "optimizer_core.h"
 #include "rng.h"
 
 #include <math.h>
 #include <string.h>
 
+adamw_coef adamw_coef_at(const adamw_hparams *h, int64_t t, float grad_scale) {
+    adamw_coef c;
+    c.b1 = (float)h->beta1;
+    c.b2 = (float)h->beta2;
+    /* 1 - beta in double: in float, 1 - 0.999f is off by 1.3e-5 relative. */
+    c.one_b1 = (float)(1.0 - h->beta1);
+    c.one_b2 = (float)(1.0 - h->beta2);
+    c.lr = (float)h->lr;
+    c.eps = (float)h->eps;
+    c.c1 = (float)(1.0 / (1.0 - pow(h->beta1, (double)t)));
+    c.c2 = (float)(1.0 / (1.0 - pow(h->beta2, (double)t)));
+    c.decay = 1.0f - c.lr * (float)h->weight_decay;
+    c.grad_scale = grad_scale;
+    return c;
+}
+
 void adamw_step(float *params, const float *grads, float *m, float *v, const param_layout *l,
                 const adamw_hparams *h, int64_t t, float grad_scale) {
-    /* 1 - beta in double: in float, 1 - 0.999f is off by 1.3e-5 relative. */
-    float b1 = (float)h->beta1, b2 = (float)h->beta2, eps = (float)h->eps;
-    float one_b1 = (float)(1.0 - h->beta1), one_b2 = (float)(1.0 - h->beta2);
-    float lr = (float)h->lr;
-    float c1 = (float)(1.0 / (1.0 - pow(h->beta1, (double)t)));
-    float c2 = (float)(1.0 / (1.0 - pow(h->beta2, (double)t)));
+    const adamw_coef c = adamw_coef_at(h, t, grad_scale);
     for (int k = 0; k < PT_COUNT; k++) {
         size_t off = l->offset[k], n = l->size[k];
-        float decay = param_tensor_decays(k) ? 1.0f - lr * (float)h->weight_decay : 1.0f;
+        float decay = param_tensor_decays(k) ? c.decay : 1.0f;
         float *p = params + off, *mk = m + off, *vk = v + off;
         const float *g = grads + off;
 #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) {
-            float gi = g[i] * grad_scale;
-            mk[i] = b1 * mk[i] + one_b1 * gi;
-            vk[i] = b2 * vk[i] + one_b2 * gi * gi;
-            float mhat = mk[i] * c1, vhat = vk[i] * c2;
-            p[i] = p[i] * decay - lr * mhat / (sqrtf(vhat) + eps);
-        }
+        for (size_t i = 0; i < n; i++) adamw_update(c, decay, g[i], p + i, mk + i, vk + i);
     }
 }
 

@@ -16,6 +16,9 @@ typedef struct adamw_hparams {
  * grad_scale multiplies the gradients first (gradient clipping). */
 void adamw_step(float *params, const float *grads, float *m, float *v, const param_layout *l,
                 const adamw_hparams *h, int64_t t, float grad_scale);
+/* The scalars of step t (optimizer_core.h), computed on the host for the CPU's and the
+ * GPU's per-element update alike. */
+struct adamw_coef adamw_coef_at(const adamw_hparams *h, int64_t t, float grad_scale);
 
 /* Learning rate of 1-based step `step` of `total` steps: linear warmup over
  * warmup_frac of the steps, then cosine to lr_min_frac * lr, or constant, or

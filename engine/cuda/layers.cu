@@ -4,6 +4,7 @@
  * differences are the order of sums in reductions and CUDA's expf/logf; the
  * library is built with --fmad=false so no a*b+c is contracted (kernels.h). */
 #include "internal.h"
+#include "optimizer_core.h"
 
 #include <math.h>
 
@@ -429,39 +430,25 @@ int psl_cuda_embedding_backward(psl_cuda *ctx, float *dwte, const float *dout,
 
 /* ---- AdamW ---- */
 
-__global__ void adamw_kernel(float *p, const float *g, float *mk, float *vk, size_t n, float b1,
-                             float b2, float one_b1, float one_b2, float lr, float c1, float c2,
-                             float eps, float decay, float grad_scale) {
+/* The update is optimizer_core.h's, the CPU's own; the scalars come from the host. */
+__global__ void adamw_kernel(float *p, const float *g, float *mk, float *vk, size_t n, adamw_coef c,
+                             float decay) {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
-        float gi = g[i] * grad_scale;
-        float m = b1 * mk[i] + one_b1 * gi;
-        float v = b2 * vk[i] + one_b2 * gi * gi;
-        mk[i] = m;
-        vk[i] = v;
-        float mhat = m * c1, vhat = v * c2;
-        p[i] = p[i] * decay - lr * mhat / (sqrtf(vhat) + eps);
-    }
+         i += (size_t)gridDim.x * blockDim.x)
+        adamw_update(c, decay, g[i], p + i, mk + i, vk + i);
 }
 
 int psl_cuda_adamw_step(psl_cuda *ctx, float *params, const float *grads, float *m, float *v,
                         const param_layout *l, const adamw_hparams *h, int64_t t,
                         float grad_scale) {
     PSL_CHECK(ctx, t >= 1);
-    /* The scalars exactly as engine/optimizer.c computes them. */
-    float b1 = (float)h->beta1, b2 = (float)h->beta2, eps = (float)h->eps;
-    float one_b1 = (float)(1.0 - h->beta1), one_b2 = (float)(1.0 - h->beta2);
-    float lr = (float)h->lr;
-    float c1 = (float)(1.0 / (1.0 - pow(h->beta1, (double)t)));
-    float c2 = (float)(1.0 / (1.0 - pow(h->beta2, (double)t)));
+    const adamw_coef c = adamw_coef_at(h, t, grad_scale);
     for (int k = 0; k < PT_COUNT; k++) {
         size_t off = l->offset[k], n = l->size[k];
         if (!n) continue;
-        float decay =
-            param_tensor_decays((enum param_tensor)k) ? 1.0f - lr * (float)h->weight_decay : 1.0f;
+        float decay = param_tensor_decays((enum param_tensor)k) ? c.decay : 1.0f;
         adamw_kernel<<<grid_for(n, 256), 256, 0, ctx->stream>>>(params + off, grads + off, m + off,
-                                                                v + off, n, b1, b2, one_b1, one_b2,
-                                                                lr, c1, c2, eps, decay, grad_scale);
+                                                                v + off, n, c, decay);
         PSL_LAUNCHED(ctx);
     }
     return 0;
