@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Compute-matched runs for P*, read straight from run files (no law fitted).
+
+For sweeps like configs/paper/pstar.lua: runs trained at tied precision P (weights,
+activations and KV cache at P bits, or unquantized, counted as P = 16 as Kumar et al.
+count their BF16 baseline) with D chosen so that C = (P / 16) * 6 N D is one of a few
+budgets. Prints, per budget:
+1. the final validation loss of every run, a row per precision, a column per size
+   (N non-embedding parameters, D/N in brackets);
+2. per precision, the best loss over sizes, and whether that best is inside the sizes
+   tried (a best at the smallest or largest size is an edge: the true optimum may lie
+   beyond it);
+3. the precisions ranked by their best loss, with each one's distance to the best, so a
+   difference can be compared with the seed noise given by --noise.
+Last, what the runs cost: tokens, FLOPs (the run files' own count) and wall time.
+
+Usage: scripts/pstar_table.py DIR [--noise 0.03]
+(needs h5py: /usr/bin/python3)
+"""
+import glob
+import math
+import os
+import sys
+from collections import defaultdict
+
+import h5py
+
+
+def text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def tied_bits(c):
+    """P of a tied run (the three parts at one width), 16 for an unquantized one."""
+    bits = {float(c["P_w"]), float(c["P_a"]), float(c["P_kv"])}
+    if len(bits) != 1:
+        return None
+    p = bits.pop()
+    return 16 if p >= 32 else int(p)
+
+
+def load(d):
+    out = []
+    for f in sorted(glob.glob(os.path.join(d, "*.h5"))):
+        with h5py.File(f, "r") as h:
+            c, fin = h["config"].attrs, h["final"].attrs
+            if text(fin.get("status", "")) != "done":
+                print(f"skipped (not done): {f}", file=sys.stderr)
+                continue
+            p = tied_bits(c)
+            if p is None:
+                print(f"skipped (precisions not tied): {f}", file=sys.stderr)
+                continue
+            n, dt = int(c["N"]), int(c["D"])
+            out.append(dict(file=os.path.basename(f), P=p, N=n, D=dt,
+                            C=p / 16 * 6 * n * dt, loss=float(fin["val_loss"]),
+                            tokens=int(fin["tokens"]), flops=float(fin["flops"]),
+                            wall=float(fin["wall_s"])))
+    return out
+
+
+def budget_key(c):
+    """Budgets to 2 significant digits: D is rounded to whole steps, so C is not exact."""
+    e = math.floor(math.log10(c)) - 1
+    return round(c / 10 ** e) * 10 ** e
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        sys.exit(__doc__)
+    noise = 0.03
+    if "--noise" in args:
+        noise = float(args[args.index("--noise") + 1])
+    runs = load(args[0])
+    if not runs:
+        sys.exit(f"no finished run files in {args[0]}")
+    by_c = defaultdict(list)
+    for r in runs:
+        by_c[budget_key(r["C"])].append(r)
+    for c in sorted(by_c):
+        rs = by_c[c]
+        sizes = sorted({r["N"] for r in rs})
+        print(f"## C = {c:.2g} (C = (P/16) 6 N D; {len(rs)} runs)\n")
+        print("| P | " + " | ".join(f"N {n / 1e6:.2f}M" for n in sizes) + " | best | where |")
+        print("|---|" + "---|" * (len(sizes) + 2))
+        best = {}
+        for p in sorted({r["P"] for r in rs}):
+            # seeds of one (P, N): their mean, and how many
+            group = defaultdict(list)
+            for r in rs:
+                if r["P"] == p:
+                    group[r["N"]].append(r)
+            row = {n: dict(g[0], loss=sum(r["loss"] for r in g) / len(g), seeds=len(g))
+                   for n, g in group.items()}
+            cells = []
+            for n in sizes:
+                r = row.get(n)
+                seeds = f", mean of {r['seeds']} seeds" if r and r["seeds"] > 1 else ""
+                cells.append(f"{r['loss']:.4f} (D/N {r['D'] / n:.0f}{seeds})" if r else "")
+            b = min(row.values(), key=lambda r: r["loss"])
+            ns = sorted(row)
+            edge = "one size" if len(ns) == 1 else \
+                "edge (smallest size)" if b["N"] == ns[0] else \
+                "edge (largest size)" if b["N"] == ns[-1] else "inside"
+            best[p] = b
+            name = "fp32 (as 16)" if p == 16 else f"INT{p}"
+            print(f"| {name} | " + " | ".join(cells) + f" | {b['loss']:.4f} | {edge} |")
+        order = sorted(best, key=lambda p: best[p]["loss"])
+        top = best[order[0]]["loss"]
+        print("\nranked: " + ", ".join(
+            f"P={p} {best[p]['loss'] - top:+.4f}" for p in order) +
+            f"  (seed noise at these sizes about {noise})\n")
+    tok = sum(r["tokens"] for r in runs)
+    fl = sum(r["flops"] for r in runs)
+    wall = sum(r["wall"] for r in runs)
+    print(f"cost: {len(runs)} runs, {tok / 1e6:.0f}M tokens, {fl:.3g} FLOPs, "
+          f"{wall:.0f} s summed over the runs' own wall times")
+
+
+if __name__ == "__main__":
+    main()
