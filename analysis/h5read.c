@@ -29,7 +29,9 @@ static int attr_num(hid_t loc, const char *obj, const char *name, double *v) {
     return rc;
 }
 
-/* Reads a string attribute, variable or fixed length. 0 ok, 1 absent, -1 error. */
+/* Reads a string attribute, variable or fixed length. 0 ok, 1 absent, -1 error, 2 longer
+ * than outlen - 1 characters (out then holds its first outlen - 1: the caller refuses the
+ * file for an identifying field, or marks a free text as cut; nothing is cut silently). */
 static int attr_str(hid_t loc, const char *obj, const char *name, char *out, size_t outlen) {
     if (H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) <= 0) return 1;
     hid_t a = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
@@ -49,8 +51,9 @@ static int attr_str(hid_t loc, const char *obj, const char *name, char *out, siz
             H5Tset_size(mt, H5T_VARIABLE);
             H5Tset_cset(mt, H5Tget_cset(ft));
             if (H5Aread(a, mt, &s) >= 0 && s) {
-                snprintf(out, outlen, "%.*s", (int)strnlen(s, MAX_STRING_ATTR), s);
-                rc = 0;
+                size_t len = strnlen(s, MAX_STRING_ATTR);
+                snprintf(out, outlen, "%.*s", (int)len, s);
+                rc = len < outlen ? 0 : 2;
             }
             if (s) H5free_memory(s);
         } else {
@@ -59,7 +62,7 @@ static int attr_str(hid_t loc, const char *obj, const char *name, char *out, siz
             H5Tset_size(mt, n + 1);
             if (s && H5Aread(a, mt, s) >= 0) {
                 snprintf(out, outlen, "%s", s);
-                rc = 0;
+                rc = strlen(s) < outlen ? 0 : 2;
             }
             free(s);
         }
@@ -98,6 +101,11 @@ static long read_column(hid_t g, const char *name, double **out) {
     return ret;
 }
 
+/* A free text that attr_str cut at its buffer: ends in "..." so that a note shows the cut. */
+static void too_long(char *s, size_t size) {
+    if (size >= 4) memcpy(s + size - 4, "...", 4);
+}
+
 typedef struct {
     psl_point base;
     double final_step;
@@ -113,6 +121,11 @@ static herr_t ptq_method(hid_t g, const char *name, const H5L_info_t *info, void
     const char *cols[] = {"step", "bits", "val_loss", "base_loss", "delta"};
     double *v[5] = {0};
     long n = -1;
+    if (strlen(name) >= sizeof c->base.method) {
+        snprintf(c->err, c->errlen, "/ptq/%.64s...: table name of %zu characters, at most %zu",
+                 name, strlen(name), sizeof c->base.method - 1);
+        return -1;
+    }
     hid_t mg = H5Gopen2(g, name, H5P_DEFAULT);
     if (mg < 0) {
         snprintf(c->err, c->errlen, "/ptq/%s is not a group", name);
@@ -171,15 +184,21 @@ static long read_file(hid_t f, const char *path, const psl_read_opts *o, psl_dat
     psl_point p;
     psl_point_clear(&p);
     snprintf(p.source, sizeof p.source, "%s", path);
-    char name[128] = "";
-    if (attr_str(f, "/", "name", name, sizeof name) < 0) {
+    char name[256] = "";
+    rc = attr_str(f, "/", "name", name, sizeof name);
+    if (rc < 0) {
         snprintf(err, errlen, "%s: root attribute name is not a single string", path);
         return -1;
     }
+    if (rc == 2) too_long(name, sizeof name); /* only shown in notes */
     rc = attr_str(f, "/", "run_id", p.run_id, sizeof p.run_id);
     if (rc) {
-        snprintf(err, errlen, "%s: root attribute run_id is %s", path,
-                 rc > 0 ? "missing" : "not a single string");
+        if (rc == 2)
+            snprintf(err, errlen, "%s: root attribute run_id is longer than %d characters", path,
+                     PSL_RUNID_MAX - 1);
+        else
+            snprintf(err, errlen, "%s: root attribute run_id is %s", path,
+                     rc == 1 ? "missing" : "not a single string");
         return -1;
     }
     for (size_t i = 0; i < d->n; i++)
@@ -192,15 +211,23 @@ static long read_file(hid_t f, const char *path, const psl_read_opts *o, psl_dat
         psl_note(notes, "%s: no /final group (run still going or killed); skipped", path);
         return 0;
     }
-    char status[32] = "", reason[256] = "";
-    if (attr_str(f, "/final", "status", status, sizeof status)) {
+    char status[32] = "", reason[512] = "";
+    rc = attr_str(f, "/final", "status", status, sizeof status);
+    if (rc == 2) {
+        snprintf(err, errlen, "%s: /final status '%.40s...' is not done, diverged or failed", path,
+                 status);
+        return -1;
+    }
+    if (rc) {
         snprintf(err, errlen, "%s: /final has no status attribute that is a single string", path);
         return -1;
     }
-    if (attr_str(f, "/final", "reason", reason, sizeof reason) < 0) {
+    rc = attr_str(f, "/final", "reason", reason, sizeof reason);
+    if (rc < 0) {
         snprintf(err, errlen, "%s: /final attribute reason is not a single string", path);
         return -1;
     }
+    if (rc == 2) too_long(reason, sizeof reason); /* free text, shown in notes */
     if (!strcmp(status, "failed")) {
         psl_note(notes, "%s: failed run skipped (%s)", path, *reason ? reason : "no reason given");
         return 0;
@@ -230,8 +257,13 @@ static long read_file(hid_t f, const char *path, const psl_read_opts *o, psl_dat
             return -1;
         }
     }
-    if (attr_str(f, "/config", "format_w", p.format, sizeof p.format) < 0) {
-        snprintf(err, errlen, "%s: /config attribute format_w is not a single string", path);
+    rc = attr_str(f, "/config", "format_w", p.format, sizeof p.format);
+    if (rc < 0 || rc == 2) {
+        if (rc == 2)
+            snprintf(err, errlen, "%s: /config attribute format_w is longer than %d characters",
+                     path, PSL_FORMAT_MAX - 1);
+        else
+            snprintf(err, errlen, "%s: /config attribute format_w is not a single string", path);
         return -1;
     }
     double g;

@@ -585,6 +585,92 @@ static void test_array_string_attribute(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Text fields of a run file are kept whole or refused, never cut silently (they were cut
+ * at their buffers: a format_w, run_id or /ptq table name past 63 or 127 characters came
+ * out shortened, and two runs could then share a format key or a method): a format_w of
+ * 64 characters, a run_id of 200, a /ptq table name of 70 and a status of 40 refuse the
+ * file with the field and the limit; 63 and 127 characters are read whole; a free-text
+ * /final reason over its buffer is kept with "..." at the cut. */
+static void test_long_h5_fields(void **state) {
+    (void)state;
+    char dir[64] = "/tmp/psl_test_long_XXXXXX", p[256], cmd[160];
+    assert_non_null(mkdtemp(dir));
+    char f63[64], f64[65], id127[128], id200[201], m70[71], st40[41], why[700];
+    memset(f63, 'f', 63), f63[63] = 0;
+    memset(f64, 'g', 64), f64[64] = 0;
+    memset(id127, 'a', 127), id127[127] = 0;
+    memset(id200, 'b', 200), id200[200] = 0;
+    memset(m70, 'm', 70), m70[70] = 0;
+    memset(st40, 'd', 40), st40[40] = 0;
+    memset(why, 'w', 699), why[699] = 0;
+    h5run r = h5run_default(id127, 1000000, 20000000, 4);
+    r.format_w = f63;
+    r.nptq = 1, r.ptq_bits[0] = 3, r.ptq_loss[0] = 3.9;
+    snprintf(p, sizeof p, "%s/a_whole.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    r = h5run_default("00000000000000e1", 1000000, 20000000, 4);
+    r.format_w = f64;
+    snprintf(p, sizeof p, "%s/b_format.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    r = h5run_default(id200, 1000000, 20000000, 16);
+    snprintf(p, sizeof p, "%s/c_runid.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    r = h5run_default("00000000000000e3", 1000000, 20000000, 16);
+    r.nptq = 1, r.ptq_bits[0] = 3, r.ptq_loss[0] = 3.9;
+    snprintf(p, sizeof p, "%s/d_method.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    char to[80];
+    snprintf(to, sizeof to, "/ptq/%s", m70);
+    assert_true(H5Lmove(f, "/ptq/gptq", f, to, H5P_DEFAULT, H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    r = h5run_default("00000000000000e4", 1000000, 20000000, 16);
+    r.status = st40;
+    snprintf(p, sizeof p, "%s/e_status.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    /* a failed run whose reason is longer than the reader keeps */
+    r = h5run_default("00000000000000e5", 1000000, 20000000, 16);
+    r.status = "failed";
+    snprintf(p, sizeof p, "%s/f_reason.h5", dir);
+    assert_int_equal(h5run_write(p, &r), 0);
+    f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(f >= 0);
+    H5Adelete_by_name(f, "/final", "reason", H5P_DEFAULT);
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, H5T_VARIABLE);
+    hid_t a =
+        H5Acreate_by_name(f, "/final", "reason", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *wp = why;
+    assert_true(H5Awrite(a, t, &wp) >= 0);
+    H5Aclose(a), H5Sclose(sp), H5Tclose(t), H5Fclose(f);
+
+    psl_read_opts o = {0};
+    psl_data d;
+    psl_notes n;
+    psl_data_init(&d);
+    psl_notes_init(&n);
+    char err[512];
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    assert_true(psl_read_dir(dir, &o, &d, &n, err, sizeof err) >= 1);
+    assert_int_equal(d.nruns, 1);
+    assert_int_equal(d.n, 2); /* the run and its PTQ point */
+    for (size_t i = 0; i < d.n; i++) {
+        assert_string_equal(d.pt[i].run_id, id127);
+        assert_string_equal(d.pt[i].format, f63);
+    }
+    assert_true(has_note(&n, "b_format.h5", "format_w is longer than 63 characters"));
+    assert_true(has_note(&n, "c_runid.h5", "run_id is longer than 127 characters"));
+    assert_true(has_note(&n, "d_method.h5", "table name of 70 characters, at most 63"));
+    assert_true(has_note(&n, "e_status.h5", "is not done, diverged or failed"));
+    assert_true(has_note(&n, "f_reason.h5", "failed run skipped (wwww"));
+    assert_true(has_note(&n, "f_reason.h5", "www...)"));
+    psl_data_free(&d);
+    psl_notes_free(&n);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* psl_h5_read_curve: the /train and /eval tables of a run file (the schema helper writes
  * three rows each: tokens 1000, 2000, 3000, loss 5, 4.5, 4); a file without them has 0
  * rows; a missing file is an error naming it. */
@@ -643,6 +729,7 @@ int main(void) {
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_dir_link_loop),
         cmocka_unit_test(test_array_string_attribute),
+        cmocka_unit_test(test_long_h5_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
