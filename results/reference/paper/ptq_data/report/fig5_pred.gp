@@ -2,47 +2,63 @@
 # Data in fig5_pred.dat (blocks addressed by 'index'). Redraw: gnuplot fig5_pred.gp
 set encoding utf8
 set key font ',9'
+set linetype 1 lc rgb '#0072B2' lw 1
+set linetype 2 lc rgb '#D55E00' lw 1
+set linetype 3 lc rgb '#009E73' lw 1
+set linetype 4 lc rgb '#CC79A7' lw 1
+set linetype 5 lc rgb '#E69F00' lw 1
+set linetype 6 lc rgb '#56B4E9' lw 1
+set linetype 7 lc rgb '#882255' lw 1
+set linetype 8 lc rgb '#999999' lw 1
 
 set terminal pngcairo enhanced font 'Sans,10' size 960,460
 set output 'fig5_pred.png'
-set label 999 "chinchilla\_tied: constants NOT DETERMINED by these runs, curves not a finding; ptq: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set label 999 "chinchilla_tied: constants NOT DETERMINED by these runs, curves not a finding; ptq: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0 offset 0, 0.8 center front tc rgb '#c00000' font ',9' noenhanced
 set bmargin 4
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'chinchilla\_tied (R^2 = 0.9850)'
-set xlabel 'actual loss'
-set ylabel 'predicted'
+set title 'chinchilla\_tied (R^2 = 0.9850, log targets)'
+set xlabel 'measured loss (nats/token)'
+set ylabel 'predicted loss (nats/token)'
 unset logscale
-set xrange [3.90238:6.37192]
-set yrange [3.90238:6.37192]
-plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ptq (R^2 = 0.9772)'
-set xlabel 'actual {/Symbol d}_{PTQ}'
-set ylabel 'predicted'
+set format xy '%g'
+set xrange [3.86877:6.36023]
+set yrange [3.86877:6.36023]
+set size ratio -1
+plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#0072B2' notitle, x with lines dt 2 lc rgb '#000000' notitle
+set title 'ptq (R^2 = 0.9772, log targets)'
+set xlabel 'measured {/Symbol d}_{PTQ} (nats)'
+set ylabel 'predicted {/Symbol d}_{PTQ} (nats)'
 set logscale xy
-set xrange [0.0130624:2.13766]
-set yrange [0.0130624:2.13766]
-plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
+set format xy '10^{%L}'
+set xrange [0.00833062:3.35319]
+set yrange [0.00833062:3.35319]
+set size ratio -1
+plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#D55E00' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output
 
 set terminal svg enhanced dynamic size 960,460
 set output 'fig5_pred.svg'
-set label 999 "chinchilla\_tied: constants NOT DETERMINED by these runs, curves not a finding; ptq: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0.012 center front tc rgb '#c00000' font ',9'
+set label 999 "chinchilla_tied: constants NOT DETERMINED by these runs, curves not a finding; ptq: constants NOT DETERMINED by these runs, curves not a finding" at screen 0.5, screen 0 offset 0, 0.8 center front tc rgb '#c00000' font ',9' noenhanced
 set bmargin 4
 set multiplot layout 1,2 title 'Predicted vs actual'
-set title 'chinchilla\_tied (R^2 = 0.9850)'
-set xlabel 'actual loss'
-set ylabel 'predicted'
+set title 'chinchilla\_tied (R^2 = 0.9850, log targets)'
+set xlabel 'measured loss (nats/token)'
+set ylabel 'predicted loss (nats/token)'
 unset logscale
-set xrange [3.90238:6.37192]
-set yrange [3.90238:6.37192]
-plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#1b9e77' notitle, x with lines dt 2 lc rgb '#000000' notitle
-set title 'ptq (R^2 = 0.9772)'
-set xlabel 'actual {/Symbol d}_{PTQ}'
-set ylabel 'predicted'
+set format xy '%g'
+set xrange [3.86877:6.36023]
+set yrange [3.86877:6.36023]
+set size ratio -1
+plot 'fig5_pred.dat' index 0 using 1:2 with points pt 7 ps 0.6 lc rgb '#0072B2' notitle, x with lines dt 2 lc rgb '#000000' notitle
+set title 'ptq (R^2 = 0.9772, log targets)'
+set xlabel 'measured {/Symbol d}_{PTQ} (nats)'
+set ylabel 'predicted {/Symbol d}_{PTQ} (nats)'
 set logscale xy
-set xrange [0.0130624:2.13766]
-set yrange [0.0130624:2.13766]
-plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#d95f02' notitle, x with lines dt 2 lc rgb '#000000' notitle
+set format xy '10^{%L}'
+set xrange [0.00833062:3.35319]
+set yrange [0.00833062:3.35319]
+set size ratio -1
+plot 'fig5_pred.dat' index 1 using 1:2 with points pt 7 ps 0.6 lc rgb '#D55E00' notitle, x with lines dt 2 lc rgb '#000000' notitle
 unset multiplot
 set output

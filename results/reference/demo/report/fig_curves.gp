@@ -1,0 +1,80 @@
+# fitlaws: training curves
+# Data in fig_curves.dat (blocks addressed by 'index'). Redraw: gnuplot fig_curves.gp
+set encoding utf8
+set key font ',9'
+set linetype 1 lc rgb '#0072B2' lw 1
+set linetype 2 lc rgb '#D55E00' lw 1
+set linetype 3 lc rgb '#009E73' lw 1
+set linetype 4 lc rgb '#CC79A7' lw 1
+set linetype 5 lc rgb '#E69F00' lw 1
+set linetype 6 lc rgb '#56B4E9' lw 1
+set linetype 7 lc rgb '#882255' lw 1
+set linetype 8 lc rgb '#999999' lw 1
+
+set terminal pngcairo enhanced font 'Sans,10' size 1310,700
+set output 'fig_curves.png'
+set multiplot layout 2,3 margins 0.0534,0.8244,0.08,0.88 spacing 0.0672,0.15 title 'Training curves: validation loss (top) and training loss (bottom), one line per run'
+set logscale x
+set xlabel 'training tokens (log scale)'
+set xrange [1780.87:2.41172e+06]
+set xtics ("10k" 10000, "100k" 100000, "1M" 1000000)
+set title 'N = 2.68e+04'
+set ylabel 'validation loss (nats/token)'
+set key at screen 0.8336, screen 0.86 left top Left reverse samplen 3 title 'training precision' font ',9'
+plot 'fig_curves.dat' index 0 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 6 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 12 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 18 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 24 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 30 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, NaN with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 title 'fp32', NaN with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 title 'int W3'
+set title 'N = 5.55e+04'
+set ylabel 'validation loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 2 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 8 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 14 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 20 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 26 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 32 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 1.07e+05'
+set ylabel 'validation loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 4 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 10 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 16 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 22 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 28 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 34 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 2.68e+04'
+set ylabel 'training loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 1 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 7 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 13 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 19 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 25 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 31 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 5.55e+04'
+set ylabel 'training loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 3 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 9 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 15 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 21 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 27 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 33 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 1.07e+05'
+set ylabel 'training loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 5 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 11 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 17 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 23 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 29 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 35 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle
+unset multiplot
+set output
+
+set terminal svg enhanced dynamic size 1310,700
+set output 'fig_curves.svg'
+set multiplot layout 2,3 margins 0.0534,0.8244,0.08,0.88 spacing 0.0672,0.15 title 'Training curves: validation loss (top) and training loss (bottom), one line per run'
+set logscale x
+set xlabel 'training tokens (log scale)'
+set xrange [1780.87:2.41172e+06]
+set xtics ("10k" 10000, "100k" 100000, "1M" 1000000)
+set title 'N = 2.68e+04'
+set ylabel 'validation loss (nats/token)'
+set key at screen 0.8336, screen 0.86 left top Left reverse samplen 3 title 'training precision' font ',9'
+plot 'fig_curves.dat' index 0 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 6 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 12 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 18 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 24 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 30 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, NaN with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 title 'fp32', NaN with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 title 'int W3'
+set title 'N = 5.55e+04'
+set ylabel 'validation loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 2 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 8 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 14 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 20 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 26 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 32 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 1.07e+05'
+set ylabel 'validation loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 4 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 10 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 16 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 22 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 28 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 34 using 1:2 with linespoints pt 7 ps 0.45 lw 1.5 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 2.68e+04'
+set ylabel 'training loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 1 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 7 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 13 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 19 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 25 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 31 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 5.55e+04'
+set ylabel 'training loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 3 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 9 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 15 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 21 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 27 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 33 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle
+set title 'N = 1.07e+05'
+set ylabel 'training loss (nats/token)'
+unset key
+plot 'fig_curves.dat' index 5 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 11 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 17 using 1:2 with lines lw 1 lc rgb '#000000' dt 1 notitle, 'fig_curves.dat' index 23 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 29 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle, 'fig_curves.dat' index 35 using 1:2 with lines lw 1 lc rgb '#0072B2' dt 1 notitle
+unset multiplot
+set output
