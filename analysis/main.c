@@ -23,7 +23,7 @@ static void usage(FILE *f) {
           "  --csv FILE           also read runs from a CSV (docs/csv.md); repeatable\n"
           "  --jsonl FILE         also read runs from JSON Lines, one object per run with the\n"
           "                       CSV's column names as keys; repeatable\n"
-          "  --map COL=NAME,...   the --csv and --jsonl files name fitlaws' column COL\n"
+          "  --map COL=NAME,...   the CSV and JSON Lines inputs name fitlaws' column COL\n"
           "                       NAME (e.g. N=params,D=tokens,loss=val_loss)\n"
           "  --bootstrap N        bootstrap replicates over runs (default 200; 0 = none)\n"
           "  --seed S             seed of the bootstrap and the k-fold split (default 1)\n"
@@ -70,6 +70,14 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* 'c' for a path naming a CSV table, 'j' for JSON Lines, 0 for a directory or run file. */
+static int table_kind(const char *path) {
+    size_t n = strlen(path);
+    if (n > 4 && !strcmp(path + n - 4, ".csv")) return 'c';
+    if (n > 6 && !strcmp(path + n - 6, ".jsonl")) return 'j';
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -220,8 +228,14 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (mapspec && ncsv + njsonl == 0) {
-        fprintf(stderr, "fitlaws: --map applies to --csv and --jsonl files; none given\n");
+    /* A table given as a positional input is read as --csv / --jsonl would read it, so that
+     * --map applies to it too (psl_read_dir would read a .csv without the map). */
+    int npos_tables = 0;
+    for (int i = optind; i < argc; i++) npos_tables += table_kind(argv[i]) != 0;
+    if (mapspec && ncsv + njsonl + npos_tables == 0) {
+        fprintf(stderr,
+                "fitlaws: --map applies to CSV and JSON Lines inputs (--csv, --jsonl, or a .csv\n"
+                "or .jsonl path); none given\n");
         return 2;
     }
     if (optind >= argc && ncsv == 0 && njsonl == 0) {
@@ -249,8 +263,12 @@ int main(int argc, char **argv) {
     int ninputs = 0;
     char err[1024];
     for (int i = optind; i < argc; i++) {
-        if (psl_read_dir(argv[i], &ro, &d, &notes, err, sizeof err) < 0)
-            psl_note(&notes, "%s", err);
+        const psl_colmap *m = mapspec ? &cmap : NULL;
+        int kind = table_kind(argv[i]);
+        long r = kind == 'c'   ? psl_csv_read_map(argv[i], &ro, m, &d, &notes, err, sizeof err)
+                 : kind == 'j' ? psl_jsonl_read(argv[i], &ro, m, &d, &notes, err, sizeof err)
+                               : psl_read_dir(argv[i], &ro, &d, &notes, err, sizeof err);
+        if (r < 0) psl_note(&notes, "%s", err);
         if (ninputs < 256) inputs[ninputs++] = argv[i];
     }
     for (int i = 0; i < ncsv; i++) {

@@ -205,7 +205,8 @@ static char *section(char *out, const char *name) {
 }
 
 /* --csv with --map and --jsonl: the same runs in a table with another tool's column names
- * and as JSON Lines fit exactly as the CSV with fitlaws' names; errors of the options. */
+ * and as JSON Lines, given as options or as positional inputs, fit exactly as the CSV with
+ * fitlaws' names; errors of the options. */
 static void test_map_and_jsonl(void **state) {
     (void)state;
     strcpy(dir, "/tmp/psl_test_cli_XXXXXX");
@@ -243,8 +244,9 @@ static void test_map_and_jsonl(void **state) {
     snprintf(ref, sizeof ref, "%s", read_out("stdout.txt"));
     char *want = section(ref, "chinchilla_tied");
     assert_non_null(want);
-    const char *files[] = {"--csv", p2, "--jsonl", p3};
-    for (int k = 0; k < 2; k++) {
+    /* as options, and as positional inputs (the map applies to those too) */
+    const char *files[] = {"--csv", p2, "--jsonl", p3, "", p2, "", p3};
+    for (int k = 0; k < 4; k++) {
         snprintf(args, sizeof args, "%s %s %s %s", opts, map, files[2 * k], files[2 * k + 1]);
         assert_int_equal(run(args), 0);
         char *got = section(read_out("stdout.txt"), "chinchilla_tied");
@@ -257,7 +259,7 @@ static void test_map_and_jsonl(void **state) {
     assert_non_null(strstr(read_out("stderr.txt"), "'Q' is not a column of fitlaws"));
     snprintf(args, sizeof args, "%s %s", map, dir);
     assert_int_equal(run(args), 2);
-    assert_non_null(strstr(read_out("stderr.txt"), "--map applies to --csv and --jsonl"));
+    assert_non_null(strstr(read_out("stderr.txt"), "--map applies to CSV and JSON Lines inputs"));
     /* a file the map does not fit, and a missing one: named, nothing usable */
     snprintf(args, sizeof args, "%s %s --csv %s --jsonl %s/none.jsonl", opts, map, p1, dir);
     assert_int_equal(run(args), 1);
