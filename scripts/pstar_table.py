@@ -55,8 +55,12 @@ def load(d):
             out.append(dict(file=os.path.basename(f), P=p, N=n, D=dt,
                             C=p / 16 * 6 * n * dt, loss=float(fin["val_loss"]),
                             tokens=int(fin["tokens"]), flops=float(fin["flops"]),
-                            wall=float(fin["wall_s"])))
+                            wall=float(fin["wall_s"]), epochs=float(fin["epochs"])))
     return out
+
+
+def size(n):
+    return f"{n / 1e3:.0f}k" if n < 1e5 else f"{n / 1e6:.2f}M"
 
 
 def budget_key(c):
@@ -82,7 +86,7 @@ def main():
         rs = by_c[c]
         sizes = sorted({r["N"] for r in rs})
         print(f"## C = {c:.2g} (C = (P/16) 6 N D; {len(rs)} runs)\n")
-        print("| P | " + " | ".join(f"N {n / 1e6:.2f}M" for n in sizes) + " | best | where |")
+        print("| P | " + " | ".join(f"N {size(n)}" for n in sizes) + " | best | where |")
         print("|---|" + "---|" * (len(sizes) + 2))
         best = {}
         for p in sorted({r["P"] for r in rs}):
@@ -100,8 +104,10 @@ def main():
                 cells.append(f"{r['loss']:.4f} (D/N {r['D'] / n:.0f}{seeds})" if r else "")
             b = min(row.values(), key=lambda r: r["loss"])
             ns = sorted(row)
+            # a best at the smallest size may be held there by the corpus: its D is the
+            # largest of the row, so say how many epochs it took
             edge = "one size" if len(ns) == 1 else \
-                "edge (smallest size)" if b["N"] == ns[0] else \
+                f"edge (smallest size, {b['epochs']:.2f} epochs)" if b["N"] == ns[0] else \
                 "edge (largest size)" if b["N"] == ns[-1] else "inside"
             best[p] = b
             name = "fp32 (as 16)" if p == 16 else f"INT{p}"
