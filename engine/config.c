@@ -38,7 +38,14 @@ static const knob_def knobs[] = {
     INT(batch, "32", 1, 1 << 20, 1, "sequences per optimizer step"),
     REALK(beta1, "0.9", 0, 0.999999, 1, "AdamW first-moment decay"),
     REALK(beta2, "0.95", 0, 0.999999999, 1, "AdamW second-moment decay"),
+    STR(branch_from, "", NULL, 0,
+        "parent run file of a wsd cooldown branch: start from the checkpoint it kept at this "
+        "run's decay-start step (ckpt_keep), with its logged rows; bit-identical to training "
+        "from scratch (docs/engine.md)"),
     INT(ckpt_every, "0", 0, 1e12, 0, "steps between checkpoints (0: at every evaluation)"),
+    STR(ckpt_keep, "", NULL, 0,
+        "steps (comma-separated) whose checkpoint is also kept as <run>.step<S>.ckpt, never "
+        "overwritten: where cooldown branches start (branch_from)"),
     REALK(clip, "1.0", 0, 1e12, 1, "clip the global gradient norm to this (0: no clipping)"),
     INT(ctx, "256", 2, 65536, 1, "sequence length in tokens"),
     INT(d_model, "128", 2, 16384, 1, "model width"),
@@ -97,6 +104,10 @@ static const knob_def knobs[] = {
         "collects the Hessians once and reuses them for every bit width (docs/ptq.md)"),
     STR(q_quant, "fp32", NULL, 1, "format of attention queries after RoPE (fp32: none)"),
     STR(schedule, "cosine", "cosine|wsd|constant", 1, "learning-rate schedule after linear warmup"),
+    INT_LATER(schedule_tokens, "0", 0, 1e15,
+              "tokens whose steps the warmup (warmup_frac) is laid out over (0: the run's own "
+              "D); wsd runs with equal schedule_tokens share their learning rate up to the "
+              "shorter one's decay"),
     INT(seed, "0", 0, 1e15, 1, "seed of the initialisation"),
     INT(threads, "0", 0, 4096, 0,
         "threads (0: all cores); results are bit-identical for equal threads"),
@@ -108,7 +119,8 @@ static const knob_def knobs[] = {
     STR(w_quant, "fp32", NULL, 1,
         "format of the block linear weights (fp32: none; bf16, int4, e2m1, mxfp4, nvfp4, quest4, "
         "...)"),
-    REALK(warmup_frac, "0.1", 0, 1, 1, "fraction of steps with linear warmup"),
+    REALK(warmup_frac, "0.1", 0, 1, 1,
+          "fraction of steps with linear warmup (of schedule_tokens' steps when set)"),
     REALK(weight_decay, "0.1", 0, 10, 1, "AdamW decoupled weight decay (matrices only)"),
 };
 

@@ -25,6 +25,7 @@ typedef struct train_config {
     /* optimizer and schedule */
     double lr, lr_min_frac, warmup_frac, decay_frac;
     char schedule[16];
+    int64_t schedule_tokens; /* tokens the warmup is laid out over (0: the run's own) */
     double beta1, beta2, eps, weight_decay, clip, init_std;
     /* quantization-aware training (engine/qat/qat.h, docs/formats.md) */
     char w_quant[64], w_gran[32], a_quant[64], a_gran[32], kv_quant[64], kv_gran[32];
@@ -34,8 +35,10 @@ typedef struct train_config {
     int64_t ptq_group, ptq_calib, ptq_every, ptq_seq, ptq_embed;
     /* run control */
     int64_t seed, threads, eval_every, log_every, ckpt_every;
-    char device[16]; /* where the steps run: cpu, cuda (engine/backend.h) */
-    char matmul[8];  /* GEMM arithmetic: fp32, tf32, bf16 (cuda only) */
+    char ckpt_keep[256];   /* steps whose checkpoint is kept (<run>.step<S>.ckpt) */
+    char branch_from[512]; /* parent run file of a warmup-stable-decay branch */
+    char device[16];       /* where the steps run: cpu, cuda (engine/backend.h) */
+    char matmul[8];        /* GEMM arithmetic: fp32, tf32, bf16 (cuda only) */
     char out[512];
     char name[256];
 } train_config;

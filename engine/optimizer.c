@@ -34,14 +34,26 @@ void adamw_step(float *params, const float *grads, float *m, float *v, const par
     }
 }
 
+int64_t lr_warmup_steps(const train_config *c, int64_t total) {
+    int64_t over = total, per_step = c->batch * c->ctx;
+    if (c->schedule_tokens > 0 && per_step > 0) {
+        over = (c->schedule_tokens + per_step - 1) / per_step;
+        if (over < 1) over = 1;
+    }
+    return (int64_t)ceil(c->warmup_frac * (double)over);
+}
+
+int64_t lr_decay_start(const train_config *c, int64_t total) {
+    return total - (int64_t)ceil(c->decay_frac * (double)total);
+}
+
 double lr_at_step(const train_config *c, int64_t step, int64_t total) {
     double peak = c->lr, floor_lr = c->lr * c->lr_min_frac;
-    int64_t warm = (int64_t)ceil(c->warmup_frac * (double)total);
+    int64_t warm = lr_warmup_steps(c, total);
     if (step <= warm) return peak * (double)step / (double)warm;
     if (!strcmp(c->schedule, "constant")) return peak;
     if (!strcmp(c->schedule, "wsd")) {
-        int64_t decay = (int64_t)ceil(c->decay_frac * (double)total);
-        int64_t start = total - decay;
+        int64_t start = lr_decay_start(c, total), decay = total - start;
         if (step <= start || decay == 0) return peak;
         double f = (double)(step - start) / (double)decay;
         return peak + (floor_lr - peak) * f;

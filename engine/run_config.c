@@ -6,8 +6,32 @@
 #include "qat/qat.h"
 #include "run_name.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+int run_ckpt_keep_has(const char *list, int64_t step, char *err, size_t errlen) {
+    int has = 0;
+    const char *p = list;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno || v < 1 || (*end && *end != ',') || p[0] == '+' || p[0] == ' ') {
+            snprintf(err, errlen, "knob ckpt_keep: '%s' is not a list of steps >= 1 (e.g. 100,250)",
+                     list);
+            return -1;
+        }
+        if (v == step) has = 1;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) {
+            snprintf(err, errlen, "knob ckpt_keep: '%s' ends with a comma", list);
+            return -1;
+        }
+    }
+    return has;
+}
 
 int run_config_resolve(train_config *c, int64_t data_vocab, char *err, size_t errlen) {
     if (config_resolve(c, data_vocab, err, errlen)) return -1;
@@ -23,6 +47,14 @@ int run_config_resolve(train_config *c, int64_t data_vocab, char *err, size_t er
                  "knob proj_norm=%lld: device=%s does not implement the norms before Wo and W2 "
                  "(the CPU engine does; use device=cpu or proj_norm=0)",
                  (long long)c->proj_norm, c->device);
+        return -1;
+    }
+    if (run_ckpt_keep_has(c->ckpt_keep, 0, err, errlen) < 0) return -1;
+    if (c->branch_from[0] && strcmp(c->schedule, "wsd")) {
+        snprintf(err, errlen,
+                 "knob branch_from: a branch is the cooldown of a warmup-stable-decay run; "
+                 "expected schedule=wsd, not schedule=%s",
+                 c->schedule);
         return -1;
     }
     qat_plan plan;

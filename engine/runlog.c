@@ -362,6 +362,8 @@ static const attr_name config_derived[] = {
     {"train_tokens_unique", ATTR_INT},
     {"eval_tokens_used", ATTR_INT},
     {"flops_per_token", ATTR_REAL},
+    {"branch_parent_run_id", ATTR_STR}, /* a branch_from run only */
+    {"branch_step", ATTR_INT},
 };
 static const attr_name final_names[] = {
     {"status", ATTR_STR}, {"val_loss", ATTR_REAL}, {"train_loss", ATTR_REAL},

@@ -40,6 +40,12 @@ void train_checkpoint_path(const char *run_file, char *out, size_t len) {
     snprintf(out, len, "%.*s.ckpt", (int)n, run_file);
 }
 
+void train_kept_checkpoint_path(const char *run_file, int64_t step, char *out, size_t len) {
+    size_t n = strlen(run_file);
+    if (n > 3 && !strcmp(run_file + n - 3, ".h5")) n -= 3;
+    snprintf(out, len, "%.*s.step%lld.ckpt", (int)n, run_file, (long long)step);
+}
+
 /* The series of docs/run-file.md; the loss is column TRAIN_LOSS_COL of /train. */
 #define TRAIN_COLUMNS  "step:i,tokens:i,loss:r,lr:r,grad_norm:r,wall:r"
 #define EVAL_COLUMNS   "step:i,tokens:i,loss:r"
@@ -449,6 +455,175 @@ static int train_open(trainer *t, const train_hooks *hooks, train_result *res, c
     return rc;
 }
 
+/* Knobs in which a cooldown branch may differ from its parent: the budget and the decay
+ * (steps after the branch point), where files go, checkpoints and PTQ (neither changes a
+ * training step). schedule_tokens is compared by the warmup it gives, threads by the
+ * count the parent ran with. Every other knob must be the parent's. */
+static int branch_may_differ(const char *knob) {
+    static const char *const free_knobs[] = {
+        "branch_from",     "ckpt_every", "ckpt_keep", "decay_frac",
+        "lr_min_frac",     "name",       "out",       "ptq",
+        "ptq_bits",        "ptq_calib",  "ptq_embed", "ptq_every",
+        "ptq_format",      "ptq_gran",   "ptq_group", "ptq_seq",
+        "schedule_tokens", "threads",    "tokens",    "tokens_per_param"};
+    for (size_t i = 0; i < sizeof free_knobs / sizeof *free_knobs; i++)
+        if (!strcmp(knob, free_knobs[i])) return 1;
+    return 0;
+}
+
+/* The parent's training steps and warmup, from its resolved /config. */
+static int64_t config_total_steps(const train_config *c) {
+    int64_t per = c->batch * c->ctx, n = per > 0 ? (c->tokens + per - 1) / per : 0;
+    return n < 1 ? 1 : n;
+}
+
+/* branch_from: this run starts from the checkpoint its parent kept at this run's decay
+ * start S, with the parent's rows up to S, as if it had trained steps 1..S itself. The
+ * parent (run file and checkpoints) is only read. Checks: the parent's knobs are this
+ * run's except those of branch_may_differ, its warmup and thread count are this run's,
+ * its own decay starts no earlier than S, and the kept checkpoint is its own at step S
+ * on this run's data. Errors name the knob and the files. */
+static int branch_begin(trainer *t, uint64_t train_id, uint64_t val_id, char *err, size_t errlen) {
+    const char *pf = t->cfg.branch_from;
+    int64_t S = lr_decay_start(&t->cfg, t->total_steps);
+    struct stat a, b;
+    if (S < 1) {
+        snprintf(err, errlen,
+                 "knob branch_from: decay_frac=%g decays all %lld steps of this run, so no step of "
+                 "it is the parent's",
+                 t->cfg.decay_frac, (long long)t->total_steps);
+        return -1;
+    }
+    if (!strcmp(pf, t->cfg.out) || (stat(pf, &a) == 0 && stat(t->cfg.out, &b) == 0 &&
+                                    a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+        snprintf(err, errlen, "knob branch_from=%s: that is this run's own file (out=)", pf);
+        return -1;
+    }
+    runlog parent;
+    train_config pc;
+    char sub[600];
+    runlog_init(&parent);
+    if (runlog_load(&parent, pf, sub, sizeof sub)) {
+        snprintf(err, errlen, "knob branch_from=%s: cannot read the parent run: %s", pf, sub);
+        runlog_free(&parent);
+        return -1;
+    }
+    int rc = -1;
+    const attr *pid = attr_get(&parent.root, "run_id");
+    const attr *pthreads = attr_get(&parent.config, "threads");
+    if (!pid || pid->type != ATTR_STR) {
+        snprintf(err, errlen, "knob branch_from=%s: the parent run file has no run_id", pf);
+        goto out;
+    }
+    if (runlog_config(&parent, pf, &pc, sub, sizeof sub)) {
+        snprintf(err, errlen, "knob branch_from: %s", sub);
+        goto out;
+    }
+    size_t nk;
+    const knob_def *k = knob_table(&nk);
+    for (size_t i = 0; i < nk; i++) {
+        if (branch_may_differ(k[i].name)) continue;
+        char mine[600], theirs[600];
+        config_format_value(&t->cfg, &k[i], mine, sizeof mine);
+        config_format_value(&pc, &k[i], theirs, sizeof theirs);
+        if (strcmp(mine, theirs)) {
+            snprintf(err, errlen,
+                     "knob %s: this run has %s=%s, its parent %s (branch_from) %s=%s; a branch "
+                     "trains the parent's steps, so it must have the parent's value",
+                     k[i].name, k[i].name, mine, pf, k[i].name, theirs);
+            goto out;
+        }
+    }
+    int64_t p_total = config_total_steps(&pc);
+    int64_t warm = lr_warmup_steps(&t->cfg, t->total_steps), p_warm = lr_warmup_steps(&pc, p_total);
+    if (warm != p_warm) {
+        snprintf(err, errlen,
+                 "knob schedule_tokens: this run warms up over %lld steps, its parent %s over "
+                 "%lld: set schedule_tokens=%lld (the parent's schedule) here",
+                 (long long)warm, pf, (long long)p_warm,
+                 (long long)(pc.schedule_tokens > 0 ? pc.schedule_tokens : pc.tokens));
+        goto out;
+    }
+    if (strcmp(t->cfg.device, "cpu") == 0 && pthreads && pthreads->type == ATTR_INT &&
+        pthreads->i != t->threads) {
+        snprintf(err, errlen,
+                 "knob threads: the parent %s trained with %lld threads, this run has %d; other "
+                 "thread counts give other bits, so a branch runs with the parent's",
+                 pf, (long long)pthreads->i, t->threads);
+        goto out;
+    }
+    int64_t p_start = lr_decay_start(&pc, p_total);
+    if (p_start < S) {
+        snprintf(err, errlen,
+                 "knob branch_from=%s: this run's decay starts after step %lld, but the parent's "
+                 "learning rate decays from step %lld on (of %lld): branch from a longer parent",
+                 pf, (long long)S, (long long)p_start + 1, (long long)p_total);
+        goto out;
+    }
+    if (t->cfg.ptq_every > 0 && t->cfg.ptq[0] && t->cfg.ptq_every <= S) {
+        snprintf(err, errlen,
+                 "knob ptq_every=%lld: a branch has no weights of the parent's steps before "
+                 "step %lld to quantize; set ptq_every=0 or above %lld",
+                 (long long)t->cfg.ptq_every, (long long)S, (long long)S);
+        goto out;
+    }
+    char kept[640];
+    train_kept_checkpoint_path(pf, S, kept, sizeof kept);
+    if (!file_exists(kept)) {
+        snprintf(
+            err, errlen,
+            "knob branch_from=%s: the parent kept no checkpoint at step %lld, where this run's "
+            "decay starts (%s is missing): train the parent with ckpt_keep=%lld",
+            pf, (long long)S, kept, (long long)S);
+        goto out;
+    }
+    if (checkpoint_load(kept, &t->st, t->m.layout.total, t->m.params, t->adam_m, t->adam_v, sub,
+                        sizeof sub)) {
+        snprintf(err, errlen, "knob branch_from: %s", sub);
+        goto out;
+    }
+    char hex[24];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)t->st.run_id);
+    if (strcmp(hex, pid->s) || t->st.step != S) {
+        snprintf(err, errlen,
+                 "knob branch_from: %s is not the parent's checkpoint at step %lld (it holds run "
+                 "%s at step %lld; the parent is run %s)",
+                 kept, (long long)S, hex, (long long)t->st.step, pid->s);
+        goto out;
+    }
+    if (check_resume_state(t, kept, train_id, val_id, err, errlen)) goto out;
+    /* the parent's rows up to S: what this run would have logged itself */
+    describe_run(t, &t->shape, t->threads);
+    attr_set_str(&t->log.config, "branch_parent_run_id", pid->s);
+    attr_set_int(&t->log.config, "branch_step", S);
+    static const char *const series[3][2] = {
+        {"/train", TRAIN_COLUMNS}, {"/eval", EVAL_COLUMNS}, {"/quant", NULL}};
+    for (int i = 0; i < 3; i++) {
+        const table *from = runlog_find_table(&parent, series[i][0]);
+        table *to = series[i][1] ? runlog_table(&t->log, series[i][0], series[i][1])
+                                 : runlog_find_table(&t->log, series[i][0]);
+        if (!from || !to) continue;
+        if (from->ncols != to->ncols) {
+            snprintf(err, errlen, "knob branch_from: %s: %s has %d columns, expected %d", pf,
+                     series[i][0], from->ncols, to->ncols);
+            goto out;
+        }
+        for (size_t r = 0; r < from->rows && table_get(from, 0, r) <= (double)S; r++) {
+            double row[TABLE_MAX_COLS];
+            for (int c = 0; c < from->ncols; c++) row[c] = table_get(from, c, r);
+            table_append(to, row);
+        }
+    }
+    t->st.run_id = t->run_id, t->st.train_id = train_id, t->st.val_id = val_id;
+    t->gen.state = t->st.rng_state;
+    snprintf(t->note, sizeof t->note, "branched from %s (run %s) at step %lld", pf, pid->s,
+             (long long)S);
+    rc = runlog_save(&t->log, t->cfg.out, err, errlen);
+out:
+    runlog_free(&parent);
+    return rc;
+}
+
 /* The model, optimizer state and device; then the checkpoint's state (resume) or a fresh
  * initialisation with the run file's header; the parameters go to the device. */
 static int train_begin(trainer *t, train_result *res, char *err, size_t errlen) {
@@ -517,6 +692,14 @@ static int train_begin(trainer *t, train_result *res, char *err, size_t errlen) 
         runlog_clear_final(&t->log); /* e.g. "failed" from an earlier attempt */
         t->gen.state = t->st.rng_state;
         res->resumed_from = t->st.step;
+    } else if (t->cfg.branch_from[0]) {
+        if (branch_begin(t, train_id, val_id, err, errlen)) {
+            /* nothing of this run is written before the checks pass */
+            runlog_free(&t->log);
+            runlog_init(&t->log);
+            return PART_ERR;
+        }
+        res->branched_at = t->st.step;
     } else {
         init_params(t->m.params, s, &t->m.layout, t->cfg.init_std, (uint64_t)t->cfg.seed);
         t->st = (ckpt_state){.run_id = t->run_id,
@@ -617,6 +800,18 @@ static int between_steps(trainer *t, const train_hooks *hooks, train_progress *p
     if (hooks && hooks->abort_after_steps && t->steps_here >= hooks->abort_after_steps) {
         snprintf(res->status, sizeof res->status, "aborted");
         return PART_EARLY;
+    }
+    /* A kept checkpoint (ckpt_keep), where branches start: the run file first, so that it
+     * holds every row up to this step while the checkpoint exists. */
+    int keep = run_ckpt_keep_has(t->cfg.ckpt_keep, step, err, errlen);
+    if (keep < 0) return PART_ERR;
+    if (keep) {
+        char kept[640];
+        train_kept_checkpoint_path(t->cfg.out, step, kept, sizeof kept);
+        t->st.rng_state = t->gen.state;
+        if (to_host(t, err, errlen) || runlog_save(&t->log, t->cfg.out, err, errlen) ||
+            checkpoint_save(kept, &t->st, t->m.params, t->adam_m, t->adam_v, err, errlen))
+            return PART_ERR;
     }
     if (last) return PART_OK; /* a stop asked at the last step finishes the run instead */
     /* The run file is saved before the checkpoint: after a crash between the two, the

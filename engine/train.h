@@ -22,6 +22,7 @@ typedef struct train_result {
     char reason[256];
     double val_loss, train_loss, wall;
     int64_t steps, tokens, resumed_from;
+    int64_t branched_at; /* branch_from: the parent's step this run started from (else 0) */
     size_t buffer_bytes; /* model, gradients, optimizer state and activations */
     char run_file[512], checkpoint[600];
     train_config config; /* the knobs as resolved against the data (when they were) */
@@ -59,6 +60,8 @@ int train_ptq_finished(const train_config *cfg, int *did, char *err, size_t errl
 
 /* The checkpoint path of a run file: its name with ".h5" replaced by ".ckpt". */
 void train_checkpoint_path(const char *run_file, char *out, size_t len);
+/* The checkpoint a run keeps at `step` (ckpt_keep): ".h5" replaced by ".step<step>.ckpt". */
+void train_kept_checkpoint_path(const char *run_file, int64_t step, char *out, size_t len);
 
 /* Sets the OpenMP and OpenBLAS thread counts (0: all cores); returns the count. */
 int train_set_threads(int64_t threads);
