@@ -330,10 +330,46 @@ static void test_branch_equals_scratch(void **state) {
     refused(&c, "knob ckpt_keep", NULL);
 }
 
+/* With fake quantization, stochastically rounded gradients (seeded by the step) and a
+ * /quant table: the branch again equals the run from scratch, /quant rows included (the
+ * branch point 15 is an evaluation step, where the counts start afresh). */
+static void test_qat_branch_equals_scratch(void **state) {
+    (void)state;
+    train_config parent, branch, scratch;
+    train_result rp, rb, rs;
+    const char *qat[] = {"w_quant=int4", "a_quant=int8", "g_quant=int8:sr"};
+    wsd_config(&parent, "qparent.h5", 10240);
+    wsd_config(&branch, "qbranch.h5", 5120);
+    wsd_config(&scratch, "qscratch.h5", 5120);
+    for (int i = 0; i < 3; i++) set(&parent, "%s", qat[i]), set(&branch, "%s", qat[i]);
+    for (int i = 0; i < 3; i++) set(&scratch, "%s", qat[i]);
+    set(&parent, "ckpt_keep=15");
+    set(&branch, "branch_from=%s", parent.out);
+    run_ok(&parent, &rp, 0);
+    run_ok(&branch, &rb, 0);
+    run_ok(&scratch, &rs, 0);
+    assert_int_equal(rb.branched_at, 15);
+    runlog a, b;
+    load_log(rb.run_file, &a);
+    load_log(rs.run_file, &b);
+    const int train_cols[] = {0, 1, 2, 3, 4}, eval_cols[] = {0, 1, 2},
+              quant_cols[] = {0, 1, 2, 3, 4, 5, 6};
+    assert_same_columns(&a, &b, "/train", train_cols, 5);
+    assert_same_columns(&a, &b, "/eval", eval_cols, 3);
+    assert_same_columns(&a, &b, "/quant", quant_cols, 7);
+    assert_memory_equal(&rb.val_loss, &rs.val_loss, sizeof(double));
+    char ca[600], cb[600];
+    train_checkpoint_path(rb.run_file, ca, sizeof ca);
+    train_checkpoint_path(rs.run_file, cb, sizeof cb);
+    assert_same_weights(ca, cb);
+    runlog_free(&a), runlog_free(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schedule_tokens),
         cmocka_unit_test(test_branch_equals_scratch),
+        cmocka_unit_test(test_qat_branch_equals_scratch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
