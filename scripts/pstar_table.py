@@ -13,13 +13,17 @@ budgets. Prints, per budget:
 3. the precisions ranked by their best loss, with each one's distance to the best, so a
    difference can be compared with the seed noise given by --noise.
 Last, what the runs cost: tokens, FLOPs (the run files' own count) and wall time.
+With --plot PREFIX, also the measured iso-compute curves: PREFIX.dat, PREFIX.gp and, by
+gnuplot, PREFIX.png and PREFIX.svg (one panel per budget, final validation loss against N
+per precision, the best of each precision marked).
 
-Usage: scripts/pstar_table.py DIR [--noise 0.03]
+Usage: scripts/pstar_table.py DIR [--noise 0.03] [--plot PREFIX]
 (needs h5py: /usr/bin/python3)
 """
 import glob
 import math
 import os
+import subprocess
 import sys
 from collections import defaultdict
 
@@ -69,6 +73,67 @@ def budget_key(c):
     return round(c / 10 ** e) * 10 ** e
 
 
+# Okabe & Ito's colours as fitlaws' figures use them (analysis/figures.c); fp32 black.
+COLOURS = {4: "#D55E00", 6: "#0072B2", 8: "#009E73", 16: "#000000"}
+
+
+def plot(prefix, by_c):
+    """Measured iso-compute curves, one panel per budget (values from the run files)."""
+    budgets = sorted(by_c)
+    with open(prefix + ".dat", "w") as f:
+        f.write("# budget index, C, P, N, final val_loss, D/N, best of its P (1/0)\n")
+        for i, c in enumerate(budgets):
+            for p in sorted({r["P"] for r in by_c[c]}):
+                rs = sorted((r for r in by_c[c] if r["P"] == p), key=lambda r: r["N"])
+                best = min(r["loss"] for r in rs)
+                for r in rs:
+                    f.write(f"{i} {c:.3g} {p} {r['N']} {r['loss']:.6f} "
+                            f"{r['D'] / r['N']:.1f} {int(r['loss'] == best)}\n")
+                f.write("\n\n")
+    name = os.path.basename(prefix)
+    lines = [
+        "set encoding utf8",
+        "set datafile separator whitespace",
+        "set logscale x",
+        "set format x '10^{%L}'",
+        "set xlabel 'non-embedding parameters N'",
+        "set ylabel 'final validation loss (nats/token)'",
+        "set grid lc rgb '#dddddd'",
+        "set key top left box opaque samplen 2",
+        f"set multiplot layout 1,{len(budgets)} title "
+        "'Compute-matched runs: C = (P/16) 6ND, tied W = A = KV precision P (fp32 counted as 16);"
+        " open circles: the best size of each precision'",
+    ]
+    for i, c in enumerate(budgets):
+        ps = sorted({r["P"] for r in by_c[c]})
+        lines.append(f"set title 'C = {c:.2g}'")
+        if i == 1:
+            lines.append("unset key")  # one key, in the first panel's empty top left
+        plots = []
+        for k, p in enumerate(ps):
+            label = "fp32 (as 16)" if p == 16 else f"INT{p}"
+            sel = f"(($1 == {i} && $3 == {p}) ? $4 : 1/0)"
+            plots.append(f"'{name}.dat' using {sel}:5 with linespoints pt 7 ps 0.7 "
+                         f"lc rgb '{COLOURS.get(p, '#999999')}' title '{label}'")
+            best = f"(($1 == {i} && $3 == {p} && $7 == 1) ? $4 : 1/0)"
+            plots.append(f"'{name}.dat' using {best}:5 with points pt 6 ps 2.2 "
+                         f"lc rgb '{COLOURS.get(p, '#999999')}' notitle")
+        lines.append("plot " + ", \\\n     ".join(plots))
+    lines.append("unset multiplot")
+    body = "\n".join(lines) + "\n"
+    width = 430 * len(budgets)
+    with open(prefix + ".gp", "w") as f:
+        f.write("# measured iso-compute curves (scripts/pstar_table.py --plot); "
+                "open circles: the best size of each precision\n")
+        f.write(body)
+    cwd = os.path.dirname(prefix) or "."
+    for term, ext, size in (("pngcairo", "png", f"{width},420"),
+                            ("svg", "svg", f"{width},420")):
+        script = (f"set terminal {term} size {size} font 'DejaVu Sans,10'\n"
+                  f"set output '{name}.{ext}'\n" + body)
+        subprocess.run(["gnuplot"], input=script, text=True, cwd=cwd, check=True)
+
+
 def main():
     args = sys.argv[1:]
     if not args or args[0].startswith("-"):
@@ -76,6 +141,7 @@ def main():
     noise = 0.03
     if "--noise" in args:
         noise = float(args[args.index("--noise") + 1])
+    prefix = args[args.index("--plot") + 1] if "--plot" in args else None
     runs = load(args[0])
     if not runs:
         sys.exit(f"no finished run files in {args[0]}")
@@ -117,6 +183,8 @@ def main():
         print("\nranked: " + ", ".join(
             f"P={p} {best[p]['loss'] - top:+.4f}" for p in order) +
             f"  (seed noise at these sizes about {noise})\n")
+    if prefix:
+        plot(prefix, by_c)
     tok = sum(r["tokens"] for r in runs)
     fl = sum(r["flops"] for r in runs)
     wall = sum(r["wall"] for r in runs)

@@ -17,7 +17,9 @@
 -- at every precision without that cap. One seed: configs/paper/eff_params.lua measured
 -- the seed noise at these sizes as 0.002-0.03 nats.
 -- Data: corpus/prepare.sh --tier full, then sweep tokenize (docs/corpus.md).
--- Cost: see results/reference/paper/pstar/REPORT.md (measured on one H200).
+-- Cost (measured, results/reference/paper/pstar/REPORT.md): 47 runs, 1331M tokens, 5.1e15
+-- FLOPs; about 10.5 minutes on one H100 with --jobs 16 --threads 1 (two calls: the
+-- first stopped at its limit, the second resumed).
 
 local S0 = { d = 32, l = 2, h = 2 } -- N = 0.025M
 local S1 = { d = 48, l = 2, h = 2 } -- 0.055M
