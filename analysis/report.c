@@ -41,8 +41,13 @@ static void qual(char *b, size_t n, const psl_quality *q) {
 
 static void heldout_str(char *b, size_t n, const psl_heldout *h) {
     if (h->ok) {
-        int k = snprintf(b, n, "R^2 %.4f, RMSE %.4g (log) on %zu held-out points", h->q.r2_log,
-                         h->q.rmse_log, h->q.n);
+        int k = isfinite(h->q.r2_log)
+                    ? snprintf(b, n, "R^2 %.4f, RMSE %.4g (log) on %zu held-out points",
+                               h->q.r2_log, h->q.rmse_log, h->q.n)
+                    : snprintf(b, n,
+                               "R^2 n/a (the %zu held-out target(s) have no spread to explain), "
+                               "RMSE %.4g (log)",
+                               h->q.n, h->q.rmse_log);
         if (h->nvals > 1 && k >= 0 && (size_t)k < n)
             k += snprintf(b + k, n - (size_t)k,
                           " (the runs of the %d largest N, %g to %g: N is nearly unique per "
@@ -804,11 +809,12 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
         else
             fputs("- | ", f);
         fprintf(f, "%.4f | ", x->q.r2_log);
-        if (x->lnlo.ok)
+        /* R^2 of one held-out point (or of points with one value) is 0/0: n/a, as below */
+        if (x->lnlo.ok && isfinite(x->lnlo.q.r2_log))
             fprintf(f, "%.4f | ", x->lnlo.q.r2_log);
         else
             fputs("n/a | ", f);
-        if (x->kfold.ok)
+        if (x->kfold.ok && isfinite(x->kfold.q.r2_log))
             fprintf(f, "%.4f | ", x->kfold.q.r2_log);
         else
             fputs("n/a | ", f);

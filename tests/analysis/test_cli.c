@@ -270,6 +270,37 @@ static void test_map_and_jsonl(void **state) {
     cleanup();
 }
 
+/* Leave-largest-N-out holding out one point: its R^2 is 0/0 and was printed "nan" in the
+ * report's law table and text (seen on results/reference/paper/pstar, whose largest
+ * unquantized size is one run); it reads n/a with the reason, and the RMSE is kept. */
+static void test_heldout_one_point(void **state) {
+    (void)state;
+    strcpy(dir, "/tmp/psl_test_cli_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char p[128], args[512];
+    snprintf(p, sizeof p, "%s/one.csv", dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "N,D,loss\n");
+    uint64_t st = 9;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < (i == 3 ? 1 : 4); j++) {
+            double N = 2e7 * pow(2, i), D = N * 10 * pow(2, j);
+            double u = (double)(psl_rng_next(&st) >> 11) / 9007199254740992.0;
+            double L = (400 * pow(N, -0.34) + 410 * pow(D, -0.28) + 1.69) * exp(0.004 * (u - 0.5));
+            fprintf(f, "%.17g,%.17g,%.17g\n", N, D, L);
+        }
+    fclose(f);
+    snprintf(args, sizeof args,
+             "--laws chinchilla_tied --bootstrap 10 --figures none --out %s/out %s", dir, p);
+    assert_int_equal(run(args), 0);
+    char *md = read_out("out/report.md");
+    assert_non_null(md);
+    if (strstr(md, " nan") || !strstr(md, "R^2 n/a (the 1 held-out target(s) have no spread"))
+        fail_msg("report.md:\n%s", md);
+    cleanup();
+}
+
 /* --ptq-method naming a method no run has (a typo) is an error naming the methods
  * present, not a fit without PTQ points; the right name fits; --version answers. */
 static void test_ptq_method_and_version(void **state) {
@@ -348,6 +379,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_map_and_jsonl),
+        cmocka_unit_test(test_heldout_one_point),
         cmocka_unit_test(test_ptq_method_and_version),
         cmocka_unit_test(test_missing_figures_explained),
         cmocka_unit_test(test_report_and_figures),
