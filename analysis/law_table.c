@@ -221,6 +221,30 @@ static int init_quest_free(psl_model *m, const psl_point *const *pts, size_t n) 
     return add_eff_keys(m, pts, n);
 }
 
+/* quartet: chinchilla's head, the outer exponent gamma, then eff_N and eff_D per format
+ * key (key0 + 2k, key0 + 2k + 1). The keys are found as add_eff_keys finds them. */
+static int init_quartet(psl_model *m, const psl_point *const *pts, size_t n) {
+    init_chinchilla(m, pts, n);
+    psl_model_add_param(m, "gamma", 0, PSL_G_PEXP);
+    m->key0 = m->np;
+    for (size_t i = 0; i < n; i++) {
+        const psl_point *p = pts[i];
+        if (psl_point_high_precision(p) || psl_eff_key(m, p) >= 0) continue;
+        if (m->np + 2 > PSL_MAXP) return -1;
+        int k = m->nkeys++;
+        snprintf(m->key_fmt[k], sizeof m->key_fmt[k], "%s", p->format);
+        m->key_p[k][0] = p->P_w;
+        m->key_p[k][1] = p->P_a;
+        m->key_p[k][2] = p->P_kv;
+        char nm[PSL_PNAME_MAX];
+        snprintf(nm, sizeof nm, "eff_N(%s w%ga%gkv%g)", p->format, p->P_w, p->P_a, p->P_kv);
+        psl_model_add_param(m, nm, 1, PSL_G_EFF);
+        snprintf(nm, sizeof nm, "eff_D(%s w%ga%gkv%g)", p->format, p->P_w, p->P_a, p->P_kv);
+        psl_model_add_param(m, nm, 1, PSL_G_EFF);
+    }
+    return 0;
+}
+
 /* sun_fp: chinchilla's head under the paper's names, then gamma, delta, nu. */
 static const psl_param sun_params[SUN_NP] = {
     [CH_A] = {.name = "n", .log = 1, .grid = PSL_G_COEF},
@@ -290,6 +314,33 @@ static int id_quest(const psl_model *m, const psl_point *const *pts, size_t n, c
     if (!m->nkeys) {
         snprintf(why, len, "no quantized runs: nothing to give an eff(P)");
         return 1;
+    }
+    return 0;
+}
+
+/* quartet: id_quest's conditions, and each key's eff_N and eff_D need the key's runs at two
+ * or more (N, D) pairs of different D/N (at one D/N the N and D terms scale together). */
+static int id_quartet(const psl_model *m, const psl_point *const *pts, size_t n, char *why,
+                      size_t len) {
+    if (id_quest(m, pts, n, why, len)) return 1;
+    for (int k = 0; k < m->nkeys; k++) {
+        double r0 = NAN;
+        int two = 0;
+        for (size_t i = 0; i < n && !two; i++) {
+            if (psl_eff_key(m, pts[i]) != k) continue;
+            double r = pts[i]->lnD - pts[i]->lnN;
+            if (r0 != r0)
+                r0 = r;
+            else if (fabs(r - r0) > 1e-9)
+                two = 1;
+        }
+        if (!two) {
+            snprintf(why, len,
+                     "format %s (w%g a%g kv%g) has runs at one D/N only: its eff_N and eff_D "
+                     "are not separable",
+                     m->key_fmt[k], m->key_p[k][0], m->key_p[k][1], m->key_p[k][2]);
+            return 1;
+        }
     }
     return 0;
 }
@@ -577,6 +628,18 @@ const psl_law psl_laws[] = {
         .init = init_quest_free,
         .identify = id_quest,
         .logpred = psl_lp_quest_free,
+    },
+    {
+        .name = "quartet",
+        .title = "Parameter and data efficiency per format, outer exponent (Quartet)",
+        .formula = "L = (A (N eff_N(P))^-alpha + B (D eff_D(P))^-beta)^gamma + E, eff = 1 "
+                   "unquantized",
+        .target = PSL_TARGET_LOSS,
+        .needs = {NEED_ND},
+        .applies = ap_train,
+        .init = init_quartet,
+        .identify = id_quartet,
+        .logpred = psl_lp_quartet,
     },
     {
         .name = "sun_fp",

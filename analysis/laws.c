@@ -508,6 +508,34 @@ double psl_lp_quest_free(const psl_model *m, const double *u, const psl_point *p
     return r;
 }
 
+/* log L = lse(gamma log S, log E), log S = lse(log A - alpha (log N + log eff_N),
+ * log B - beta (log D + log eff_D)); eff_N = eff_D = 1 on unquantized points. */
+double psl_lp_quartet(const psl_model *m, const double *u, const psl_point *p, double *g) {
+    int key = psl_eff_key(m, p);
+    if (key == -2) return NAN; /* a format the fit never saw */
+    double leN = key >= 0 ? u[m->key0 + 2 * key] : 0, leD = key >= 0 ? u[m->key0 + 2 * key + 1] : 0;
+    double xN = p->lnN + leN, xD = p->lnD + leD, wi[2], wo[2];
+    double ti[2] = {u[CH_A] - u[CH_ALPHA] * xN, u[CH_B] - u[CH_BETA] * xD};
+    double ls = lse(ti, 2, wi), gam = u[QT_GAMMA];
+    double to[2] = {gam * ls, u[CH_E]};
+    double r = lse(to, 2, wo);
+    if (g) {
+        memset(g, 0, (size_t)m->np * sizeof *g);
+        double s = wo[0] * gam; /* d r / d log S */
+        g[CH_A] = s * wi[0];
+        g[CH_ALPHA] = -s * wi[0] * xN;
+        g[CH_B] = s * wi[1];
+        g[CH_BETA] = -s * wi[1] * xD;
+        g[CH_E] = wo[1];
+        g[QT_GAMMA] = wo[0] * ls;
+        if (key >= 0) {
+            g[m->key0 + 2 * key] = -s * wi[0] * u[CH_ALPHA];
+            g[m->key0 + 2 * key + 1] = -s * wi[1] * u[CH_BETA];
+        }
+    }
+    return r;
+}
+
 /* "e<X>m<Y>" from s: 1 with *E, *M set when s is exactly that. */
 static int parse_exmy(const char *s, double *E, double *M) {
     if (*s++ != 'e' || *s < '0' || *s > '9') return 0;

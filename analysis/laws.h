@@ -22,6 +22,10 @@ enum { TIED_A, TIED_B, TIED_E, TIED_ALPHA, TIED_NP };
  * epsilon), then the precision term D^beta N^-alpha log2(B) / (gamma (E+0.5)^delta
  * (M+0.5)^nu) on FP-quantized runs. */
 enum { SUN_GAMMA = CH_NP, SUN_DELTA, SUN_NU, SUN_NP };
+/* quartet (Castro et al. 2025, Quartet): L = (A (N eff_N)^-alpha + B (D eff_D)^-beta)^gamma
+ * + E: chinchilla's layout, the outer exponent gamma, then per format key k a parameter
+ * efficiency eff_N at m->key0 + 2k and a data efficiency eff_D at m->key0 + 2k + 1. */
+enum { QT_GAMMA = CH_NP, QT_NP };
 /* ptq: delta = C_T D^gamma_D N^-gamma_N exp(-P_post/gamma_post); the unified laws carry the
  * same block (from its first index) followed by one C_x per N_eff part. */
 enum { PTQ_C_T, PTQ_GAMMA_D, PTQ_GAMMA_N, PTQ_GAMMA_POST, PTQ_NP };
@@ -111,6 +115,7 @@ double psl_lp_eff_prep(const psl_model *m, const double *u, const psl_prep *prep
                        const psl_point *p, double *g);
 double psl_lp_quest(const psl_model *m, const double *u, const psl_point *p, double *g);
 double psl_lp_quest_free(const psl_model *m, const double *u, const psl_point *p, double *g);
+double psl_lp_quartet(const psl_model *m, const double *u, const psl_point *p, double *g);
 /* The FP layout of a point's training weight format for sun_fp: exponent bits *E, mantissa
  * bits *M and the block size *B of the scale (MX formats 32, NVFP4 16, eXmY the group size
  * G > 1 of a grouped run). 1 when all three are known, else 0 (not an FP format, or a scale

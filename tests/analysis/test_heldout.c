@@ -205,6 +205,8 @@ static void test_doc_param_counts(void **state) {
         int np;
         if (!strcmp(name, "sun_fp")) {
             np = SUN_NP;
+        } else if (!strcmp(name, "quartet")) {
+            np = QT_NP; /* plus eff_N and eff_D per format key */
         } else if (!strcmp(name, "chen")) {
             np = CHEN_NP;
         } else {
