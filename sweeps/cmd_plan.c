@@ -195,6 +195,21 @@ int cmd_plan(int argc, char **argv) {
         printf("%4zu  %-*s %8s %8s %7s %-14s %9.2e %9s  %-8s\n", i, w, r->cfg.name, n, dd, ep,
                r->precision, r->flops, t, run_state_name(st.state));
     }
+    /* Cooldown branches: each starts from its parent's checkpoint at its decay start. */
+    size_t nbranch = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        const sweep_run *r = &d.runs[i];
+        if (!r->cfg.branch_from[0] || !sweep_name_matches(only, r->cfg.name)) continue;
+        if (!nbranch++)
+            printf("\nbranches (start from their parent's checkpoint at their decay start):\n");
+        int64_t per = r->cfg.batch * r->cfg.ctx, steps = per ? (r->cfg.tokens + per - 1) / per : 0;
+        if (r->parent >= 0)
+            printf("%4zu  %-*s from #%ld %s at step %lld of %lld\n", i, w, r->cfg.name, r->parent,
+                   d.runs[r->parent].cfg.name, (long long)r->branch_step, (long long)steps);
+        else
+            printf("%4zu  %-*s from %s (outside the sweep) at step %lld of %lld\n", i, w,
+                   r->cfg.name, r->cfg.branch_from, (long long)r->branch_step, (long long)steps);
+    }
     char tt[16], tj[16];
     format_duration(tt, sizeof tt, total_time);
     format_duration(tj, sizeof tj, total_time / jobs);

@@ -39,7 +39,9 @@ typedef enum {
     J_DIVERGED,
     J_FAILED,
     J_STOPPED,
-    J_CONFLICT
+    J_CONFLICT,
+    J_PARENT, /* a branch waiting for its parent's kept checkpoint: holds no job slot */
+    J_COUNT
 } job_state;
 
 typedef struct job {
@@ -108,6 +110,7 @@ typedef struct scheduler {
     double sec_per_flop; /* from finished runs of this invocation */
     double done_flops, done_wall;
     gpu_set gpus;
+    long *job_of; /* run index -> its job, -1 for runs this invocation does not train */
 } scheduler;
 
 static void usage(FILE *f) {
@@ -152,7 +155,7 @@ static double eta_seconds(const scheduler *s) {
             double frac = j->total_tokens ? (double)j->tokens / (double)j->total_tokens : 0;
             if (isnan(spf) && j->tok_s > 0) spf = 1 / (j->tok_s * r->flops_per_token);
             left += (1 - frac) * r->flops, runs_left++;
-        } else if (j->state == J_QUEUED || j->state == J_WAITING) {
+        } else if (j->state == J_QUEUED || j->state == J_WAITING || j->state == J_PARENT) {
             left += r->flops, runs_left++;
         }
     }
@@ -164,7 +167,7 @@ static void draw_board(scheduler *s, int force) {
     double now = now_s();
     if (!force && now - s->last_board < (s->is_tty ? 0.25 : 30)) return;
     s->last_board = now;
-    size_t n[8] = {0};
+    size_t n[J_COUNT] = {0};
     for (size_t i = 0; i < s->njobs; i++) n[s->jobs[i].state]++;
     size_t finished = n[J_DONE] + n[J_DIVERGED] + n[J_FAILED] + n[J_CONFLICT];
     double frac = s->njobs ? (double)finished / (double)s->njobs : 1;
@@ -173,8 +176,10 @@ static void draw_board(scheduler *s, int force) {
             frac += (double)s->jobs[i].tokens / (double)s->jobs[i].total_tokens / (double)s->njobs;
     char eta[16], head[256], line[300];
     format_duration(eta, sizeof eta, eta_seconds(s));
-    snprintf(head, sizeof head, "%zu/%zu done, %zu running, %zu failed, %zu diverged%s  ETA %s",
-             n[J_DONE], s->njobs, n[J_RUNNING], n[J_FAILED] + n[J_CONFLICT], n[J_DIVERGED],
+    char waiting[48] = "";
+    if (n[J_PARENT]) snprintf(waiting, sizeof waiting, ", %zu waiting for parents", n[J_PARENT]);
+    snprintf(head, sizeof head, "%zu/%zu done, %zu running%s, %zu failed, %zu diverged%s  ETA %s",
+             n[J_DONE], s->njobs, n[J_RUNNING], waiting, n[J_FAILED] + n[J_CONFLICT], n[J_DIVERGED],
              n[J_WAITING] ? ", some held elsewhere" : "", eta);
     enum { WIDTH = 24 };
     char bar[WIDTH + 1];
@@ -191,6 +196,19 @@ static void draw_board(scheduler *s, int force) {
         if (s->jobs[i].state != J_RUNNING) continue;
         job_text(s, &s->jobs[i], line, sizeof line);
         fprintf(stderr, "%s\n", line);
+        lines++;
+    }
+    size_t shown_waiting = 0;
+    for (size_t i = 0; i < s->njobs; i++) {
+        const sweep_run *r = &s->d->runs[s->jobs[i].run];
+        if (s->jobs[i].state != J_PARENT || r->parent < 0) continue;
+        if (++shown_waiting > 4) continue;
+        fprintf(stderr, "  %-40.40s waiting for %s (step %lld)\n", r->cfg.name,
+                s->d->runs[r->parent].cfg.name, (long long)r->branch_step);
+        lines++;
+    }
+    if (shown_waiting > 4) {
+        fprintf(stderr, "  ... and %zu more waiting for their parents\n", shown_waiting - 4);
         lines++;
     }
     s->board_lines = lines;
@@ -341,6 +359,111 @@ static void finish_job(scheduler *s, job *j, int status, int stopping) {
     if (code == 0 && stat(logpath, &sb) == 0 && sb.st_size == 0) unlink(logpath);
 }
 
+static int file_exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+/* Whether a branch (branch_from) may start now: 0 yes, 1 not yet (its parent has not kept
+ * the checkpoint at the branch's decay start S), -1 never (j->reason says why, naming
+ * the parent). A branch with a checkpoint of its own resumes from it and needs no parent.
+ * A parent this scheduler trains counts as having kept S once it reports a step >= S in
+ * this invocation or has finished: one resumed from before S truncates its run file, so
+ * that a branch copying the rows up to S from it meanwhile would miss some. */
+static int branch_gate(scheduler *s, job *j) {
+    const sweep_run *r = &s->d->runs[j->run];
+    if (!r->cfg.branch_from[0] || r->branch_step < 1) return 0;
+    char own[700], kept[700];
+    runstate_path(r, "ckpt", own, sizeof own);
+    if (file_exists(own)) return 0;
+    sweep_kept_checkpoint(r, kept, sizeof kept);
+    int has = file_exists(kept);
+    long long S = (long long)r->branch_step;
+    if (r->parent < 0) {
+        if (file_exists(r->cfg.branch_from)) return 0; /* sweep exec checks the rest */
+        snprintf(j->reason, sizeof j->reason, "its parent run file %.200s (branch_from) is missing",
+                 r->cfg.branch_from);
+        return -1;
+    }
+    const sweep_run *p = &s->d->runs[r->parent];
+    long pj = s->job_of[r->parent];
+    job_state ps;
+    char preason[256] = "";
+    if (pj >= 0) {
+        const job *q = &s->jobs[pj];
+        ps = q->state;
+        snprintf(preason, sizeof preason, "%s", q->reason);
+        if (ps == J_RUNNING) return has && q->step >= r->branch_step ? 0 : 1;
+    } else {
+        /* not trained here: finished before this sweep run, held by another process, or
+         * left out by --only */
+        if (now_s() < j->retry_at) return 1;
+        j->retry_at = now_s() + 2;
+        run_status st;
+        runstate_read(p, &st);
+        snprintf(preason, sizeof preason, "%s", st.reason);
+        ps = st.state == RS_DONE       ? J_DONE
+             : st.state == RS_DIVERGED ? J_DIVERGED
+             : st.state == RS_RUNNING  ? J_WAITING
+             : st.state == RS_FAILED   ? J_FAILED
+             : st.state == RS_CONFLICT ? J_CONFLICT
+                                       : J_QUEUED;
+        if (ps == J_WAITING) return has ? 0 : 1;
+        if (ps == J_QUEUED) {
+            if (has) return 0;
+            snprintf(j->reason, sizeof j->reason,
+                     "its parent %.80s is not done and not selected (--only), and has not kept "
+                     "step %lld: select it too",
+                     p->cfg.name, S);
+            return -1;
+        }
+    }
+    switch (ps) {
+    case J_DONE:
+    case J_DIVERGED:
+        if (has) return 0;
+        snprintf(j->reason, sizeof j->reason,
+                 "its parent %.80s %s without keeping its checkpoint at step %lld (%.60s)",
+                 p->cfg.name, ps == J_DONE ? "finished" : "diverged", S,
+                 ps == J_DIVERGED && preason[0] ? preason : "ckpt_keep");
+        return -1;
+    case J_FAILED:
+        snprintf(j->reason, sizeof j->reason, "its parent %.80s failed%s%.150s", p->cfg.name,
+                 preason[0] ? ": " : "", preason);
+        return -1;
+    case J_CONFLICT:
+        snprintf(j->reason, sizeof j->reason,
+                 "its parent %.80s was not trained: its run file belongs to another "
+                 "configuration",
+                 p->cfg.name);
+        return -1;
+    default:
+        return 1; /* queued, held elsewhere, waiting for its own parent, stopped */
+    }
+}
+
+/* Queued branches whose parents are not ready wait (J_PARENT, no job slot) and queued
+ * runs are ready again once they are; a branch whose parent failed fails with it. */
+static void update_gates(scheduler *s) {
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t i = 0; i < s->njobs; i++) {
+            job *j = &s->jobs[i];
+            if (j->state != J_QUEUED && j->state != J_PARENT) continue;
+            int g = branch_gate(s, j);
+            if (g == 0 && j->state == J_PARENT) j->state = J_QUEUED;
+            if (g == 1) j->state = J_PARENT;
+            if (g < 0) {
+                const sweep_run *r = &s->d->runs[j->run];
+                char err[256];
+                j->state = J_FAILED, changed = 1;
+                runstate_write(r, "failed", j->reason, err, sizeof err);
+                event(s, "failed:   %s: %s", r->cfg.name, j->reason);
+            }
+        }
+    }
+}
+
 static int run_local(scheduler *s) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -367,6 +490,7 @@ static int run_local(scheduler *s) {
             running += s->jobs[i].state == J_RUNNING;
             waiting += s->jobs[i].state == J_WAITING;
         }
+        if (!stopping) update_gates(s);
         for (size_t i = 0; i < s->njobs && !stopping && running < (size_t)s->max_jobs; i++) {
             job *j = &s->jobs[i];
             if (j->state == J_QUEUED || (j->state == J_WAITING && now_s() >= j->retry_at)) {
@@ -381,7 +505,8 @@ static int run_local(scheduler *s) {
         if (running == 0) {
             size_t queued = 0;
             for (size_t i = 0; i < s->njobs; i++)
-                queued += s->jobs[i].state == J_QUEUED || s->jobs[i].state == J_WAITING;
+                queued += s->jobs[i].state == J_QUEUED || s->jobs[i].state == J_WAITING ||
+                          s->jobs[i].state == J_PARENT;
             if (stopping || queued == 0) break;
         }
         size_t np = 0;
@@ -411,11 +536,11 @@ static int run_local(scheduler *s) {
     }
     free(pfd);
     draw_board(s, 1);
-    size_t n[8] = {0};
+    size_t n[J_COUNT] = {0};
     for (size_t i = 0; i < s->njobs; i++) n[s->jobs[i].state]++;
     fprintf(stderr, "\nsweep %s: %zu done, %zu diverged, %zu failed, %zu conflicts, %zu not run\n",
             s->d->name, n[J_DONE], n[J_DIVERGED], n[J_FAILED], n[J_CONFLICT],
-            n[J_QUEUED] + n[J_WAITING] + n[J_STOPPED]);
+            n[J_QUEUED] + n[J_WAITING] + n[J_STOPPED] + n[J_PARENT]);
     if (n[J_DIVERGED])
         fprintf(stderr, "diverged runs are results (their run files say so), not failures\n");
     for (size_t i = 0; i < s->njobs; i++)
@@ -424,7 +549,7 @@ static int run_local(scheduler *s) {
                     s->jobs[i].reason);
     fprintf(stderr, "results in %s/ (sweep status %s)\n", s->d->dir, s->d->dir);
     if (n[J_FAILED] || n[J_CONFLICT]) return 1;
-    if (handled || halted || n[J_QUEUED] + n[J_WAITING] + n[J_STOPPED]) return 130;
+    if (handled || halted || n[J_QUEUED] + n[J_WAITING] + n[J_STOPPED] + n[J_PARENT]) return 130;
     return 0;
 }
 
@@ -546,12 +671,14 @@ int cmd_run(int argc, char **argv) {
                    .config_copy = copy,
                    .start = now_s()};
     s.jobs = calloc(d.n, sizeof *s.jobs);
+    s.job_of = malloc((d.n + 1) * sizeof *s.job_of);
     char self[1024];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (!s.jobs || sl <= 0) {
+    if (!s.jobs || !s.job_of || sl <= 0) {
         fprintf(stderr, "sweep run: cannot find its own executable\n");
         sweep_free(&d);
         free(s.jobs);
+        free(s.job_of);
         return 1;
     }
     self[sl] = 0;
@@ -578,6 +705,8 @@ int cmd_run(int argc, char **argv) {
         }
         s.jobs[s.njobs++] = (job){.run = i, .state = J_QUEUED, .fd = -1, .gpu = -1};
     }
+    for (size_t i = 0; i < d.n; i++) s.job_of[i] = -1;
+    for (size_t i = 0; i < s.njobs; i++) s.job_of[s.jobs[i].run] = (long)i;
     char ptq_note[64] = "";
     if (ptq_jobs) snprintf(ptq_note, sizeof ptq_note, ", %zu finished to add PTQ to", ptq_jobs);
     /* The saved copy is what the jobs load and what `sweep status DIR` reads: a sweep run
@@ -586,6 +715,7 @@ int cmd_run(int argc, char **argv) {
         if (save_sweep(&d, copy, sizeof copy, err, sizeof err)) {
             fprintf(stderr, "sweep run: %s\n", err);
             free(s.jobs);
+            free(s.job_of);
             sweep_free(&d);
             return 1;
         }
@@ -626,6 +756,7 @@ int cmd_run(int argc, char **argv) {
     }
     if (conflicts && rc == 0) rc = 1;
     free(s.jobs);
+    free(s.job_of);
     sweep_free(&d);
     return rc;
 }

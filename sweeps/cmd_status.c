@@ -194,7 +194,8 @@ static void observe(const sweep_def *d, const char *only, sweep_view *sv) {
         run_view *v = &sv->v[i];
         v->eta = NAN;
         if (!v->selected) continue;
-        if (v->st.state != RS_RUNNING && v->st.state != RS_PENDING) continue;
+        if (v->st.state != RS_RUNNING && v->st.state != RS_PENDING && v->st.state != RS_WAITING)
+            continue;
         int64_t left = target_tokens(r) - v->st.tokens;
         if (left <= 0)
             v->eta = 0;
@@ -225,14 +226,14 @@ static void print_table(const sweep_def *d, const sweep_view *sv) {
         const run_view *v = &sv->v[i];
         if (!v->selected) continue;
         char eta[16] = "", loss[16] = "-", val[16] = "-";
-        if (v->st.state == RS_RUNNING || v->st.state == RS_PENDING)
+        if (v->st.state == RS_RUNNING || v->st.state == RS_PENDING || v->st.state == RS_WAITING)
             format_duration(eta, sizeof eta, isnan(v->eta) ? -1 : v->eta);
         if (!isnan(v->st.loss)) snprintf(loss, sizeof loss, "%.4f", v->st.loss);
         if (!isnan(v->st.val_loss)) snprintf(val, sizeof val, "%.4f", v->st.val_loss);
         printf("%4zu  %-*s %-9s %6.1f%% %9lld %8s %8s %9s", i, w, r->cfg.name,
                run_state_name(v->st.state), 100 * v->frac, (long long)v->st.tokens, loss, val, eta);
         if (v->st.interrupted) printf("  (interrupted; resumes)");
-        if (v->st.state == RS_FAILED || v->st.state == RS_CONFLICT)
+        if (v->st.state == RS_FAILED || v->st.state == RS_CONFLICT || v->st.state == RS_WAITING)
             printf("  %.120s", v->st.reason);
         printf("\n");
     }
@@ -315,7 +316,7 @@ static int print_json(const sweep_def *d, const sweep_view *sv) {
         }
         fputs("],\n     \"reason\": ", f);
         json_string(f, st->reason[0] && (st->state == RS_FAILED || st->state == RS_CONFLICT ||
-                                         st->state == RS_DIVERGED)
+                                         st->state == RS_DIVERGED || st->state == RS_WAITING)
                            ? st->reason
                            : NULL);
         fputs("}", f);
@@ -501,7 +502,8 @@ static void build_frame(const sweep_def *d, const sweep_view *sv, frame *fr, int
                                   cell[order[k]]);
             if (v->st.interrupted)
                 snprintf(line + o, sizeof line - (size_t)o, "  (interrupted)");
-            else if (v->st.state == RS_FAILED || v->st.state == RS_CONFLICT)
+            else if (v->st.state == RS_FAILED || v->st.state == RS_CONFLICT ||
+                     v->st.state == RS_WAITING)
                 snprintf(line + o, sizeof line - (size_t)o, "  %.200s", v->st.reason);
             frame_add(fr, "%s", line);
         }

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 const char *run_state_name(run_state s) {
-    static const char *names[RS_COUNT] = {"pending",  "running", "done",
-                                          "diverged", "failed",  "conflict"};
+    static const char *names[RS_COUNT] = {"pending", "running",  "done",   "diverged",
+                                          "failed",  "conflict", "waiting"};
     return s < RS_COUNT ? names[s] : "?";
 }
 
@@ -344,6 +344,16 @@ void runstate_read(const sweep_run *r, run_status *st) {
             st->state = RS_FAILED;
         else if (!strcmp(state_word, "running"))
             st->interrupted = 1;
+    }
+    /* A branch that has no checkpoint of its own starts from its parent's kept one: until
+     * that exists it waits (sweep run starts it then). */
+    if (st->state == RS_PENDING && r->cfg.branch_from[0] && r->branch_step > 0 && !exists(ckpt)) {
+        char kept[700];
+        sweep_kept_checkpoint(r, kept, sizeof kept);
+        if (!exists(kept)) {
+            st->state = RS_WAITING;
+            snprintf(st->reason, sizeof st->reason, "waiting for %.230s", kept);
+        }
     }
 }
 

@@ -19,6 +19,7 @@ typedef enum {
     RS_DIVERGED,
     RS_FAILED,
     RS_CONFLICT, /* the run file belongs to another configuration */
+    RS_WAITING,  /* a branch not started whose parent has not kept its checkpoint yet */
     RS_COUNT
 } run_state;
 

@@ -6,10 +6,12 @@
 
 #include "lua_sandbox.h"
 #include "model.h"
+#include "optimizer.h"
 #include "prelude_lua.h"
 #include "run_config.h"
 #include "run_name.h"
 #include "tokfile.h"
+#include "train.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -273,6 +275,27 @@ static int build_run(loader *ld, size_t i, const char *sweep_where) {
         field_where(ld, L, run, keys[j], sweep_where, where, sizeof where);
         if (j == 0) snprintf(r->where, sizeof r->where, "%s", where);
         const knob_def *k = knob_find(keys[j]);
+        if (!k && !strcmp(keys[j], "label")) {
+            /* not a knob: a name for branch_from = "@LABEL" (resolve_branches) */
+            size_t n = 0;
+            const char *v =
+                raw_field(L, run, keys[j]) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+            int bad = !v || sweep_check_name(v, n, why, sizeof why) || n >= sizeof r->label;
+            if (bad) {
+                char quoted[400] = "";
+                if (v) sweep_quote_name(v, n, quoted, sizeof quoted);
+                fail(ld,
+                     "%s: field 'label': expected a name of at most %zu letters, digits, '.', "
+                     "'_', '+', '=', '-', got %s%s",
+                     where, sizeof r->label - 1, v ? quoted : "a ",
+                     v ? "" : lua_typename(L, lua_type(L, -1)));
+                lua_pop(L, 1);
+                goto out;
+            }
+            memcpy(r->label, v, n + 1);
+            lua_pop(L, 1);
+            continue;
+        }
         if (!strcmp(keys[j], "out")) {
             fail(ld,
                  "%s: knob out is chosen by sweep run (<results>/<sweep>/<run name>.h5); "
@@ -402,6 +425,8 @@ static int cmp_name_fold(const void *a, const void *b) {
     return c ? c : strcmp(x->cfg.name, y->cfg.name);
 }
 
+static int resolve_branches(loader *ld);
+
 static int finish_runs(loader *ld) {
     sweep_def *d = ld->d;
     sweep_name_runs(d, ld->knobs, ld->nknobs, ld->explicit_set);
@@ -462,6 +487,85 @@ static int finish_runs(loader *ld) {
                          d->runs[i].cfg.name);
         if (n < 0 || (size_t)n >= sizeof d->runs[i].cfg.out)
             return fail(ld, "run %s: results path too long", d->runs[i].cfg.name);
+    }
+    return resolve_branches(ld);
+}
+
+/* Steps of a resolved run, as train.c counts them: ceil(tokens / (batch ctx)), at least 1. */
+static int64_t run_steps(const train_config *c) {
+    int64_t per = c->batch * c->ctx, n = per > 0 ? (c->tokens + per - 1) / per : 0;
+    return n < 1 ? 1 : n;
+}
+
+void sweep_kept_checkpoint(const sweep_run *r, char *buf, size_t len) {
+    train_kept_checkpoint_path(r->cfg.branch_from, r->branch_step, buf, len);
+}
+
+/* branch_from naming a run of the sweep (its name, name.h5, its file, or "@LABEL") becomes
+ * that run's file, and the run its parent: sweep run starts the branch once the parent
+ * has kept the checkpoint at the branch's decay start, which the parent's ckpt_keep must
+ * hold. Any other branch_from is a run file outside the sweep. Labels are unique and the
+ * parents form no cycle. */
+static int resolve_branches(loader *ld) {
+    sweep_def *d = ld->d;
+    for (size_t i = 0; i < d->n; i++) d->runs[i].parent = -1, d->runs[i].branch_step = 0;
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t k = i + 1; k < d->n && d->runs[i].label[0]; k++)
+            if (!strcmp(d->runs[i].label, d->runs[k].label))
+                return fail(ld,
+                            "label \"%s\" is on two runs (%s, made at %s, and %s, made at %s); "
+                            "labels name one run each (a cooldown{} inside grid{}? give "
+                            "cooldown{} the other axes instead)",
+                            d->runs[i].label, d->runs[i].cfg.name, d->runs[i].where,
+                            d->runs[k].cfg.name, d->runs[k].where);
+    for (size_t i = 0; i < d->n; i++) {
+        sweep_run *r = &d->runs[i];
+        const char *ref = r->cfg.branch_from;
+        if (!ref[0]) continue;
+        long p = -1;
+        size_t rlen = strlen(ref);
+        for (size_t k = 0; k < d->n && p < 0; k++) {
+            const sweep_run *q = &d->runs[k];
+            size_t nlen = strlen(q->cfg.name);
+            if (ref[0] == '@' ? !strcmp(q->label, ref + 1)
+                              : !strcmp(q->cfg.name, ref) || !strcmp(q->cfg.out, ref) ||
+                                    (rlen == nlen + 3 && !strncmp(ref, q->cfg.name, nlen) &&
+                                     !strcmp(ref + nlen, ".h5")))
+                p = (long)k;
+        }
+        if (ref[0] == '@' && p < 0)
+            return fail(ld, "%s: run %s: branch_from=%s: no run of the sweep has label = \"%s\"",
+                        r->where, r->cfg.name, ref, ref + 1);
+        if (p == (long)i)
+            return fail(ld, "%s: run %s: branch_from=%s names the run itself", r->where,
+                        r->cfg.name, ref);
+        int64_t steps = run_steps(&r->cfg), S = lr_decay_start(&r->cfg, steps);
+        if (S < 1)
+            return fail(ld,
+                        "%s: run %s: branch_from: decay_frac=%g decays all %lld steps of the run, "
+                        "so it starts from no step of its parent",
+                        r->where, r->cfg.name, r->cfg.decay_frac, (long long)steps);
+        r->branch_step = S;
+        if (p < 0) continue;
+        const sweep_run *q = &d->runs[p];
+        char why[512];
+        int has = run_ckpt_keep_has(q->cfg.ckpt_keep, S, why, sizeof why);
+        if (has < 0) return fail(ld, "%s: run %s: %s", q->where, q->cfg.name, why);
+        if (!has)
+            return fail(ld,
+                        "%s: run %s branches from %s at step %lld (its decay start), but %s keeps "
+                        "no checkpoint there: add %lld to that run's ckpt_keep (now \"%s\")",
+                        r->where, r->cfg.name, q->cfg.name, (long long)S, q->cfg.name, (long long)S,
+                        q->cfg.ckpt_keep);
+        r->parent = p;
+        snprintf(r->cfg.branch_from, sizeof r->cfg.branch_from, "%s", q->cfg.out);
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        long p = d->runs[i].parent;
+        for (size_t hops = 0; p >= 0 && hops <= d->n; hops++, p = d->runs[p].parent)
+            if (p == (long)i)
+                return fail(ld, "%s: run %s: its branch_from parents lead back to it (a cycle)",
+                            d->runs[i].where, d->runs[i].cfg.name);
     }
     return 0;
 }

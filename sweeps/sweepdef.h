@@ -26,6 +26,14 @@ typedef struct sweep_run {
     char precision[64];            /* e.g. "fp32", "bf16", "w4a8kv4-int" */
     char where[160];               /* file:line of the helper call that made the run */
     int named;                     /* the config set (or derived) its name */
+    /* Cooldown branches (docs/sweeps.md): a run whose branch_from names another run of
+     * the sweep (its name, name.h5, or "@LABEL" of a run with label = "LABEL") has
+     * cfg.branch_from set to that run's file and parent = its index; -1 for a run that
+     * is no branch or whose parent is a file outside the sweep. branch_step is the step
+     * a branch starts from (its decay start, lr_decay_start), 0 for no branch. */
+    long parent;
+    int64_t branch_step;
+    char label[64]; /* the run's label field (not a knob), "" if none */
 } sweep_run;
 
 typedef struct sweep_def {
@@ -71,6 +79,9 @@ void sweep_quote_name(const char *name, size_t len, char *buf, size_t buflen);
 
 /* --only PATTERN: a glob (fnmatch) when it has *?[, else a substring; NULL matches all. */
 int sweep_name_matches(const char *pattern, const char *name);
+
+/* The checkpoint a branch needs: <parent without .h5>.step<S>.ckpt (train.c's name). */
+void sweep_kept_checkpoint(const sweep_run *r, char *buf, size_t len);
 
 /* Index of the run called name, or -1. */
 long sweep_find(const sweep_def *d, const char *name);
