@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "par.h"
+#include "stats.h"
 
 int psl_boot_determined(const psl_boot *b, int log_space, int k, double value) {
     if (b->ok < 10) return -1;
@@ -20,20 +21,6 @@ uint64_t psl_rng_next(uint64_t *s) {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
-}
-
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Type-7 (linear interpolation) quantile of sorted v[0..n). */
-static double quantile(const double *v, int n, double q) {
-    if (n <= 0) return NAN;
-    double h = (n - 1) * q;
-    int i = (int)floor(h);
-    if (i >= n - 1) return v[n - 1];
-    return v[i] + (h - i) * (v[i + 1] - v[i]);
 }
 
 typedef struct {
@@ -145,9 +132,7 @@ int psl_bootstrap(const psl_problem *pr, const psl_fit_opts *o, const double *uh
                 double v = S[(size_t)b * (size_t)np + (size_t)i];
                 if (isfinite(v)) col[k++] = v, mean += v;
             }
-            qsort(col, (size_t)k, sizeof *col, cmpd);
-            out->lo[i] = quantile(col, k, 0.025);
-            out->hi[i] = quantile(col, k, 0.975);
+            psl_interval95(col, k, 1, &out->lo[i], &out->hi[i]);
             mean = k ? mean / k : NAN;
             double ss = 0;
             for (int j = 0; j < k; j++) ss += (col[j] - mean) * (col[j] - mean);
@@ -269,7 +254,7 @@ static int fit_predict(const psl_law *law, const psl_point *const *train, size_t
 }
 
 static int cmpd_desc(const void *a, const void *b) {
-    return cmpd(b, a);
+    return psl_cmp_double(b, a);
 }
 
 void psl_heldout_largest_n(const psl_law *law, const psl_point *const *pts, size_t n,

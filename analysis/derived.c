@@ -7,6 +7,7 @@
 
 #include "laws.h"
 #include "par.h"
+#include "stats.h"
 
 const psl_law_result *psl_result_find(const psl_law_result *res, int n, const char *name) {
     for (int i = 0; i < n; i++)
@@ -74,19 +75,6 @@ double psl_pstar_u(const psl_law_result *r, const double *u) {
     return arg;
 }
 
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Type-7 quantile of sorted v[0..n) (as boot.c). */
-static double quantile(const double *v, int n, double q) {
-    double h = (n - 1) * q;
-    int i = (int)floor(h);
-    if (i >= n - 1) return v[n - 1];
-    return v[i] + (h - i) * (v[i + 1] - v[i]);
-}
-
 /* Replicate b's internal parameters of r, or NULL when it did not converge. */
 static const double *rep_u(const psl_law_result *r, int b) {
     if (!r->boot_u || b >= r->boot.B) return NULL;
@@ -99,16 +87,7 @@ static const double *rep_u(const psl_law_result *r, int b) {
 /* Fills the interval of q from the replicate values v[0..n) (finite ones only; at least
  * 10, else no interval) and its place against the runs' range. */
 static void dq_finish(psl_dq *q, double *v, int n, double lo_run, double hi_run) {
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i])) v[k++] = v[i];
-    q->nrep = k;
-    q->lo = q->hi = NAN;
-    if (k >= 10) {
-        qsort(v, (size_t)k, sizeof *v, cmpd);
-        q->lo = quantile(v, k, 0.025);
-        q->hi = quantile(v, k, 0.975);
-    }
+    q->nrep = psl_interval95(v, n, 10, &q->lo, &q->hi);
     q->lo_run = lo_run;
     q->hi_run = hi_run;
     q->extrap = 0;
@@ -249,7 +228,7 @@ void psl_derive(const psl_law_result *res, int n, const psl_data *d, psl_derived
             for (int j = 0; j < nn; j++) dup |= Ns[j] == pt->pts[i]->N;
             if (!dup) Ns[nn++] = pt->pts[i]->N;
         }
-        qsort(Ns, (size_t)nn, sizeof *Ns, cmpd);
+        qsort(Ns, (size_t)nn, sizeof *Ns, psl_cmp_double);
         double Dlo, Dhi, Plo, Phi;
         range_of(pt, get_D, &Dlo, &Dhi);
         range_of(pt, get_Ppost, &Plo, &Phi);

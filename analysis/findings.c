@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "laws.h"
+#include "stats.h"
 
 /* Kumar et al., "Scaling Laws for Precision" (arXiv 2411.04330, ICLR 2025), Table 2, and
  * Panferov et al., "QuEST" (arXiv 2502.05003); as ../shared/docs/science.md 1.2 and 2
@@ -90,30 +91,11 @@ static const double *rep(const psl_law_result *r, int b) {
     return u;
 }
 
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double quantile(const double *v, int n, double q) {
-    double h = (n - 1) * q;
-    int i = (int)floor(h);
-    if (i >= n - 1) return v[n - 1];
-    return v[i] + (h - i) * (v[i + 1] - v[i]);
-}
-
 /* 95% percentile interval of the finite values of v[0..n) (reordered); 0 when fewer than
  * 10 (as derived.c), else the count. */
 static int interval(double *v, int n, double *lo, double *hi) {
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(v[i])) v[k++] = v[i];
-    *lo = *hi = NAN;
-    if (k < 10) return 0;
-    qsort(v, (size_t)k, sizeof *v, cmpd);
-    *lo = quantile(v, k, 0.025);
-    *hi = quantile(v, k, 0.975);
-    return k;
+    int k = psl_interval95(v, n, 10, lo, hi);
+    return k < 10 ? 0 : k;
 }
 
 /* Appends to a finding's why ("; " between clauses). */

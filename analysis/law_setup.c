@@ -2,6 +2,7 @@
  * centring, point selection, and the identifiability checks driven by a law's needs.
  * The laws themselves are in law_table.c; nothing here names a particular law. */
 #include "laws.h"
+#include "stats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -179,11 +180,6 @@ static double field(const psl_point *p, int f) {
 
 static const char *const field_name[] = {"N", "D", "P_w", "P_a", "P_kv", "P_post", "G"};
 
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int psl_model_setup(psl_model *m, const psl_law *law, const psl_point *const *pts, size_t n,
                     char *why, size_t len) {
     memset(m, 0, sizeof *m);
@@ -212,7 +208,7 @@ int psl_model_setup(psl_model *m, const psl_law *law, const psl_point *const *pt
             v[c++] = field(pts[i], nd->field);
             low |= v[c - 1] < 16;
         }
-        qsort(v, c, sizeof *v, cmpd);
+        qsort(v, c, sizeof *v, psl_cmp_double);
         size_t distinct = 0;
         for (size_t i = 0; i < c; i++) distinct += i == 0 || v[i] != v[i - 1];
         const char *fn = field_name[nd->field];

@@ -8,6 +8,7 @@
 
 #include "figures.h"
 #include "findings.h"
+#include "stats.h"
 
 #ifndef PSL_VERSION
 #define PSL_VERSION "unknown"
@@ -383,11 +384,6 @@ static void json_notes(FILE *f, const psl_notes *n) {
     fputc(']', f);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* delta_PTQ per PTQ method and bit width over every PTQ point read (before --ptq-method
  * kept one), of runs trained at more bits than P_post: median, range and count, one row per bit
  * width, one column per method. */
@@ -411,7 +407,7 @@ static void ptq_tab_build(const psl_data *d, ptq_tab *t) {
         while (b < t->nb && t->bits[b] != p->P_post) b++;
         if (b == t->nb && t->nb < 64) t->bits[t->nb++] = p->P_post;
     }
-    qsort(t->bits, (size_t)t->nb, sizeof *t->bits, cmp_double);
+    qsort(t->bits, (size_t)t->nb, sizeof *t->bits, psl_cmp_double);
 }
 
 /* Median, min, max and count of delta_PTQ at (method, bits); returns the count. */
@@ -430,7 +426,7 @@ static int ptq_cell(const psl_data *d, const char *method, double bits, double *
         if (d->pt[i].P_post == bits && isfinite(d->pt[i].delta) && d->pt[i].P_w > bits &&
             !strcmp(d->pt[i].method, method))
             v[k++] = d->pt[i].delta;
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    qsort(v, (size_t)n, sizeof *v, psl_cmp_double);
     *med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
     *lo = v[0];
     *hi = v[n - 1];
