@@ -12,8 +12,8 @@ local error, type, pairs, ipairs, next, select, tostring, tonumber, rawget, setm
     error, type, pairs, ipairs, next, select, tostring, tonumber, rawget, setmetatable
 local string_find, string_gmatch, string_format = string.find, string.gmatch, string.format
 local table_sort, table_concat = table.sort, table.concat
-local math_type, math_floor, math_log, math_abs, math_exp =
-    math.type, math.floor, math.log, math.abs, math.exp
+local math_type, math_floor, math_ceil, math_log, math_abs, math_exp =
+    math.type, math.floor, math.ceil, math.log, math.abs, math.exp
 
 --- has_knob("ptq"): whether this build knows a knob (configs can use newer knobs when present).
 function has_knob(name) return knob_names[name] == true end
@@ -383,6 +383,112 @@ function ptq(spec)
     if #methods > 0 then put(b, "ptq", table_concat(methods, ","), where, true) end
     if #bits > 0 then put(b, "ptq_bits", table_concat(bits, ","), where, true) end
     return b
+end
+
+-- cooldown{} parents are labelled cooldown1, cooldown2, ... in the order they are made.
+local cooldowns = 0
+local cooldown_set = { schedule_tokens = true, ckpt_keep = true, branch_from = true, label = true,
+    name = true, tokens_per_param = true }
+
+-- Steps of a run of D tokens and its wsd decay start, as the engine counts them
+-- (ceil(D / (batch ctx)), at least 1; steps - ceil(decay_frac steps), optimizer.c).
+local function run_steps(D, r)
+    local per = r.batch * r.ctx
+    local n = (D + per - 1) // per
+    if n < 1 then n = 1 end
+    return n
+end
+local function decay_start(D, r)
+    local n = run_steps(D, r)
+    return n - math_ceil(r.decay_frac * n)
+end
+
+--- cooldown{model = ..., precision = ..., tokens = {D1, D2, ...}, decay_frac = 0.2}: per
+--- combination of the other fields (axes, as in grid{}), one wsd run at the largest D, the
+--- parent, trained from scratch and keeping its checkpoint where each shorter run's decay
+--- starts (ckpt_keep), and the shorter runs as its cooldown branches (branch_from).
+function cooldown(spec)
+    local where = user_where()
+    if type(spec) ~= "table" then
+        fail(where, "cooldown{...}: expected a table like {model = ..., tokens = {D1, D2}}")
+    end
+    if spec.tokens ~= nil and spec.D ~= nil then fail(where, "cooldown{...}: give tokens or D, not both") end
+    local tokens = spec.tokens
+    if tokens == nil then tokens = spec.D end
+    if not is_list(tokens) or #tokens < 2 then
+        fail(where, "cooldown{...}: expected tokens = {D1, D2, ...}, at least two token counts")
+    end
+    local ds = {}
+    for i, D in ipairs(tokens) do
+        if type(D) ~= "number" or D ~= D // 1 or D < 1 then
+            fail(where, "cooldown{tokens=...}: value " .. i .. " is not a whole number of tokens >= 1: " ..
+                tostring(D))
+        end
+        ds[i] = math_floor(D)
+    end
+    table_sort(ds)
+    for i = 2, #ds do
+        if ds[i] == ds[i - 1] then fail(where, "cooldown{tokens=...}: " .. ds[i] .. " is given twice") end
+    end
+    local axes = {}
+    for _, k in ipairs(sorted_keys(spec, where, "cooldown{...}")) do
+        local kk = aliases[k] or k
+        if cooldown_set[kk] then
+            fail(where, "cooldown{...}: '" .. k .. "' is set by cooldown{} itself; give tokens = {...}")
+        end
+        if kk == "schedule" and spec[k] ~= "wsd" then
+            fail(where, "cooldown{...}: branches need schedule = \"wsd\", not " .. tostring(spec[k]))
+        end
+        if kk ~= "tokens" then axes[k] = spec[k] end
+    end
+    local combos = next(axes) ~= nil and grid(axes) or { new_bundle() }
+    local dmax, shorter = ds[#ds], {}
+    for i = 1, #ds - 1 do shorter[i] = ds[i] end
+    local function keep(r)
+        local seen, steps = {}, {}
+        for _, D in ipairs(shorter) do
+            local S = decay_start(D, r)
+            if S < 1 then
+                error("cooldown{}: a run of " .. D .. " tokens has " .. run_steps(D, r) ..
+                    " steps, all of them decaying (decay_frac " .. r.decay_frac ..
+                    "): no step of it is its parent's; use more tokens", 0)
+            end
+            if not seen[S] then seen[S], steps[#steps + 1] = true, S end
+        end
+        table_sort(steps)
+        return table_concat(steps, ",")
+    end
+    -- ten evaluations of the parent, as its default; a branch must have the parent's
+    local function every(r)
+        local n = run_steps(dmax, r) // 10
+        if n < 1 then n = 1 end
+        return n
+    end
+    local out = {}
+    check_count(#combos * #ds, where, "cooldown{...}")
+    for _, combo in ipairs(combos) do
+        cooldowns = cooldowns + 1
+        local label = "cooldown" .. cooldowns
+        local w = rawget(combo, "__where") or {}
+        for i, D in ipairs(ds) do
+            local run = new_bundle()
+            for _, k in ipairs(sorted_keys(combo, where, "cooldown{...}")) do
+                put(run, k, combo[k], w[k] or where, true)
+            end
+            put(run, "tokens", D, where, true)
+            put(run, "schedule", "wsd", where, true)
+            put(run, "schedule_tokens", dmax, where, true)
+            if run.eval_every == nil then put(run, "eval_every", every, where, true) end
+            if i == #ds then
+                put(run, "ckpt_keep", keep, where, true)
+                put(run, "label", label, where, true)
+            else
+                put(run, "branch_from", "@" .. label, where, true)
+            end
+            out[#out + 1] = run
+        end
+    end
+    return out
 end
 
 -- The sweeps sweep{} made (weak keys): a table returned as is only if it is one of them.

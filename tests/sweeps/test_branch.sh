@@ -58,6 +58,18 @@ grep -q "waiting for d32-l2-h2_D10.2k_fp32_s0 (step 16)" run1.txt || { cat run1.
 grep -q "2 waiting for parents" run1.txt || { cat run1.txt; fail "board counts waiting runs"; }
 "$sweep" status br.lua --results j1 >st1.txt || { cat st1.txt; fail "status after the sweep"; }
 
+# cooldown{} writes the same three runs (one parent, two branches): equal to scratch too.
+cat >cd.lua <<'LUA'
+return sweep{
+  name = "cd", data = "data", ctx = 32, batch = 8, eval_tokens = 1024, lr = 0.01,
+  runs = cooldown{ d_model = 32, n_layer = 2, n_head = 2, tokens = {5120, 10240, 7680},
+                   decay_frac = 0.2, eval_every = 8 },
+}
+LUA
+"$sweep" run cd.lua --jobs 2 --threads 1 >cd.txt 2>&1 || { cat cd.txt; fail "cooldown{} sweep"; }
+/usr/bin/python3 "$here/compare_runs.py" ref/scr results/cd || fail "cooldown{}: differs from scratch"
+ls results/cd/*.step16.ckpt results/cd/*.step24.ckpt >/dev/null || fail "cooldown{}: kept checkpoints"
+
 # A parent that fails: its branches fail naming it, and no branch is started.
 sed -e 's/name = "br"/name = "bad"/' -e 's/data = "data"/data = "broken"/' br.lua >bad.lua
 "$sweep" run bad.lua --jobs 2 --threads 1 >bad.txt 2>&1

@@ -350,6 +350,100 @@ static void test_sweep_json_escaping(void **state) {
     free(json);
 }
 
+/* cooldown{}: per model one wsd parent at the largest D keeping the shorter runs' decay
+ * starts, and those runs as its branches, with one schedule_tokens and eval_every. */
+static void test_cooldown(void **state) {
+    (void)state;
+    const char *text =
+        "return sweep{ ctx = 32, batch = 8, runs = cooldown{\n"
+        "  model = ladder{ {d = 32, l = 2, h = 2}, {d = 48, l = 1, h = 2} },\n"
+        "  precision = int{w = 4}, tokens = {7680, 5120, 10240}, decay_frac = 0.2 } }";
+    sweep_def d;
+    char err[2048];
+    assert_int_equal(load(text, &d, err, sizeof err), 0);
+    assert_int_equal(d.n, 6);
+    size_t parents = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        const sweep_run *r = &d.runs[i];
+        assert_string_equal(r->cfg.schedule, "wsd");
+        assert_int_equal(r->cfg.schedule_tokens, 10240);
+        assert_int_equal(r->cfg.eval_every, 4); /* 40 steps of the parent / 10 */
+        assert_string_equal(r->cfg.w_quant, "int4");
+        assert_true(r->cfg.decay_frac == 0.2);
+        if (r->cfg.tokens == 10240) {
+            parents++;
+            assert_string_equal(r->cfg.ckpt_keep, "16,24"); /* 20 - 4, 30 - 6 */
+            assert_string_equal(r->cfg.branch_from, "");
+            assert_int_equal(r->parent, -1);
+            assert_int_equal(r->branch_step, 0);
+            assert_true(!strncmp(r->label, "cooldown", 8));
+            continue;
+        }
+        assert_true(r->cfg.tokens == 5120 || r->cfg.tokens == 7680);
+        assert_int_equal(r->branch_step, r->cfg.tokens == 5120 ? 16 : 24);
+        assert_string_equal(r->cfg.ckpt_keep, "");
+        assert_true(r->parent >= 0);
+        const sweep_run *p = &d.runs[r->parent];
+        assert_int_equal(p->cfg.tokens, 10240);
+        assert_int_equal(p->cfg.d_model, r->cfg.d_model);
+        assert_string_equal(r->cfg.branch_from, p->cfg.out);
+        char kept[700];
+        sweep_kept_checkpoint(r, kept, sizeof kept);
+        char want[700];
+        snprintf(want, sizeof want, "%.*s.step%lld.ckpt", (int)(strlen(p->cfg.out) - 3), p->cfg.out,
+                 (long long)r->branch_step);
+        assert_string_equal(kept, want);
+    }
+    assert_int_equal(parents, 2);
+    sweep_free(&d);
+    /* a given eval_every is kept; by name and by @label by hand */
+    assert_int_equal(load("return sweep{ ctx = 32, batch = 8, runs = cooldown{ d_model = 32, "
+                          "n_layer = 2, n_head = 2, eval_every = 8, tokens = {5120, 10240} } }",
+                          &d, err, sizeof err),
+                     0);
+    assert_int_equal(d.n, 2);
+    assert_int_equal(d.runs[0].cfg.eval_every, 8);
+    assert_int_equal(d.runs[1].cfg.eval_every, 8);
+    assert_string_equal(d.runs[1].cfg.ckpt_keep, "16");
+    assert_int_equal(d.runs[0].parent, 1);
+    sweep_free(&d);
+    const char *by_name =
+        "return sweep{ ctx = 32, batch = 8, d_model = 32, n_layer = 2, n_head = 2, "
+        "schedule = 'wsd', schedule_tokens = 10240, eval_every = 8, runs = {"
+        "{ tokens = 10240, ckpt_keep = '16' }, { tokens = 5120, branch_from = "
+        "'d32-l2-h2_D10.2k_fp32_s0.h5' }, { tokens = 7680, branch_from = 'elsewhere/p.h5' } } }";
+    assert_int_equal(load(by_name, &d, err, sizeof err), 0);
+    assert_int_equal(d.runs[0].parent, 2);
+    assert_int_equal(d.runs[1].parent, -1); /* outside the sweep: a path */
+    assert_string_equal(d.runs[1].cfg.branch_from, "elsewhere/p.h5");
+    assert_int_equal(d.runs[1].branch_step, 24);
+    sweep_free(&d);
+    /* mistakes */
+    expect_error("return sweep{ runs = cooldown{ d_model = 32, tokens = {5120} } }",
+                 "at least two token counts");
+    expect_error("return sweep{ runs = cooldown{ schedule = 'cosine', tokens = {5120, 10240} } }",
+                 "branches need schedule = \"wsd\"");
+    expect_error("return sweep{ runs = cooldown{ ckpt_keep = '3', tokens = {5120, 10240} } }",
+                 "'ckpt_keep' is set by cooldown{} itself");
+    expect_error("return sweep{ ctx = 32, batch = 8, runs = grid{ seed = {0, 1}, "
+                 "c = cooldown{ tokens = {5120, 10240} } } }",
+                 "is on two runs");
+    expect_error("return sweep{ ctx = 32, batch = 8, d_model = 32, n_layer = 2, n_head = 2, "
+                 "schedule = 'wsd', runs = {"
+                 "{ tokens = 10240, ckpt_keep = '16' }, { tokens = 7680, branch_from = "
+                 "'d32-l2-h2_D10.2k_fp32_s0' } } }",
+                 "add 24 to that run's ckpt_keep");
+    expect_error(
+        "return sweep{ schedule = 'wsd', runs = { { tokens = 7680, branch_from = '@x' } } }",
+        "no run of the sweep has label = \"x\"");
+    expect_error("return sweep{ schedule = 'wsd', runs = { { tokens = 7680, label = 'a', "
+                 "branch_from = '@a' } } }",
+                 "names the run itself");
+    expect_error("return sweep{ schedule = 'wsd', decay_frac = 1, runs = cooldown{ "
+                 "tokens = {5120, 10240} } }",
+                 "all of them decaying");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid_order_and_count),
@@ -363,6 +457,7 @@ int main(void) {
         cmocka_unit_test(test_hostile_names),
         cmocka_unit_test(test_names_unique_folding_case),
         cmocka_unit_test(test_sweep_json_escaping),
+        cmocka_unit_test(test_cooldown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
