@@ -8,6 +8,7 @@
 
 #include "figures.h"
 #include "findings.h"
+#include "matched.h"
 #include "stats.h"
 
 #ifndef PSL_VERSION
@@ -484,6 +485,87 @@ static void ptq_table_json(FILE *f, const psl_data *d) {
     fputs(k ? "\n  ]" : "]", f);
 }
 
+/* Compute-matched runs read off without a law (matched.h): one table per budget. */
+static void matched_markdown(FILE *f, const psl_data *d) {
+    psl_matched *mp = malloc(sizeof *mp); /* 60 kB */
+    if (!mp) return;
+    if (!psl_matched_find(d, mp)) {
+        free(mp);
+        return;
+    }
+    const psl_matched *m = mp;
+    fputs("## Compute-matched runs (read off the runs, no law fitted)\n\n"
+          "Runs at one tied precision P (unquantized counted as 16 bits) grouped by their "
+          "compute C = (P/16) 6 N D, to two significant digits: per precision, the size with "
+          "the lowest final loss and whether it lies inside the sizes tried, the precisions "
+          "ranked. A difference within the seed noise is not a finding; a best at the edge "
+          "of the sizes tried bounds that precision's optimum from above only. This is "
+          "evidence to read beside the `pstar` row, not a verdict (docs/fitlaws.md).\n\n",
+          f);
+    for (int i = 0; i < m->nb; i++) {
+        const psl_matched_budget *b = &m->b[i];
+        const psl_matched_row *top = &b->row[0];
+        fprintf(f,
+                "C = %.2g (%d runs)\n\n| P | sizes | best N | its D/N | best loss | minus "
+                "the best P's | where |\n|---|---|---|---|---|---|---|\n",
+                b->C, b->nruns);
+        for (int j = 0; j < b->nrows; j++) {
+            const psl_matched_row *x = &b->row[j];
+            int k = x->best;
+            char seeds[48] = "";
+            if (x->seeds[k] > 1) snprintf(seeds, sizeof seeds, " (mean of %d seeds)", x->seeds[k]);
+            fprintf(f, "| %s%g | %d | %.4g | %.0f | %.4f%s | %+.4f | %s |\n",
+                    x->P >= 16 ? "unquantized, as " : "", x->P, x->nsizes, x->N[k],
+                    x->D[k] / x->N[k], x->loss[k], seeds, x->loss[k] - top->loss[top->best],
+                    psl_matched_where(x->where));
+        }
+        fputs("\n", f);
+    }
+    if (m->skipped)
+        fprintf(f,
+                "%d runs left out of these tables (more budgets, precisions or sizes than "
+                "they hold).\n\n",
+                m->skipped);
+    free(mp);
+}
+
+static void matched_json(FILE *f, const psl_data *d) {
+    static const char *const where[] = {"inside", "smallest", "largest", "one_size"};
+    psl_matched *m = malloc(sizeof *m); /* 60 kB */
+    if (m) psl_matched_find(d, m);
+    int nb = m ? m->nb : 0;
+    fputs(",\n  \"compute_matched\": [", f);
+    for (int i = 0; i < nb; i++) {
+        const psl_matched_budget *b = &m->b[i];
+        fputs(i ? ",\n    {\"C\": " : "\n    {\"C\": ", f);
+        json_num(f, b->C);
+        fprintf(f, ", \"runs\": %d, \"precisions\": [", b->nruns);
+        for (int j = 0; j < b->nrows; j++) {
+            const psl_matched_row *x = &b->row[j];
+            fputs(j ? ", {\"P\": " : "{\"P\": ", f);
+            json_num(f, x->P);
+            fputs(", \"best_N\": ", f);
+            json_num(f, x->N[x->best]);
+            fputs(", \"best_loss\": ", f);
+            json_num(f, x->loss[x->best]);
+            fprintf(f, ", \"where\": \"%s\", \"sizes\": [", where[x->where]);
+            for (int k = 0; k < x->nsizes; k++) {
+                fputs(k ? ", {\"N\": " : "{\"N\": ", f);
+                json_num(f, x->N[k]);
+                fputs(", \"D\": ", f);
+                json_num(f, x->D[k]);
+                fputs(", \"loss\": ", f);
+                json_num(f, x->loss[k]);
+                fprintf(f, ", \"seeds\": %d}", x->seeds[k]);
+            }
+            fputs("]}", f);
+        }
+        fputs("]}", f);
+    }
+    fputs(nb ? "\n  ]" : "]", f);
+    free(m);
+}
+
 int psl_report_json(const char *path, const psl_report *r, char *err, size_t len) {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -569,6 +651,7 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
                 r->floor->n_nonpos);
     }
     if (r->ptq_all) ptq_table_json(f, r->ptq_all);
+    matched_json(f, r->data);
     fputs(",\n  \"laws\": [", f);
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
@@ -777,6 +860,7 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
         }
         fputs("\n", f);
     }
+    matched_markdown(f, r->data);
     if (r->floor && r->floor->n_ptq) {
         char fl[512];
         psl_floor_describe(r->floor, fl, sizeof fl);
