@@ -11,7 +11,7 @@
  * is in the backend's memory (device pointers for CUDA). Entries return nothing, so
  * the block chain reads like the math: a device records its first failure in its
  * context, and the caller asks `error` at the points where it waits anyway (each
- * step's loss, each download). The CPU table (backend_cpu) never fails there.
+ * step's loss, each download). The CPU table fails only in the own GEMM's allocations.
  *
  * The double model used by the gradient checks calls the CPU layers directly. */
 #include "model.h"
@@ -100,7 +100,8 @@ typedef struct backend {
     void *ctx;
 } backend;
 
-/* The host: OpenBLAS and OpenMP (the float layers of model_f32.c). No context. */
+/* The host: OpenBLAS and OpenMP (the float layers of model_f32.c). Its context is the
+ * GEMM the layers call (engine/cpu_gemm.h: backend_cpu_gemm); none here: OpenBLAS. */
 extern const backend_ops backend_cpu_ops;
 static inline backend backend_cpu(void) {
     return (backend){&backend_cpu_ops, NULL};

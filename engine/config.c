@@ -63,6 +63,13 @@ static const knob_def knobs[] = {
     STR_LATER(g_quant, "fp32", NULL,
               "format of the output gradient in the backward GEMMs of the block linear layers "
               "(fp32: none; e.g. int8, int8:sr, e5m2:sr; :sr = stochastic rounding)"),
+    STR_LATER(gemm, "openblas", "openblas|own",
+              "the CPU's GEMMs in training and evaluation: openblas (cblas_sgemm), or own "
+              "(engine/gemm: one summation order, the same bits on every x86-64 CPU, kernel "
+              "path and thread count; docs/gemm.md); device=cuda refuses own"),
+    STR(gemm_path, "auto", "auto|ref|avx2|avx512", 0,
+        "kernel path of gemm=own (auto: the widest this CPU has); every path gives the same "
+        "bits, so it is not part of the run identity (forcing one: tests, benchmarks)"),
     REALK(init_std, "0.02", 0, 10, 1,
           "std of initial weights (output projections scaled by 1/sqrt(2 n_layer))"),
     GRAN(kv_gran, "tensor", NULL, 1,

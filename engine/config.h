@@ -39,6 +39,8 @@ typedef struct train_config {
     char branch_from[512]; /* parent run file of a warmup-stable-decay branch */
     char device[16];       /* where the steps run: cpu, cuda (engine/backend.h) */
     char matmul[8];        /* GEMM arithmetic: fp32, tf32, bf16 (cuda only) */
+    char gemm[16];         /* the CPU's GEMM: openblas, own (engine/cpu_gemm.h) */
+    char gemm_path[8];     /* the own GEMM's kernel path: auto, ref, avx2, avx512 */
     char out[512];
     char name[256];
 } train_config;

@@ -1,5 +1,6 @@
 #include "model_f32.h"
 #include "bigalloc.h"
+#include "cpu_gemm.h"
 #include "optimizer.h"
 #include "qat/qat_model.h"
 
@@ -12,17 +13,73 @@
 
 #define REAL      float
 #define SFX(name) name##_f32
-#define GEMM      cblas_sgemm
-#define SQRT      sqrtf
-#define REXP      expf
-#define RLOG      logf
+/* GEMM(gemm, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc), row-major:
+ * the layers' products on the GEMM the model was made with (sgemm_on). */
+#define GEMM sgemm_on
+#define SQRT sqrtf
+#define REXP expf
+#define RLOG logf
 #define MODEL_QUANT
 #define MODEL_BACKEND
+
+/* One product of the float layers: OpenBLAS when g is NULL or says openblas, else the
+ * engine's own GEMM (one accumulation order per element: the same bits on every kernel
+ * path and thread count). Inside attention's OpenMP loops the own GEMM runs on the
+ * calling thread alone (gemm.h), as OpenBLAS does there (set to one thread). A failed
+ * allocation of its packing buffers is recorded in g, for the backend's error(). */
+static void sgemm_on(cpu_gemm *g, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
+                     float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+                     float *c, int ldc) {
+    if (!g || !g->own) {
+        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    if (gemm_sgemm(&g->ctx, ta == CblasTrans ? GEMM_TRANS : GEMM_NOTRANS,
+                   tb == CblasTrans ? GEMM_TRANS : GEMM_NOTRANS, m, n, k, alpha, a, lda, b, ldb,
+                   beta, c, ldc))
+        atomic_store_explicit(&g->failed, 1, memory_order_relaxed);
+}
+
 #include "model_pass.inc"
 
-/* The CPU's kernel table (engine/backend.h): the float layers above, OpenBLAS GEMMs,
- * OpenMP loops, and the optimizer of optimizer.c. No context; nothing fails after
- * allocation. */
+int cpu_gemm_init(cpu_gemm *g, const char *which, const char *path_name, int threads, char *err,
+                  size_t errlen) {
+    memset(g, 0, sizeof *g);
+    atomic_init(&g->failed, 0);
+    gemm_path path;
+    if (gemm_path_parse(path_name, &path)) {
+        snprintf(err, errlen, "knob gemm_path: '%s' is not one of auto|ref|avx2|avx512",
+                 path_name ? path_name : "");
+        return -1;
+    }
+    if (!strcmp(which, "openblas")) {
+        if (path != GEMM_PATH_AUTO) {
+            snprintf(err, errlen,
+                     "knob gemm_path=%s: picks the kernel path of gemm=own (OpenBLAS picks its "
+                     "own core: OPENBLAS_CORETYPE); set gemm=own or gemm_path=auto",
+                     path_name);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(which, "own")) {
+        snprintf(err, errlen, "knob gemm: '%s' is not one of openblas|own", which);
+        return -1;
+    }
+    if (gemm_ctx_init(&g->ctx, path, threads)) {
+        snprintf(err, errlen,
+                 "knob gemm_path=%s: this CPU (or this build) has no %s kernels; the paths "
+                 "give the same bits, so gemm_path=auto (here: %s) trains the same run",
+                 path_name, path_name, gemm_path_name(gemm_path_best()));
+        return -1;
+    }
+    g->own = 1;
+    return 0;
+}
+
+/* The CPU's kernel table (engine/backend.h): the float layers above, OpenMP loops, and
+ * the optimizer of optimizer.c. The context is the GEMM (cpu_gemm.h; NULL: OpenBLAS);
+ * nothing fails after allocation but a product of the own GEMM (error() says so). */
 
 static void *cpu_alloc(void *ctx, size_t bytes) {
     (void)ctx;
@@ -45,7 +102,9 @@ static const uint16_t *cpu_tokens(void *ctx, const uint16_t *host, int M, int sl
     return tokens_f32(host, M, slot);
 }
 static const char *cpu_error(void *ctx) {
-    (void)ctx;
+    const cpu_gemm *g = ctx;
+    if (g && atomic_load_explicit(&g->failed, memory_order_relaxed))
+        return "gemm=own: out of memory for the packing buffers of a GEMM";
     return NULL;
 }
 static size_t cpu_attention_scratch(void *ctx, int B, int T, int C, int H, int nthreads) {
@@ -79,13 +138,11 @@ static void cpu_rmsnorm_backward(void *ctx, float *dinp, float *dgain, const flo
 }
 static void cpu_linear_forward(void *ctx, float *out, const float *inp, const float *w, int M,
                                int Cin, int Cout) {
-    (void)ctx;
-    linear_forward_f32(out, inp, w, M, Cin, Cout);
+    linear_forward_f32(ctx, out, inp, w, M, Cin, Cout);
 }
 static void cpu_linear_backward(void *ctx, float *dinp, float *dw, const float *dout,
                                 const float *inp, const float *w, int M, int Cin, int Cout) {
-    (void)ctx;
-    linear_backward_f32(dinp, dw, dout, inp, w, M, Cin, Cout);
+    linear_backward_f32(ctx, dinp, dw, dout, inp, w, M, Cin, Cout);
 }
 static void cpu_rope_forward(void *ctx, float *qkv, const float *cos_t, const float *sin_t, int B,
                              int T, int C, int H) {
@@ -99,14 +156,12 @@ static void cpu_rope_backward(void *ctx, float *dqkv, const float *cos_t, const 
 }
 static void cpu_attention_forward(void *ctx, float *out, float *att, const float *qkv, int B, int T,
                                   int C, int H, float *scratch, int nthreads) {
-    (void)ctx;
-    attention_forward_f32(out, att, qkv, B, T, C, H, scratch, nthreads);
+    attention_forward_f32(ctx, out, att, qkv, B, T, C, H, scratch, nthreads);
 }
 static void cpu_attention_backward(void *ctx, float *dqkv, const float *dout, const float *att,
                                    const float *qkv, int B, int T, int C, int H, float *scratch,
                                    int nthreads) {
-    (void)ctx;
-    attention_backward_f32(dqkv, dout, att, qkv, B, T, C, H, scratch, nthreads);
+    attention_backward_f32(ctx, dqkv, dout, att, qkv, B, T, C, H, scratch, nthreads);
 }
 static void cpu_swiglu_forward(void *ctx, float *out, const float *h13, int M, int F) {
     (void)ctx;
@@ -190,3 +245,17 @@ const backend_ops backend_cpu_ops = {
     .quant_backward = cpu_quant_backward,
     .copy_rows = cpu_copy_rows,
 };
+
+backend backend_cpu_gemm(cpu_gemm *g) {
+    return (backend){&backend_cpu_ops, g};
+}
+
+void backend_gemm_describe(const backend *device, const char **gemm, const char **path) {
+    *gemm = "openblas", *path = "none";
+    if (device && device->ops && device->ops != &backend_cpu_ops) {
+        *gemm = "cublas";
+        return;
+    }
+    const cpu_gemm *g = device ? device->ctx : NULL;
+    if (g && g->own) *gemm = "own", *path = gemm_path_name(g->ctx.path);
+}

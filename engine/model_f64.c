@@ -10,8 +10,10 @@
 
 #define REAL      double
 #define SFX(name) name##_f64
-#define GEMM      cblas_dgemm
-#define SQRT      sqrt
-#define REXP      exp
-#define RLOG      log
+/* GEMM(gemm, transA, transB, ...): cblas_dgemm, row-major; the gemm argument (the float
+ * model's GEMM choice) is ignored here. */
+#define GEMM(g, ...) ((void)(g), cblas_dgemm(CblasRowMajor, __VA_ARGS__))
+#define SQRT         sqrt
+#define REXP         exp
+#define RLOG         log
 #include "model_pass.inc"

@@ -90,21 +90,26 @@ void SFX(model_block_forward)(SFX(model) * m, int l, const SFX(block_bufs) * b, 
                               int last);
 
 /* Individual layers, exposed for the per-layer gradient checks. Shapes in the
- * comments of layers/ *.inc. */
+ * comments of layers/ *.inc. The layers with matrix products take the GEMM first: the
+ * CPU backend's context (engine/cpu_gemm.h; NULL: OpenBLAS). The double model always
+ * calls cblas_dgemm and ignores it. */
+struct cpu_gemm;
 void SFX(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *gain, int M, int C);
 void SFX(rmsnorm_backward)(REAL *dinp, REAL *dgain, const REAL *dout, const REAL *inp,
                            const REAL *gain, const REAL *rstd, int M, int C);
-void SFX(linear_forward)(REAL *out, const REAL *inp, const REAL *w, int M, int Cin, int Cout);
-void SFX(linear_backward)(REAL *dinp, REAL *dw, const REAL *dout, const REAL *inp, const REAL *w,
-                          int M, int Cin, int Cout);
+void SFX(linear_forward)(struct cpu_gemm *gemm, REAL *out, const REAL *inp, const REAL *w, int M,
+                         int Cin, int Cout);
+void SFX(linear_backward)(struct cpu_gemm *gemm, REAL *dinp, REAL *dw, const REAL *dout,
+                          const REAL *inp, const REAL *w, int M, int Cin, int Cout);
 void SFX(rope_tables)(REAL *cos_t, REAL *sin_t, int T, int head_dim);
 void SFX(rope_forward)(REAL *qkv, const REAL *cos_t, const REAL *sin_t, int B, int T, int C, int H);
 void SFX(rope_backward)(REAL *dqkv, const REAL *cos_t, const REAL *sin_t, int B, int T, int C,
                         int H);
-void SFX(attention_forward)(REAL *out, REAL *att, const REAL *qkv, int B, int T, int C, int H,
-                            REAL *scratch, int nthreads);
-void SFX(attention_backward)(REAL *dqkv, const REAL *dout, const REAL *att, const REAL *qkv, int B,
-                             int T, int C, int H, REAL *scratch, int nthreads);
+void SFX(attention_forward)(struct cpu_gemm *gemm, REAL *out, REAL *att, const REAL *qkv, int B,
+                            int T, int C, int H, REAL *scratch, int nthreads);
+void SFX(attention_backward)(struct cpu_gemm *gemm, REAL *dqkv, const REAL *dout, const REAL *att,
+                             const REAL *qkv, int B, int T, int C, int H, REAL *scratch,
+                             int nthreads);
 size_t SFX(attention_scratch_size)(int T, int C, int H);
 void SFX(swiglu_forward)(REAL *out, const REAL *h13, int M, int F);
 void SFX(swiglu_backward)(REAL *dh13, const REAL *dout, const REAL *h13, int M, int F);

@@ -1,4 +1,5 @@
 #include "provenance.h"
+#include "cpu_gemm.h"
 
 #include <cblas.h>
 #include <dlfcn.h>
@@ -250,6 +251,12 @@ void provenance_describe(attr_set *root, const provenance_data *data, int thread
     attr_set_int(root, "threads", threads);
     attr_set_int(root, "blas_threads", openblas_get_num_threads ? openblas_get_num_threads() : 0);
     attr_set_int(root, "omp_threads", omp_get_max_threads());
+    /* The GEMM the steps ran on (the gemm knob) and, for the engine's own, the kernel path
+     * cpuid chose or gemm_path forced: every path gives the same bits, this says which ran. */
+    const char *gemm_name, *kernel_path;
+    backend_gemm_describe(device, &gemm_name, &kernel_path);
+    attr_set_str(root, "gemm", gemm_name);
+    attr_set_str(root, "gemm_path", kernel_path);
 
     /* The GPU (engine/backend_cuda.c): its name and compute capability pick the kernels
      * cuBLAS runs, and the driver, runtime and cuBLAS versions their last bits. */

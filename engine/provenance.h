@@ -28,7 +28,8 @@ typedef struct provenance_data {
 /* Sets the provenance attributes on a run file's root: engine_version, git_commit and
  * those of docs/run-file.md's "Provenance" table. threads is the thread count the run
  * asked for (after 0 = all cores was resolved); device is the backend the steps run on
- * (NULL or the CPU's: the GPU attributes are "none" and 0). What cannot be found is
+ * (NULL or the CPU's: the GPU attributes are "none" and 0; the CPU's context tells the
+ * GEMM, engine/cpu_gemm.h, NULL: OpenBLAS). What cannot be found is
  * recorded as "unknown" (or "none" for a data directory without a manifest), never left
  * out, so a reader finds every attribute in every new file. */
 void provenance_describe(attr_set *root, const provenance_data *data, int threads,

@@ -49,6 +49,20 @@ int run_config_resolve(train_config *c, int64_t data_vocab, char *err, size_t er
                  (long long)c->proj_norm, c->device);
         return -1;
     }
+    if (!strcmp(c->gemm, "own") && strcmp(c->device, "cpu")) {
+        snprintf(err, errlen,
+                 "knob gemm=own: the engine's own GEMM is the CPU's; device=%s computes its "
+                 "GEMMs with cuBLAS (matmul=): use device=cpu or gemm=openblas",
+                 c->device);
+        return -1;
+    }
+    if (strcmp(c->gemm_path, "auto") && strcmp(c->gemm, "own")) {
+        snprintf(err, errlen,
+                 "knob gemm_path=%s: picks the kernel path of gemm=own (OpenBLAS picks its own "
+                 "core: OPENBLAS_CORETYPE); set gemm=own or gemm_path=auto",
+                 c->gemm_path);
+        return -1;
+    }
     if (run_ckpt_keep_has(c->ckpt_keep, 0, err, errlen) < 0) return -1;
     if (c->branch_from[0] && strcmp(c->schedule, "wsd")) {
         snprintf(err, errlen,

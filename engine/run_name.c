@@ -96,10 +96,10 @@ void run_base_name(const train_config *c, int64_t n_nonembed, char *buf, size_t 
     char dpart[40], prec[64];
     run_tokens_label(c->tokens, n_nonembed, dpart, sizeof dpart);
     run_precision_label(c, prec, sizeof prec);
-    /* "-pn" marks proj_norm = 1 (knobs added later leave the names of older runs as
-     * they were) */
-    snprintf(buf, len, "d%lld-l%lld-h%lld%s_%s_%s_s%lld", (long long)c->d_model,
-             (long long)c->n_layer, (long long)c->n_head, c->proj_norm ? "-pn" : "", dpart, prec,
-             (long long)c->seed);
+    /* "-pn" marks proj_norm = 1, "-og" gemm=own (knobs added later leave the names of
+     * older runs as they were) */
+    snprintf(buf, len, "d%lld-l%lld-h%lld%s%s_%s_%s_s%lld", (long long)c->d_model,
+             (long long)c->n_layer, (long long)c->n_head, c->proj_norm ? "-pn" : "",
+             strcmp(c->gemm, "own") ? "" : "-og", dpart, prec, (long long)c->seed);
     run_name_sanitize(buf);
 }

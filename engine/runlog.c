@@ -333,6 +333,8 @@ static const attr_name root_names[] = {
     {"threads", ATTR_INT},
     {"blas_threads", ATTR_INT},
     {"omp_threads", ATTR_INT},
+    {"gemm", ATTR_STR},
+    {"gemm_path", ATTR_STR},
     {"gpu_model", ATTR_STR},
     {"gpu_cc", ATTR_STR},
     {"gpu_driver", ATTR_STR},

@@ -2,6 +2,7 @@
 #include "bigalloc.h"
 #include "checkpoint.h"
 #include "backend.h"
+#include "cpu_gemm.h"
 #include "evaluate.h"
 #include "fsutil.h"
 #include "model_f32.h"
@@ -55,7 +56,8 @@ void train_kept_checkpoint_path(const char *run_file, int64_t step, char *out, s
 typedef struct trainer {
     train_config cfg;
     tokfile train_tok, val_tok;
-    model m; /* on the host: initialisation, checkpoints, PTQ (and the steps on the CPU) */
+    model m;       /* on the host: initialisation, checkpoints, PTQ (and the steps on the CPU) */
+    cpu_gemm gemm; /* the GEMM m runs on (knobs gemm, gemm_path); outlives m */
     float *adam_m, *adam_v;
     /* Where the steps and evaluations run (device knob): run is &m on the CPU, else dev,
      * the same model on backend be, with the AdamW moments there too. Parameters and
@@ -203,7 +205,7 @@ static void describe_run(trainer *t, const model_shape *s, int threads) {
     attr_set_str(&rl->root, "config", json);
     /* build, machine and data; t->st holds the data identity the checkpoint records */
     provenance_data data = {t->cfg.data, t->train_tok.tokenizer_hash, t->st.train_id, t->st.val_id};
-    provenance_describe(&rl->root, &data, threads, t->run == &t->m ? NULL : &t->be);
+    provenance_describe(&rl->root, &data, threads, &t->run->be);
     attr_set_str(&rl->root, "host", host);
     attr_set_str(&rl->root, "created", created);
 
@@ -457,15 +459,17 @@ static int train_open(trainer *t, const train_hooks *hooks, train_result *res, c
 
 /* Knobs in which a cooldown branch may differ from its parent: the budget and the decay
  * (steps after the branch point), where files go, checkpoints and PTQ (neither changes a
- * training step). schedule_tokens is compared by the warmup it gives, threads by the
- * count the parent ran with. Every other knob must be the parent's. */
+ * training step), the own GEMM's kernel path (every path gives the same bits). schedule_tokens is
+ * compared by the warmup it gives, threads by the count the parent ran with. Every other knob must
+ * be the parent's. */
 static int branch_may_differ(const char *knob) {
     static const char *const free_knobs[] = {
         "branch_from",     "ckpt_every", "ckpt_keep", "decay_frac",
         "lr_min_frac",     "name",       "out",       "ptq",
         "ptq_bits",        "ptq_calib",  "ptq_embed", "ptq_every",
         "ptq_format",      "ptq_gran",   "ptq_group", "ptq_seq",
-        "schedule_tokens", "threads",    "tokens",    "tokens_per_param"};
+        "schedule_tokens", "threads",    "tokens",    "tokens_per_param",
+        "gemm_path"};
     for (size_t i = 0; i < sizeof free_knobs / sizeof *free_knobs; i++)
         if (!strcmp(knob, free_knobs[i])) return 1;
     return 0;
@@ -628,7 +632,11 @@ out:
  * initialisation with the run file's header; the parameters go to the device. */
 static int train_begin(trainer *t, train_result *res, char *err, size_t errlen) {
     const model_shape *s = &t->shape;
-    if (model_create_f32(&t->m, s, (int)t->cfg.micro_batch, err, errlen)) return PART_ERR;
+    /* The host model runs the CPU's steps on the knobs' GEMM (device=cuda refuses own). */
+    if (cpu_gemm_init(&t->gemm, t->cfg.gemm, t->cfg.gemm_path, t->threads, err, errlen) ||
+        model_create_on_f32(&t->m, s, (int)t->cfg.micro_batch, backend_cpu_gemm(&t->gemm), err,
+                            errlen))
+        return PART_ERR;
     if (qat_plan_from_config(&t->cfg, &t->plan, err, errlen)) return PART_ERR;
     t->opt_bytes = t->m.layout.total * sizeof(float);
     t->adam_m = big_alloc(t->opt_bytes);

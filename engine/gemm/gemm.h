@@ -35,7 +35,7 @@ struct gemm_kernel; /* gemm_internal.h */
 
 /* What one product runs with: made once by gemm_ctx_init, read-only afterwards (so one
  * context may be shared by any number of threads). */
-typedef struct {
+typedef struct gemm_ctx {
     gemm_path path; /* resolved: never GEMM_PATH_AUTO */
     int threads;    /* OpenMP threads per product (1: the calling thread only) */
     int mc, nc;     /* rows of A and columns of B per packed block, from the cache sizes */

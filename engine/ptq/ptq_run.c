@@ -3,6 +3,7 @@
 #include "backend.h"
 #include "checkpoint.h"
 #include "config.h"
+#include "cpu_gemm.h"
 #include "evaluate.h"
 #include "ptq/ptq_internal.h"
 #include "qat/qat_model.h"
@@ -12,6 +13,7 @@
 #include "clock.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ typedef struct run_info {
     char data[512];
     int64_t eval_tokens, micro_batch;
     char run_id[24];
+    char gemm[16]; /* the GEMM the run trained on (knob gemm; files from before it: openblas) */
 } run_info;
 
 static int config_int(const runlog *rl, const char *file, const char *name, int64_t *v, char *err,
@@ -70,6 +73,8 @@ static int read_run_info(const runlog *rl, const char *file, run_info *ri, char 
     }
     snprintf(ri->data, sizeof ri->data, "%s", d->s);
     snprintf(ri->run_id, sizeof ri->run_id, "%s", id->s);
+    const attr *g = attr_get(&rl->config, "gemm");
+    snprintf(ri->gemm, sizeof ri->gemm, "%s", g && g->type == ATTR_STR ? g->s : "openblas");
     if (ri->micro_batch < 1) ri->micro_batch = 1;
     return model_shape_check(&ri->shape, err, errlen);
 }
@@ -199,7 +204,7 @@ typedef struct ptq_rows {
  * quantization keeps those quantizers on for the evaluation, on the device. Without a usable GPU (a
  * CPU build, no device) it evaluates on the CPU: base and quantized losses then come from the same
  * arithmetic, so delta is as good, but base_loss differs from /final val_loss in the last
- * bits (docs/ptq.md). */
+ * bits (docs/ptq.md). A CPU run evaluates on the CPU with the GEMM it trained on (gemm). */
 typedef struct {
     backend be;
     model_f32 dev;
@@ -226,16 +231,18 @@ static void evaluator_open(ptq_evaluator *e, const runlog *rl, const char *run_f
 
 /* model_eval_loss of m's parameters, on the device when there is one; NAN when the
  * device failed (err set). */
-static double evaluator_loss(ptq_evaluator *e, model_f32 *m, const tokfile *val, const run_info *ri,
-                             uint16_t *in, uint16_t *tg, char *err, size_t errlen) {
-    if (!e->on_device) return model_eval_loss(m, val, ri->eval_tokens, m->max_batch, in, tg);
-    const backend_ops *o = e->be.ops;
-    o->upload(e->be.ctx, e->dev.params, m->params, m->layout.total * sizeof *m->params);
-    double v = model_eval_loss(&e->dev, val, ri->eval_tokens, e->dev.max_batch, in, tg);
-    const char *fail = o->error(e->be.ctx);
-    if (!fail) return v;
+static int evaluator_loss(ptq_evaluator *e, model_f32 *m, const tokfile *val, const run_info *ri,
+                          uint16_t *in, uint16_t *tg, double *loss, char *err, size_t errlen) {
+    model_f32 *run = e->on_device ? &e->dev : m;
+    const backend_ops *o = run->be.ops;
+    if (e->on_device)
+        o->upload(e->be.ctx, e->dev.params, m->params, m->layout.total * sizeof *m->params);
+    *loss = model_eval_loss(run, val, ri->eval_tokens, run->max_batch, in, tg);
+    /* a device's failure, or on the CPU one of the own GEMM (cpu_gemm.h) */
+    const char *fail = o->error(run->be.ctx);
+    if (!fail) return 0;
     snprintf(err, errlen, "PTQ evaluation on %s: %s", o->name, fail);
-    return NAN;
+    return -1;
 }
 
 static void evaluator_close(ptq_evaluator *e) {
@@ -252,6 +259,7 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
     run_info ri;
     tokfile tr = {0}, val = {0};
     model_f32 m = {0};
+    cpu_gemm gemm; /* outlives m */
     float *orig = NULL;
     uint16_t *calib = NULL, *in = NULL, *tg = NULL;
     ptq_hessians hs = {0};
@@ -294,7 +302,13 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
                  ri.data, tr.vocab, ri.shape.vocab, ri.shape.ctx);
         goto out;
     }
-    if (model_create_f32(&m, &ri.shape, (int)ri.micro_batch, err, errlen)) goto out;
+    /* On the CPU, the run's own GEMM (gemm=own: any path, the same bits): the calibration
+     * forward and every evaluation as training computed them, so base_loss is /final
+     * val_loss bit for bit. GPTQ's Hessian products stay OpenBLAS's (ptq/gptq.c). */
+    if (cpu_gemm_init(&gemm, ri.gemm, "auto", omp_get_max_threads(), err, errlen) ||
+        model_create_on_f32(&m, &ri.shape, (int)ri.micro_batch, backend_cpu_gemm(&gemm), err,
+                            errlen))
+        goto out;
     if (params)
         memcpy(m.params, params, m.layout.total * sizeof *m.params);
     else if (checkpoint_load(ckpt, &st, m.layout.total, m.params, NULL, NULL, err, errlen))
@@ -317,8 +331,8 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
 
     double t0 = now_s();
     evaluator_open(&ev, rl, run_file, &m, &ri);
-    double base = evaluator_loss(&ev, &m, &val, &ri, in, tg, err, errlen);
-    if (isnan(base) && ev.on_device) goto out;
+    double base;
+    if (evaluator_loss(&ev, &m, &val, &ri, in, tg, &base, err, errlen)) goto out;
     if (progress) {
         ptq_progress p = {0, 0, req->nbits, NAN, base, now_s() - t0, "base"};
         progress(&p, ctx);
@@ -337,8 +351,8 @@ static int compute_rows(const runlog *rl, const char *run_file, const float *par
         }
         if (ptq_quantize_model(&m, &mo, calib, ncal, hs.h ? &hs : NULL, NULL, err, errlen))
             goto out;
-        double v = evaluator_loss(&ev, &m, &val, &ri, in, tg, err, errlen);
-        if (isnan(v) && ev.on_device) goto out;
+        double v;
+        if (evaluator_loss(&ev, &m, &val, &ri, in, tg, &v, err, errlen)) goto out;
         double *row = out->v[i];
         row[0] = (double)step, row[1] = b, row[2] = v, row[3] = base, row[4] = v - base;
         if (progress) {

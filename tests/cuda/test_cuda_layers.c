@@ -184,8 +184,8 @@ static void test_linear(const shape *s, rng *r) {
     fill(x, M * Ci, 1.0, r), fill(w, Co * Ci, 1.0 / sqrt((double)Ci), r), fill(dy, M * Co, 1.0, r);
     fill(dw0, Co * Ci, 1.0, r);
     float *y = fvec(M * Co), *dx = fvec(M * Ci), *dw = fcopy(dw0, Co * Ci);
-    linear_forward_f32(y, x, w, s->M, s->C, s->F);
-    linear_backward_f32(dx, dw, dy, x, w, s->M, s->C, s->F);
+    linear_forward_f32(NULL, y, x, w, s->M, s->C, s->F);
+    linear_backward_f32(NULL, dx, dw, dy, x, w, s->M, s->C, s->F);
     float *gy[2] = {fvec(M * Co), fvec(M * Co)}, *gdx[2] = {fvec(M * Ci), fvec(M * Ci)};
     float *gdw[2] = {fvec(Co * Ci), fvec(Co * Ci)};
     float *dx_ = dev_from(x, M * Ci * 4), *dw_ = dev_from(w, Co * Ci * 4);
@@ -203,7 +203,7 @@ static void test_linear(const shape *s, rng *r) {
     report(s->name, "linear_bwd dw (+=)", dw, gdw, Co * Ci, TOL_RED);
     /* dinp NULL: only dw */
     memcpy(dw, dw0, Co * Ci * 4);
-    linear_backward_f32(NULL, dw, dy, x, w, s->M, s->C, s->F);
+    linear_backward_f32(NULL, NULL, dw, dy, x, w, s->M, s->C, s->F);
     for (int k = 0; k < 2; k++) {
         put(ddw, dw0, Co * Ci * 4);
         CK(psl_cuda_linear_backward(ctx, NULL, ddw, ddy, dx_, dw_, s->M, s->C, s->F));
@@ -256,8 +256,8 @@ static void test_attention(const shape *s, rng *r) {
     fill(qkv, nq, 1.0, r), fill(dy, no, 1.0, r);
     int nth = 1;
     float *scratch = fvec(attention_scratch_size_f32(T, C, H) * (size_t)nth);
-    attention_forward_f32(y, att, qkv, B, T, C, H, scratch, nth);
-    attention_backward_f32(dq, dy, att, qkv, B, T, C, H, scratch, nth);
+    attention_forward_f32(NULL, y, att, qkv, B, T, C, H, scratch, nth);
+    attention_backward_f32(NULL, dq, dy, att, qkv, B, T, C, H, scratch, nth);
     float *gy[2] = {fvec(no), fvec(no)}, *gatt[2] = {fvec(na), fvec(na)};
     float *gdq[2] = {fvec(nq), fvec(nq)};
     float *dqkv = dev_from(qkv, nq * 4), *ddy = dev_from(dy, no * 4), *dyo = dev(no * 4);

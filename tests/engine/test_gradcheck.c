@@ -96,7 +96,7 @@ typedef struct {
 } lin_ctx;
 static double lin_loss(void *p) {
     lin_ctx *c = p;
-    linear_forward_f64(c->out, c->x, c->W, c->M, c->I, c->O);
+    linear_forward_f64(NULL, c->out, c->x, c->W, c->M, c->I, c->O);
     double s = 0;
     for (int i = 0; i < c->M * c->O; i++) s += c->w[i] * c->out[i];
     return s;
@@ -109,7 +109,7 @@ static void test_linear(void **state) {
     double *dx = calloc((size_t)c.M * c.I, sizeof(double));
     double *dW = calloc((size_t)c.O * c.I, sizeof(double));
     lin_loss(&c);
-    linear_backward_f64(dx, dW, c.w, c.x, c.W, c.M, c.I, c.O);
+    linear_backward_f64(NULL, dx, dW, c.w, c.x, c.W, c.M, c.I, c.O);
     assert_true(check("linear dx", c.x, (size_t)c.M * c.I, dx, lin_loss, &c) < REL_TOL);
     assert_true(check("linear dW", c.W, (size_t)c.O * c.I, dW, lin_loss, &c) < REL_TOL);
     free(c.x), free(c.W), free(c.w), free(c.out), free(dx), free(dW);
@@ -132,7 +132,7 @@ static double att_loss(void *p) {
         for (size_t i = 0; i < n; i++) s += c->w[i] * c->work[i];
         return s;
     }
-    attention_forward_f64(c->out, c->att, c->work, c->B, c->T, c->C, c->H, c->scratch, 8);
+    attention_forward_f64(NULL, c->out, c->att, c->work, c->B, c->T, c->C, c->H, c->scratch, 8);
     for (int i = 0; i < c->B * c->T * c->C; i++) s += c->w[i] * c->out[i];
     return s;
 }
@@ -153,7 +153,7 @@ static void run_attention_check(int rope_only) {
     if (rope_only) {
         memcpy(g, c.w, n * sizeof(double));
     } else {
-        attention_backward_f64(g, c.w, c.att, c.work, c.B, c.T, c.C, c.H, c.scratch, 8);
+        attention_backward_f64(NULL, g, c.w, c.att, c.work, c.B, c.T, c.C, c.H, c.scratch, 8);
     }
     rope_backward_f64(g, c.cos_t, c.sin_t, c.B, c.T, c.C, c.H);
     assert_true(check(rope_only ? "rope" : "attention", c.qkv, n, g, att_loss, &c) < REL_TOL);
@@ -177,9 +177,9 @@ static void test_attention_causal(void **state) {
     double *qkv = rand_vec(n, 1), *att = calloc((size_t)T * T, sizeof(double));
     double *o1 = calloc((size_t)T * C, sizeof(double)), *o2 = calloc((size_t)T * C, sizeof(double));
     double *scratch = calloc(attention_scratch_size_f64(T, C, H) * 8, sizeof(double));
-    attention_forward_f64(o1, att, qkv, B, T, C, H, scratch, 8);
+    attention_forward_f64(NULL, o1, att, qkv, B, T, C, H, scratch, 8);
     for (int j = 0; j < 3 * C; j++) qkv[(T - 1) * 3 * C + j] += 3.0;
-    attention_forward_f64(o2, att, qkv, B, T, C, H, scratch, 8);
+    attention_forward_f64(NULL, o2, att, qkv, B, T, C, H, scratch, 8);
     for (int i = 0; i < (T - 1) * C; i++) assert_true(o1[i] == o2[i]);
     assert_true(o1[(T - 1) * C] != o2[(T - 1) * C]);
     free(qkv), free(att), free(o1), free(o2), free(scratch);

@@ -20,6 +20,9 @@ knobs="data=$dir d_model=16 n_layer=1 n_head=1 ctx=16 batch=4 tokens=2048 eval_t
 # shellcheck disable=SC2086
 "$sweep" train $knobs threads=1 out="$dir/one.h5" >"$dir/log" 2>&1 || { cat "$dir/log"; exit 1; }
 "$sweep" ptq "$dir/a.h5" method=rtn bits=4 >"$dir/log" 2>&1 || { cat "$dir/log"; exit 1; }
+# The engine's own GEMM: gemm and gemm_path say so and which kernel path ran.
+# shellcheck disable=SC2086
+"$sweep" train $knobs threads=2 gemm=own out="$dir/own.h5" >"$dir/log" 2>&1 || { cat "$dir/log"; exit 1; }
 # Released locks leave no files (engine/fsutil.h run_file_unlock), and a mistyped run
 # path says so without making a lock file or folders.
 for f in a one; do
@@ -107,8 +110,15 @@ for name, threads in [("a.h5", 2), ("one.h5", 1)]:
     cfg = json.loads(a["config"])
     assert a["run_id"] == f"{fnv1a64(a['config'].encode()):016x}", "run_id is the config's hash"
     gpu = ["gpu_model", "gpu_cc", "gpu_driver", "cuda_driver", "cuda_runtime", "cublas_version"]
-    for k in strings + gpu + ["host", "created"]:
+    for k in strings + gpu + ["host", "created", "gemm_path"]:
         assert k not in cfg, f"{k} in the run identity"
+    # the default GEMM: OpenBLAS, out of the identity at its default
+    assert a.get("gemm") == "openblas" and a.get("gemm_path") == "none", (a.get("gemm"), a.get("gemm_path"))
+    assert "gemm" not in cfg, "gemm=openblas (the default) in the run identity"
+
+own = root("own.h5")
+assert own["gemm"] == "own" and own["gemm_path"] in ("ref", "avx2", "avx512"), (own["gemm"], own["gemm_path"])
+assert json.loads(own["config"])["gemm"] == "own" and own["run_id"] != root("a.h5")["run_id"]
 
 # sweep ptq rewrote a.h5 (load and save): it still has every attribute, unchanged.
 with h5py.File(f"{d}/a.h5", "r") as f:
@@ -118,5 +128,6 @@ assert sandy["run_id"] == a["run_id"], "another BLAS core is the same run"
 if "DYNAMIC_ARCH" in a["blas_config"]:
     assert sandy["blas_core"] == "Sandybridge", sandy["blas_core"]
 print("provenance OK:", {k: a[k] for k in ["cpu_model", "blas_version", "blas_core", "threads",
-                                           "compiler", "git_commit", "gpu_model"]})
+                                           "compiler", "git_commit", "gpu_model", "gemm"]},
+      "own:", own["gemm_path"])
 EOF
