@@ -129,7 +129,10 @@ static void usage(FILE *f) {
         "Exit status: 0 when every selected run is done or diverged (diverged runs are\n"
         "results), 1 if any failed or conflicts, 130 when stopped.\n\n"
         "--slurm writes <dir>/slurm/sweep.sbatch, an array job with one task per run not\n"
-        "done, and submits it with sbatch; each task runs `sweep exec` with the same rules.\n");
+        "done, and submits it with sbatch; each task runs `sweep exec` with the same rules.\n"
+        "Cooldown branches (branch_from naming a run of the sweep) wait for their parent:\n"
+        "locally until it has kept their checkpoint, on Slurm in an array of their own after\n"
+        "the parent's task (--dependency=afterok).\n");
 }
 
 static void job_text(const scheduler *s, const job *j, char *buf, size_t len) {

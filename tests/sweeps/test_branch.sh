@@ -70,6 +70,51 @@ LUA
 /usr/bin/python3 "$here/compare_runs.py" ref/scr results/cd || fail "cooldown{}: differs from scratch"
 ls results/cd/*.step16.ckpt results/cd/*.step24.ckpt >/dev/null || fail "cooldown{}: kept checkpoints"
 
+# --slurm (a stand-in sbatch that keeps each script and answers job ids 100, 101, ...):
+# the parent and the runs without a parent in one array, the branches of each parent in
+# an array that depends on the parent's task. Two cooldown{} groups, one parent done.
+mkdir -p bin
+cat >bin/sbatch <<'SH'
+#!/bin/sh
+for a; do last=$a; done
+n=$(ls "$SBATCH_KEEP" | wc -l)
+cp "$last" "$SBATCH_KEEP/$n.sbatch" && echo $((100 + n))
+SH
+chmod +x bin/sbatch
+mkdir kept
+cat >sl.lua <<'LUA'
+return sweep{
+  name = "sl", data = "data", ctx = 32, batch = 8, eval_tokens = 1024, lr = 0.01,
+  runs = concat(
+    cooldown{ model = ladder{ {d = 32, l = 2, h = 2}, {d = 48, l = 1, h = 2} },
+              tokens = {5120, 10240, 7680}, decay_frac = 0.2, eval_every = 8 },
+    { d_model = 32, n_layer = 2, n_head = 2, tokens = 2560, name = "plain" }),
+}
+LUA
+"$sweep" plan sl.lua --no-calibrate >slplan.txt || { cat slplan.txt; fail "plan sl"; }
+# plan order: 0 plain, 1-3 d32 (D5.12k, D7.68k, D10.2k), 4-6 d48
+SBATCH_KEEP=$work/kept PATH=$work/bin:$PATH "$sweep" run sl.lua --slurm --threads 1 >sl.txt 2>&1 ||
+  { cat sl.txt; fail "--slurm with branches"; }
+grep -q "submitted Slurm job 100: 3 tasks (array 0,3,6)" sl.txt &&
+  grep -q "submitted Slurm job 101: 2 tasks (array 1-2), after task 100_3 (their parent)" sl.txt &&
+  grep -q "submitted Slurm job 102: 2 tasks (array 4-5), after task 100_6 (their parent)" sl.txt &&
+  grep -q "3 array jobs" sl.txt || { cat slplan.txt sl.txt; fail "--slurm: arrays and dependencies"; }
+grep -qx "#SBATCH --array=0,3,6" kept/0.sbatch && ! grep -q dependency kept/0.sbatch ||
+  { cat kept/0.sbatch; fail "the first array"; }
+grep -qx "#SBATCH --array=1-2" kept/1.sbatch && grep -qx "#SBATCH --dependency=afterok:100_3" kept/1.sbatch &&
+  grep -qx "#SBATCH --kill-on-invalid-dep=yes" kept/1.sbatch || { cat kept/1.sbatch; fail "a branch array"; }
+grep -qx "#SBATCH --dependency=afterok:100_6" kept/2.sbatch || { cat kept/2.sbatch; fail "the second branch array"; }
+grep -q -- '--index "$SLURM_ARRAY_TASK_ID"' kept/1.sbatch || fail "branch tasks run sweep exec"
+test -f results/sl/slurm/branches-3.sbatch -a -f results/sl/slurm/branches-6.sbatch || fail "branch scripts kept"
+# A parent already done: its branches go into the first array (they wait for nothing).
+"$sweep" run sl.lua --only d48-l1-h2_D10.2k --threads 1 >sl1.txt 2>&1 || { cat sl1.txt; fail "train a parent"; }
+rm -f kept/*
+SBATCH_KEEP=$work/kept PATH=$work/bin:$PATH "$sweep" run sl.lua --slurm --threads 1 >sl2.txt 2>&1 ||
+  { cat sl2.txt; fail "--slurm, one parent done"; }
+grep -q "submitted Slurm job 100: 4 tasks (array 0,3-5)" sl2.txt &&
+  grep -q "submitted Slurm job 101: 2 tasks (array 1-2), after task 100_3" sl2.txt ||
+  { cat sl2.txt; fail "--slurm: a done parent's branches in the first array"; }
+
 # A parent that fails: its branches fail naming it, and no branch is started.
 sed -e 's/name = "br"/name = "bad"/' -e 's/data = "data"/data = "broken"/' br.lua >bad.lua
 "$sweep" run bad.lua --jobs 2 --threads 1 >bad.txt 2>&1

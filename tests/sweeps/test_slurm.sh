@@ -115,6 +115,26 @@ while [ -n "$(squeue -h -j "$job" 2>/dev/null)" ] && [ $i -lt 600 ]; do sleep 0.
 grep -Eq "done +3" status.txt || { cat status.txt; fail "three runs done"; }
 ls results/slurmy/slurm/*_1.out results/slurmy/slurm/*_2.out >/dev/null || fail "task outputs"
 
+# Cooldown branches: their array waits for the parent's task (afterok:JOB_TASK); the
+# results equal the same runs trained from scratch locally.
+cat >cd.lua <<'LUA'
+return sweep{
+  name = "cd", data = "data", ctx = 32, batch = 8, eval_tokens = 1024, lr = 0.01,
+  runs = cooldown{ d_model = 32, n_layer = 2, n_head = 2, tokens = {5120, 10240, 7680},
+                   decay_frac = 0.2, eval_every = 8 },
+}
+LUA
+sed -e 's/name = "cd"/name = "scr"/' -e 's/runs = cooldown{/runs = grid{/' -e 's/tokens = {5120, 10240, 7680},/tokens = {5120, 10240, 7680}, schedule = "wsd", schedule_tokens = 10240,/' cd.lua >scr.lua
+"$sweep" run scr.lua --jobs 2 --threads 1 --results ref >scr.txt 2>&1 || { cat scr.txt; fail "scratch runs"; }
+"$sweep" run cd.lua --slurm --threads 1 --time 10 --partition test --results results >submit3.txt 2>&1 ||
+  { cat submit3.txt; show_logs; fail "submit branches"; }
+cat submit3.txt
+grep -q "after task [0-9]*_2 (their parent)" submit3.txt || fail "the branches' array depends on the parent's task"
+i=0
+while [ -n "$(squeue -h 2>/dev/null)" ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
+"$sweep" status results/cd >status3.txt || { cat status3.txt; show_logs; fail "branches through Slurm not done"; }
+/usr/bin/python3 "$here/compare_runs.py" ref/scr results/cd || fail "branches through Slurm differ from scratch"
+
 # SIGTERM (what Slurm sends at the time limit or on preemption): the task checkpoints.
 sed -e 's/"slurmy"/"longer"/' -e 's/tokens = 8192/tokens = 2097152/' -e 's/seed = {0, 1, 2}/seed = {0}/' tiny.lua >long.lua
 "$sweep" run long.lua --slurm --threads 1 --results results >submit2.txt 2>&1 || { cat submit2.txt; fail "submit long"; }
