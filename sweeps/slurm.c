@@ -105,7 +105,7 @@ static int write_script(const sweep_def *d, const char *script, const char *cwd,
                         const char *copy, const char *dir, const char *sdir, const char *spec,
                         const size_t *idx, size_t n, const slurm_opts *o, const char *after,
                         char *err, size_t errlen) {
-    char tmp[PATH_MAX + 64];
+    char tmp[PATH_MAX + 96];
     snprintf(tmp, sizeof tmp, "%s.tmp", script);
     FILE *f = fopen(tmp, "w");
     if (!f) {
@@ -216,7 +216,7 @@ int slurm_submit(const sweep_def *d, const char *config_copy, const char *self, 
         snprintf(err, errlen, "sweep name %s: %s", quoted, why);
         return -1;
     }
-    char dir[PATH_MAX], copy[PATH_MAX], cwd[PATH_MAX], sdir[PATH_MAX + 16], script[PATH_MAX + 32];
+    char dir[PATH_MAX], copy[PATH_MAX], cwd[PATH_MAX], sdir[PATH_MAX + 16], script[PATH_MAX + 64];
     if (!realpath(d->dir, dir) || !realpath(config_copy, copy) || !getcwd(cwd, sizeof cwd)) {
         snprintf(err, errlen, "cannot resolve %s: %s", d->dir, strerror(errno));
         return -1;
