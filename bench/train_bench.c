@@ -6,8 +6,15 @@
  * channel / per tensor, and QuEST W4A4) as a ratio to the FP32 step, measured in
  * the same process.
  *
+ * With --gemm, also the step with the engine's own GEMM (gemm=own, docs/gemm.md; the path
+ * AUTO picks, or --gemm-path) beside OpenBLAS's: --repeats rounds of OpenBLAS then own in
+ * one process, each round the median of --steps steps; tokens/s of both are the medians
+ * over the rounds, and own/openblas is the median of the rounds' ratios.
+ *
  * usage: train_bench [--steps N] [--threads T] [--shapes 128x4,256x6,512x8]
- *                    [--batch B] [--ctx T] [--vocab V] [--quant] */
+ *                    [--batch B] [--ctx T] [--vocab V] [--quant]
+ *                    [--gemm] [--gemm-path auto|ref|avx2|avx512] [--repeats R] */
+#include "cpu_gemm.h"
 #include "model_f32.h"
 #include "optimizer.h"
 #include "procenv.h"
@@ -125,6 +132,33 @@ static double step_time(model *m, const qat_plan *plan, int batch, int steps, co
     return median(times, n);
 }
 
+/* --gemm: the same step on the own GEMM, in rounds alternating with OpenBLAS (the model
+ * m); prints the path, both rates and the ratio. */
+static int own_columns(model *m, int threads, const char *own_path, int batch, int steps,
+                       int repeats, const uint16_t *in, const uint16_t *tg) {
+    const model_shape *s = &m->shape;
+    cpu_gemm g;
+    model mo;
+    char err[256];
+    if (cpu_gemm_init(&g, "own", own_path, threads, err, sizeof err) ||
+        model_create_on_f32(&mo, s, batch, backend_cpu_gemm(&g), err, sizeof err)) {
+        fprintf(stderr, "train_bench: %s\n", err);
+        return -1;
+    }
+    memcpy(mo.params, m->params, m->layout.total * sizeof(float));
+    double tb[64], to[64], ratio[64];
+    for (int r = 0; r < repeats; r++) {
+        tb[r] = step_time(m, NULL, batch, steps, in, tg);
+        to[r] = step_time(&mo, NULL, batch, steps, in, tg);
+        ratio[r] = tb[r] / to[r];
+    }
+    double tokens = (double)batch * s->ctx;
+    printf("  %8s %11.0f %11.0f %8.3fx", gemm_path_name(g.ctx.path), tokens / median(tb, repeats),
+           tokens / median(to, repeats), median(ratio, repeats));
+    model_destroy_f32(&mo);
+    return 0;
+}
+
 static void plan_of(qat_plan *p, const char *w, const char *a, const char *kv) {
     train_config c;
     char err[256];
@@ -137,11 +171,11 @@ static void plan_of(qat_plan *p, const char *w, const char *a, const char *kv) {
 
 int main(int argc, char **argv) {
     procenv_reexec(argv); /* the thread-pool settings `sweep` runs with */
-    int steps = 5, batch = 8, ctx = 256, vocab = 4096, quant = 0;
-    const char *shapes = "128x4,256x6,512x8", *thread_list = "1,2";
+    int steps = 5, batch = 8, ctx = 256, vocab = 4096, quant = 0, own = 0, repeats = 5;
+    const char *shapes = "128x4,256x6,512x8", *thread_list = "1,2", *own_path = "auto";
     for (int i = 1; i < argc; i += 2) {
-        if (!strcmp(argv[i], "--quant")) {
-            quant = 1;
+        if (!strcmp(argv[i], "--quant") || !strcmp(argv[i], "--gemm")) {
+            *(argv[i][2] == 'q' ? &quant : &own) = 1;
             i--;
             continue;
         }
@@ -161,6 +195,10 @@ int main(int argc, char **argv) {
             ctx = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--vocab"))
             vocab = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--gemm-path"))
+            own_path = argv[i + 1];
+        else if (!strcmp(argv[i], "--repeats"))
+            repeats = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "train_bench: unknown option %s\n", argv[i]);
             return 2;
@@ -168,9 +206,12 @@ int main(int argc, char **argv) {
     }
     printf("# engine training throughput: batch %d x ctx %d, vocab %d, median of %d steps\n", batch,
            ctx, vocab, steps);
-    printf("%-8s %-7s %10s %12s %12s %12s %8s %10s%s\n", "d_model", "threads", "tok/s", "GFLOP/s",
+    if (repeats < 1 || repeats > 64) repeats = 5;
+    if (own) printf("# gemm=own: %d rounds of openblas then own, medians\n", repeats);
+    printf("%-8s %-7s %10s %12s %12s %12s %8s %10s%s%s\n", "d_model", "threads", "tok/s", "GFLOP/s",
            "GEMM GF/s", "peak GF/s", "MFU", "vs GEMM",
-           quant ? "  W4A4KV4-int/fp32  W4A4-quest/fp32" : "");
+           quant ? "  W4A4KV4-int/fp32  W4A4-quest/fp32" : "",
+           own ? "  own-path  blas-tok/s   own-tok/s  own/blas" : "");
     char tl[64];
     snprintf(tl, sizeof tl, "%s", thread_list);
     for (char *ts = strtok(tl, ","); ts; ts = strtok(NULL, ",")) {
@@ -207,6 +248,7 @@ int main(int argc, char **argv) {
                 double base = 0.5 * (dt + t2);
                 printf("  %16.2fx %16.2fx", ti / base, tq / base);
             }
+            if (own && own_columns(&m, threads, own_path, batch, steps, repeats, in, tg)) return 1;
             printf("\n");
             fflush(stdout);
             free(in), free(tg);

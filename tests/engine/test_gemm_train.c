@@ -140,44 +140,44 @@ static void test_own_bits_on_every_path_and_thread_count(void **state) {
 }
 
 /* gemm=own against OpenBLAS: another summation order, so every loss differs in its last
- * bits, and training amplifies the difference. Measured here (2 threads; AMD EPYC with
- * AVX2, OpenBLAS 0.3.21): the first step's loss (one forward at the initial weights)
- * differs by 7e-10 relative, the first 10 steps by at most 6e-7; the loss spikes of this
- * high learning rate (steps 17-25) amplify it to at most 8.2e-4 over the 40 steps, and
- * the final val_loss differs by 1.1e-4 (OpenBLAS against itself at 1 and 2 threads: at
- * most 1.7e-5 on the same steps, a smaller perturbation amplified alike). The bounds are
- * about 6-20x what was seen: 1e-6, 1e-5, 5e-3 and 1e-3. */
+ * bits, and training carries the difference along. At the default learning rate
+ * (lr=0.002, no loss spikes) measured here (2 threads; AMD EPYC with AVX2, OpenBLAS
+ * 0.3.21): the first step's loss (one forward at the initial weights) differs by 6.6e-10
+ * relative, every one of the 40 steps by at most 9.8e-8 (under 2 float32 ulps), the final
+ * val_loss by 2.6e-8. The bounds, 1e-6 for step 1 and 1e-5 for every step and the
+ * val_loss, are about 100x that and still tell a wrong product (a transposed operand, a
+ * dropped beta) from rounding. At lr=0.01 (the other tests' run) the loss spikes of steps
+ * 17-25 amplify the same rounding to 8.2e-4, and OpenBLAS at 1 against 2 threads to
+ * 1.7e-5: chaos, not the GEMM, so that run is not the one compared. */
 static void test_own_close_to_openblas(void **state) {
     (void)state;
-    const char *own[] = {"gemm=own"}, *blas[] = {"gemm=openblas"};
+    const char *own[] = {"gemm=own", "lr=0.002"}, *blas[] = {"gemm=openblas", "lr=0.002"};
     runlog a, b;
     train_result ra, rb;
-    train_ok("close_own.h5", own, 1, &a, &ra);
-    train_ok("close_blas.h5", blas, 1, &b, &rb);
+    train_ok("close_own.h5", own, 2, &a, &ra);
+    train_ok("close_blas.h5", blas, 2, &b, &rb);
     assert_string_equal(root_str(&b, "gemm"), "openblas");
     assert_string_equal(root_str(&b, "gemm_path"), "none");
     const table *ta = runlog_find_table(&a, "/train"), *tb = runlog_find_table(&b, "/train");
     assert_int_equal(ta->rows, 40);
     assert_int_equal(tb->rows, 40);
-    double first = 0, early = 0, worst = 0;
+    double first = 0, worst = 0;
     int differ = 0;
     for (size_t i = 0; i < ta->rows; i++) {
         double x = table_get(ta, 2, i), y = table_get(tb, 2, i);
         double rel = fabs(x - y) / fabs(y);
         if (i == 0) first = rel;
-        if (i < 10 && rel > early) early = rel;
         if (rel > worst) worst = rel;
         differ += x != y;
     }
     double val_rel = fabs(ra.val_loss - rb.val_loss) / fabs(rb.val_loss);
-    printf("# own vs openblas: %d of %zu /train losses differ; relative: step 1 %.2g, steps "
-           "1-10 %.2g, all %.2g; val_loss %.9g vs %.9g (%.2g)\n",
-           differ, ta->rows, first, early, worst, ra.val_loss, rb.val_loss, val_rel);
+    printf("# own vs openblas (lr=0.002): %d of %zu /train losses differ; relative: step 1 "
+           "%.2g, all steps %.2g; val_loss %.9g vs %.9g (%.2g)\n",
+           differ, ta->rows, first, worst, ra.val_loss, rb.val_loss, val_rel);
     assert_true(differ > 0); /* the knob does change the GEMM */
     assert_true(first < 1e-6);
-    assert_true(early < 1e-5);
-    assert_true(worst < 5e-3);
-    assert_true(val_rel < 1e-3);
+    assert_true(worst < 1e-5);
+    assert_true(val_rel < 1e-5);
     runlog_free(&a), runlog_free(&b);
 }
 
