@@ -860,7 +860,6 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
         }
         fputs("\n", f);
     }
-    matched_markdown(f, r->data);
     if (r->floor && r->floor->n_ptq) {
         char fl[512];
         psl_floor_describe(r->floor, fl, sizeof fl);
@@ -870,6 +869,7 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
           "the constants of a law that is not determined are not findings, whatever its "
           "R^2.\n\n",
           f);
+    matched_markdown(f, r->data);
     fputs("## Summary\n\n| law | target | status | points | at floor | R^2 fit (log) | R^2 "
           "leave-largest-N-out | R^2 k-fold (N,D) | parameters determined | verdict | "
           "beats its baselines |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
