@@ -10,7 +10,7 @@
 #include "stats.h"
 
 /* Kumar et al., "Scaling Laws for Precision" (arXiv 2411.04330, ICLR 2025), Table 2, and
- * Panferov et al., "QuEST" (arXiv 2502.05003); as ../shared/docs/science.md 1.2 and 2
+ * Panferov et al., "QuEST" (arXiv 2502.05003); as docs/science.md 1.2 and 2
  * quote them. The gamma_x come with offsets n_x (factor 1 - exp(-P/gamma_x + n_x)). */
 #define KUMAR "Kumar et al. 2024, Table 2"
 #define QUEST "Panferov et al. 2025 (QuEST)"
