@@ -189,60 +189,52 @@ static int init_unified_delta(psl_model *m, const psl_point *const *pts, size_t 
     return 0;
 }
 
-/* One eff parameter per format key, from m->key0 = the next index. */
-static int add_eff_keys(psl_model *m, const psl_point *const *pts, size_t n) {
+/* The eff parameters of each format key, from m->key0 = the next index: one per name in
+ * names[0..nper) ("eff", or "eff_N" and "eff_D"), key k's at key0 + nper k + j. */
+static int add_eff_keys(psl_model *m, const psl_point *const *pts, size_t n,
+                        const char *const *names, int nper) {
     m->key0 = m->np;
     for (size_t i = 0; i < n; i++) {
         const psl_point *p = pts[i];
         if (psl_point_high_precision(p) || psl_eff_key(m, p) >= 0) continue;
-        if (m->np >= PSL_MAXP) return -1;
+        if (m->np + nper > PSL_MAXP) return -1;
         int k = m->nkeys++;
         snprintf(m->key_fmt[k], sizeof m->key_fmt[k], "%s", p->format);
         m->key_p[k][0] = p->P_w;
         m->key_p[k][1] = p->P_a;
         m->key_p[k][2] = p->P_kv;
-        char nm[PSL_PNAME_MAX];
-        /* the whole format name: labels are per key, and two formats may share a prefix */
-        snprintf(nm, sizeof nm, "eff(%s w%ga%gkv%g)", p->format, p->P_w, p->P_a, p->P_kv);
-        psl_model_add_param(m, nm, 1, PSL_G_EFF);
+        for (int j = 0; j < nper; j++) {
+            char nm[PSL_PNAME_MAX];
+            /* the whole format name: labels are per key, and two formats may share a prefix */
+            snprintf(nm, sizeof nm, "%s(%s w%ga%gkv%g)", names[j], p->format, p->P_w, p->P_a,
+                     p->P_kv);
+            psl_model_add_param(m, nm, 1, PSL_G_EFF);
+        }
     }
     return 0;
 }
 
+static const char *const eff_one[] = {"eff"};
+
 /* The tied head, then one eff parameter per format key from m->key0. */
 static int init_quest(psl_model *m, const psl_point *const *pts, size_t n) {
     base_tied(m, pts, n);
-    return add_eff_keys(m, pts, n);
+    return add_eff_keys(m, pts, n, eff_one, 1);
 }
 
 /* Chinchilla's head (alpha and beta free), then the eff keys. */
 static int init_quest_free(psl_model *m, const psl_point *const *pts, size_t n) {
     init_chinchilla(m, pts, n);
-    return add_eff_keys(m, pts, n);
+    return add_eff_keys(m, pts, n, eff_one, 1);
 }
 
 /* quartet: chinchilla's head, the outer exponent gamma, then eff_N and eff_D per format
- * key (key0 + 2k, key0 + 2k + 1). The keys are found as add_eff_keys finds them. */
+ * key (key0 + 2k, key0 + 2k + 1). */
 static int init_quartet(psl_model *m, const psl_point *const *pts, size_t n) {
+    static const char *const eff_two[] = {"eff_N", "eff_D"};
     init_chinchilla(m, pts, n);
     psl_model_add_param(m, "gamma", 0, PSL_G_PEXP);
-    m->key0 = m->np;
-    for (size_t i = 0; i < n; i++) {
-        const psl_point *p = pts[i];
-        if (psl_point_high_precision(p) || psl_eff_key(m, p) >= 0) continue;
-        if (m->np + 2 > PSL_MAXP) return -1;
-        int k = m->nkeys++;
-        snprintf(m->key_fmt[k], sizeof m->key_fmt[k], "%s", p->format);
-        m->key_p[k][0] = p->P_w;
-        m->key_p[k][1] = p->P_a;
-        m->key_p[k][2] = p->P_kv;
-        char nm[PSL_PNAME_MAX];
-        snprintf(nm, sizeof nm, "eff_N(%s w%ga%gkv%g)", p->format, p->P_w, p->P_a, p->P_kv);
-        psl_model_add_param(m, nm, 1, PSL_G_EFF);
-        snprintf(nm, sizeof nm, "eff_D(%s w%ga%gkv%g)", p->format, p->P_w, p->P_a, p->P_kv);
-        psl_model_add_param(m, nm, 1, PSL_G_EFF);
-    }
-    return 0;
+    return add_eff_keys(m, pts, n, eff_two, 2);
 }
 
 /* sun_fp: chinchilla's head under the paper's names, then gamma, delta, nu. */
