@@ -8,7 +8,6 @@
 
 #include "figures.h"
 #include "findings.h"
-#include "matched.h"
 #include "stats.h"
 
 #ifndef PSL_VERSION
@@ -486,14 +485,8 @@ static void ptq_table_json(FILE *f, const psl_data *d) {
 }
 
 /* Compute-matched runs read off without a law (matched.h): one table per budget. */
-static void matched_markdown(FILE *f, const psl_data *d) {
-    psl_matched *mp = malloc(sizeof *mp); /* 60 kB */
-    if (!mp) return;
-    if (!psl_matched_find(d, mp)) {
-        free(mp);
-        return;
-    }
-    const psl_matched *m = mp;
+static void matched_markdown(FILE *f, const psl_matched *m) {
+    if (!m || !m->nb) return;
     fputs("## Compute-matched runs (read off the runs, no law fitted)\n\n"
           "Runs at one tied precision P (unquantized counted as 16 bits) grouped by their "
           "compute C = (P/16) 6 N D, to two significant digits: per precision, the size with "
@@ -526,13 +519,10 @@ static void matched_markdown(FILE *f, const psl_data *d) {
                 "%d runs left out of these tables (more budgets, precisions or sizes than "
                 "they hold).\n\n",
                 m->skipped);
-    free(mp);
 }
 
-static void matched_json(FILE *f, const psl_data *d) {
+static void matched_json(FILE *f, const psl_matched *m) {
     static const char *const where[] = {"inside", "smallest", "largest", "one_size"};
-    psl_matched *m = malloc(sizeof *m); /* 60 kB */
-    if (m) psl_matched_find(d, m);
     int nb = m ? m->nb : 0;
     fputs(",\n  \"compute_matched\": [", f);
     for (int i = 0; i < nb; i++) {
@@ -563,7 +553,6 @@ static void matched_json(FILE *f, const psl_data *d) {
         fputs("]}", f);
     }
     fputs(nb ? "\n  ]" : "]", f);
-    free(m);
 }
 
 int psl_report_json(const char *path, const psl_report *r, char *err, size_t len) {
@@ -651,7 +640,7 @@ int psl_report_json(const char *path, const psl_report *r, char *err, size_t len
                 r->floor->n_nonpos);
     }
     if (r->ptq_all) ptq_table_json(f, r->ptq_all);
-    matched_json(f, r->data);
+    matched_json(f, r->matched);
     fputs(",\n  \"laws\": [", f);
     for (int i = 0; i < r->nres; i++) {
         const psl_law_result *x = &r->res[i];
@@ -869,7 +858,7 @@ int psl_report_markdown(const char *path, const psl_report *r, char *err, size_t
           "the constants of a law that is not determined are not findings, whatever its "
           "R^2.\n\n",
           f);
-    matched_markdown(f, r->data);
+    matched_markdown(f, r->matched);
     fputs("## Summary\n\n| law | target | status | points | at floor | R^2 fit (log) | R^2 "
           "leave-largest-N-out | R^2 k-fold (N,D) | parameters determined | verdict | "
           "beats its baselines |\n|---|---|---|---|---|---|---|---|---|---|---|\n",

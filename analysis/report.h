@@ -8,6 +8,7 @@
 #include "analyze.h"
 #include "derived.h"
 #include "floor.h"
+#include "matched.h"
 
 typedef struct {
     const psl_data *data;
@@ -24,6 +25,8 @@ typedef struct {
     const psl_floor *floor;        /* the delta_PTQ noise floor (NULL: not estimated) */
     const psl_data *ptq_all;       /* every PTQ point, of every method, before --ptq-method
                                       kept one (NULL: not given; the table is left out) */
+    const psl_matched *matched;    /* compute-matched runs of data (psl_matched_find; NULL:
+                                      the section is left out) */
 } psl_report;
 
 void psl_report_terminal(FILE *f, const psl_report *r);
