@@ -62,6 +62,12 @@ static void wsd_config(train_config *c, const char *out, int tokens) {
     set(c, "out=%s/%s", data_dir, out);
 }
 
+/* wsd_config of a branch of the run file parent. */
+static void branch_config(train_config *c, const char *out, int tokens, const char *parent) {
+    wsd_config(c, out, tokens);
+    set(c, "branch_from=%s", parent);
+}
+
 static void run_ok(train_config *c, train_result *r, int64_t abort_after) {
     char err[1024];
     train_hooks hooks = {0};
@@ -267,36 +273,29 @@ static void test_branch_equals_scratch(void **state) {
     set(&c, "branch_from=%s/nope.h5", data_dir);
     refused(&c, "knob branch_from=", "nope.h5");
     /* no checkpoint kept at the branch's decay start: 30 steps, decay 8, from step 22 */
-    wsd_config(&c, "r2.h5", 7680);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r2.h5", 7680, parent.out);
     refused(&c, "ckpt_keep=22", "parent.step22.ckpt");
     /* a knob of the stable phase differs */
-    wsd_config(&c, "r3.h5", 5120);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r3.h5", 5120, parent.out);
     set(&c, "lr=0.02");
     refused(&c, "knob lr:", "parent.h5");
-    wsd_config(&c, "r4.h5", 5120);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r4.h5", 5120, parent.out);
     set(&c, "eval_every=4");
     refused(&c, "knob eval_every:", NULL);
     /* its warmup laid out over its own 20 steps instead of the parent's 40 */
-    wsd_config(&c, "r5.h5", 5120);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r5.h5", 5120, parent.out);
     set(&c, "schedule_tokens=0");
     refused(&c, "knob schedule_tokens:", "schedule_tokens=10240");
     /* another schedule */
-    wsd_config(&c, "r6.h5", 5120);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r6.h5", 5120, parent.out);
     set(&c, "schedule=cosine");
     refused(&c, "schedule=wsd", NULL);
     /* longer than the parent's stable phase: 60 steps decaying from step 46 on */
-    wsd_config(&c, "r7.h5", 15360);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r7.h5", 15360, parent.out);
     set(&c, "schedule_tokens=10240");
     refused(&c, "decays from step 31", NULL);
     /* another thread count */
-    wsd_config(&c, "r8.h5", 5120);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r8.h5", 5120, parent.out);
     set(&c, "threads=1");
     refused(&c, "knob threads:", NULL);
     train_set_threads(2);
@@ -311,8 +310,7 @@ static void test_branch_equals_scratch(void **state) {
     assert_non_null(f);
     assert_int_equal(fwrite(b_30.p, 1, b_30.n, f), b_30.n);
     fclose(f);
-    wsd_config(&c, "r10.h5", 7680);
-    set(&c, "branch_from=%s", parent.out);
+    branch_config(&c, "r10.h5", 7680, parent.out);
     refused(&c, "is not the parent's checkpoint at step 22", "at step 30");
     unlink(fake);
     /* not a run file */
